@@ -1,0 +1,67 @@
+"""How long since the last career conversation, and whether one is due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from service.engine.model import Cadence
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def cadence_of(
+    career_starts: Sequence[datetime],
+    now: datetime,
+    *,
+    ideal_days: int,
+    max_days: int,
+    lookback_days: int | None = None,
+) -> Cadence:
+    """Return the last career conversation, the next booked one, and whether one is due."""
+    # The issue sets "due" on max_days alone; ideal_days is the user's target, for wording.
+    del ideal_days
+    # Conversations older than the lookback are outside what the calendar covers: unknown.
+    moment = now.astimezone(UTC)
+    horizon = moment - timedelta(days=lookback_days) if lookback_days is not None else None
+    before = [s for s in career_starts if s < moment and (horizon is None or s >= horizon)]
+    last = max(before, key=_instant, default=None)
+    booked = min((s for s in career_starts if s >= moment), key=_instant, default=None)
+    recent = last is not None and last >= moment - timedelta(days=max_days)
+    return Cadence(
+        last=last,
+        days_since=(moment - _instant(last)).days if last is not None else None,
+        due=not recent and booked is None,
+        booked_ahead=booked,
+    )
+
+
+def describe(c: Cadence, *, max_days: int | None = None) -> str:
+    """Say in one or two sentences where the user stands; name `max_days` when it is known."""
+    parts: list[str] = []
+    if c.days_since is not None:
+        parts.append(f"Your last career conversation was {_ago(c.days_since)}")
+    elif c.due:
+        span = f"in the last {max_days} days" if max_days is not None else "on your calendar"
+        parts.append(f"No career conversation {span}")
+    if c.booked_ahead is not None:
+        parts.append(f"One is booked for {short_date(c.booked_ahead)}")
+    text = ". ".join(parts)
+    return f"{text}: one is due." if c.due else f"{text}."
+
+
+def short_date(moment: datetime) -> str:
+    """Return 'Tue 10 Mar' in English whatever the process locale."""
+    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]}"
+
+
+def _ago(days: int) -> str:
+    if days == 0:
+        return "less than a day ago"
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def _instant(moment: datetime) -> datetime:
+    # Datetimes sharing a ZoneInfo compare and subtract by wall clock; UTC keeps them exact.
+    return moment.astimezone(UTC)
