@@ -63,12 +63,15 @@ class IcsCalendar:
         return resolve_zone(tzids.pop()) if len(tzids) == 1 else None
 
     def owner(self) -> str:
-        """Return whose calendar this is: the most frequent organiser, or the calendar's name."""
-        counts = raw.organizers(self.calendars)
-        if counts:
-            return counts.most_common(1)[0][0]
+        """Return whose calendar this is: its name when that is an address, else the top organiser.
+
+        Google and most exports name a person's calendar by their address, which beats counting.
+        """
         name = self.name.strip().lower()
-        return name if "@" in name and " " not in name else ""
+        if "@" in name and " " not in name:
+            return name
+        counts = raw.organizers(self.calendars)
+        return counts.most_common(1)[0][0] if counts else ""
 
     def occurrences(
         self, start: datetime, end: datetime, tz: ZoneInfo, me: str

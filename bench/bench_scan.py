@@ -1,0 +1,189 @@
+"""Time `touchpoint scan` against its floor, icalendar plus recurring-ical-events, in turns."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+FROM, TZ = date(2026, 3, 2), "Europe/Berlin"
+WINDOWS = {"14 days": 14, "one year": 365}
+TIMES = "\u00d7"
+TARGET = 1.3  # the scan may take at most this many times the floor's median
+
+
+@dataclass
+class Race:
+    """One window's timings (seconds) and the occurrence counts both sides found."""
+
+    window: str
+    days: int
+    scan: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    scan_count: int | None = None
+    floor_count: int | None = None
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.scan) / statistics.median(self.floor)
+
+    @property
+    def counts_match(self) -> bool:
+        return self.scan_count == self.floor_count
+
+
+def calendar_file(events: int, seed: int) -> Path:
+    """Return the generated calendar, writing it first if it is not there yet."""
+    path = OUT / f"calendar-{events}-seed{seed}.ics"
+    if not path.exists():
+        generator = [sys.executable, str(HERE / "gen_calendar.py"), str(path)]
+        subprocess.run([*generator, "--events", str(events), "--seed", str(seed)], check=True)
+    return path
+
+
+def scan_command(path: Path, days: int) -> list[str]:
+    """Return the whole `touchpoint scan` command, from the virtualenv next to this Python."""
+    touchpoint = Path(sys.executable).parent / "touchpoint"
+    window = ["--from", FROM.isoformat(), "--days", str(days), "--tz", TZ]
+    return [str(touchpoint), "scan", str(path), *window, "--format", "json"]
+
+
+def floor_command(path: Path, days: int) -> list[str]:
+    """Return the floor command for the same window."""
+    end = FROM + timedelta(days=days)
+    floor = [sys.executable, str(HERE / "floor.py"), str(path)]
+    return [*floor, FROM.isoformat(), end.isoformat(), "--tz", TZ]
+
+
+def run(command: list[str], keep: bool = False) -> tuple[float, bytes]:
+    """Run a command to completion; return its wall time and, when kept, its output."""
+    out = subprocess.PIPE if keep else subprocess.DEVNULL
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode:
+        tail = done.stderr.decode(errors="replace")[-2000:]
+        sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{tail}")
+    return elapsed, done.stdout or b""
+
+
+def check_counts(race: Race, path: Path) -> None:
+    """Run each side once untimed (which also warms caches) and compare what they found."""
+    _, floor_out = run(floor_command(path, race.days), keep=True)
+    race.floor_count = int(floor_out.split()[0])
+    _, scan_out = run(scan_command(path, race.days), keep=True)
+    document = json.loads(scan_out)
+    race.scan_count = len(document["occurrences"])
+    if not race.counts_match:
+        race.mismatches = differences(path, race.days, document["occurrences"])
+
+
+def differences(path: Path, days: int, scanned: list[dict[str, Any]]) -> list[str]:
+    """Return a few occurrences only one side found, as `side uid start` lines."""
+    tz = ZoneInfo(TZ)
+    start = datetime.combine(FROM, datetime.min.time(), tz)
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    floor = recurring_ical_events.of(calendar).between(start, start + timedelta(days=days))
+    theirs = {(str(e["UID"]), _instant(e["DTSTART"].dt)) for e in floor}
+    ours = {(o["uid"], _instant(_parse(o["start"]))) for o in scanned}
+    only = [f"floor only: {u} {s}" for u, s in sorted(theirs - ours)]
+    return (only + [f"scan only: {u} {s}" for u, s in sorted(ours - theirs)])[:20]
+
+
+def _parse(text: str) -> date:
+    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+
+
+def _instant(value: date) -> str:
+    """Return a start comparably: date-times in UTC, dates as they are."""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+def race(window: str, path: Path, rounds: int) -> Race:
+    """Time both commands for one window, taking turns so drift hits both alike."""
+    result = Race(window, WINDOWS[window])
+    check_counts(result, path)
+    sides = [(result.scan, scan_command(path, result.days))]
+    sides.append((result.floor, floor_command(path, result.days)))
+    for number in range(rounds):
+        # ABBA: each round swaps who goes first, so a steady drift cancels out
+        for times, command in sides if number % 2 == 0 else sides[::-1]:
+            times.append(run(command)[0])
+        print(f"{window}: round {number + 1} of {rounds}", file=sys.stderr)
+    return result
+
+
+def machine() -> str:
+    """Return a one-line description of where the figures were measured."""
+    cpu = platform.processor() or platform.machine()
+    return f"Python {platform.python_version()}, {platform.system()} {cpu}, {os.cpu_count()} CPUs"
+
+
+def markdown(races: list[Race], path: Path, rounds: int) -> str:
+    """Return the results as a Markdown table ready to paste into the README."""
+    size = path.stat().st_size / 1e6
+    lines = [
+        f"{path.name} ({size:.1f} MB), {rounds} rounds in turns, {machine()}",
+        "",
+        "| window | occurrences (scan / floor) | scan median | scan min "
+        f"| floor median | floor min | scan / floor | within {TARGET}{TIMES} |",
+        "|---|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in races:
+        counts = f"{r.scan_count} / {r.floor_count}" + ("" if r.counts_match else " MISMATCH")
+        lines.append(
+            f"| {r.window} | {counts} | {statistics.median(r.scan):.2f} s | {min(r.scan):.2f} s "
+            f"| {statistics.median(r.floor):.2f} s | {min(r.floor):.2f} s "
+            f"| {r.ratio:.2f}{TIMES} | {'yes' if r.ratio <= TARGET else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def report_json(races: list[Race], path: Path, rounds: int) -> str:
+    """Return the results for machines: every timing, the medians, the verdicts."""
+    windows = [
+        asdict(r)
+        | {"ratio": r.ratio, "meets_target": r.ratio <= TARGET, "counts_match": r.counts_match}
+        | {"scan_median": statistics.median(r.scan), "floor_median": statistics.median(r.floor)}
+        for r in races
+    ]
+    meta = {"file": str(path), "bytes": path.stat().st_size, "rounds": rounds, "target": TARGET}
+    return json.dumps(meta | {"machine": machine(), "windows": windows}, indent=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit 1 when the two sides disagree on the occurrences."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=5000, help="VEVENTs to generate (5000)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed runs of each side (7)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    args = parser.parse_args(argv)
+    path = calendar_file(args.events, args.seed)
+    races = [race(window, path, args.rounds) for window in WINDOWS]
+    render = report_json if args.json else markdown
+    print(render(races, path, args.rounds))
+    for r in races:
+        for line in r.mismatches:
+            print(f"{r.window}: {line}", file=sys.stderr)
+    return 0 if all(r.counts_match for r in races) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The `touchpoint` command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+
+from service.engine.model import STAGES
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="touchpoint")
+def main() -> None:
+    """Touchpoint keeps your career off autopilot."""
+
+
+@main.command()
+@click.argument("calendar")
+@click.option("--from", "start", metavar="DATE|DATETIME", help="Window start (default: today).")
+@click.option("--to", "end", metavar="DATE|DATETIME", help="Window end, excluded.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3660),
+    default=14,
+    show_default=True,
+    help="Window length when --to is not given.",
+)
+@click.option("--tz", metavar="ZONE", help="Time zone (default: the calendar's own, else UTC).")
+@click.option("--me", metavar="EMAIL", help="Whose calendar it is (default: inferred).")
+@click.option("--manager", metavar="EMAIL", default="", help="Your manager's address.")
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default="growth",
+    show_default=True,
+    help="Where you are in your career.",
+)
+@click.option("--goal", metavar="TEXT", default="", help="What you want, in your own words.")
+@click.option(
+    "--hours",
+    metavar="HH:MM-HH:MM",
+    default="09:00-17:30",
+    show_default=True,
+    help="Working hours, Monday to Friday, for proposed chats.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def scan(calendar: str, fmt: str, **options: object) -> None:
+    """Find touchpoints in CALENDAR (a path, '-' for stdin, or an http(s)/webcal URL).
+
+    Prints the touchpoints with prep notes, your career-conversation cadence, and up to three
+    15-minute chats when one is due. Exit status 2 when the calendar cannot be read.
+    """
+    # Imported here so `touchpoint --help` stays instant.
+    from service import report
+    from service.config import ConfigError, from_env
+    from service.scan import ScanError, ScanOptions, read_source
+    from service.scan import scan as run_scan
+
+    try:
+        settings = from_env()
+        data = read_source(calendar, sys.stdin.buffer, settings.allow_networks)
+        result = run_scan(data, ScanOptions(**options), date.today())  # type: ignore[arg-type]
+    except (ScanError, ConfigError) as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    click.echo(report.to_json(result) if fmt == "json" else report.to_text(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+"""Decide which occurrences are touchpoints: meals, coffees, 1:1s, project work, career talks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from functools import lru_cache
+from typing import Final
+
+from service.engine import vocabulary as vocab
+from service.engine.model import Attendee, Kind, Occurrence, Profile, Verdict
+
+MAX_OTHERS: Final = 8  # beyond this nobody gets a word in
+SMALL: Final = 5  # standups and demos stop being conversations above this
+LIST_WEIGHT: Final = 4  # a mailing list stands for several people we cannot see
+BASE: Final[Mapping[Kind, float]] = {
+    "career": 0.95, "one_on_one": 0.8, "meal": 0.8, "coffee": 0.75, "project": 0.6,
+}  # fmt: skip
+TITLE_FIRST: Final[tuple[Kind, ...]] = ("career", "meal", "coffee")  # these beat the 1:1 rule
+MEALTIMES: Final = (
+    (time(7), time(10), "at breakfast time"),
+    (time(11, 30), time(14), "at lunchtime"),
+    (time(18), time(22), "at dinnertime"),
+)
+
+Adjustment = tuple[float, str]
+
+
+def classify(occ: Occurrence, profile: Profile) -> Verdict:
+    """Judge one occurrence: which kind of touchpoint it is, if any, how good, and why."""
+    me = _address(profile.me)
+    crowd = _crowd_of(occ, me)
+    for uid, marked in profile.overrides:
+        if uid == occ.uid:  # the user's own mark beats every rule below
+            score = BASE[marked] if marked else 0.0
+            return Verdict(marked, score, ("you marked it",), crowd.people)
+    hits = _title_hits(occ.title)
+    partner = _named_partner(occ.title, me) if crowd.size == 0 else None
+    why_not = _ruled_out(occ, me, hits) or _crowd_rules_out(crowd, partner)
+    if why_not:
+        return Verdict(None, 0.0, (why_not,), crowd.people)
+    kind, why = _kind_of(occ, profile, hits, crowd)
+    if kind is None:
+        return Verdict(None, 0.0, (why,), crowd.people)
+    found = _adjustments(kind, occ, profile, crowd, partner)
+    score = _clamp(kind, BASE[kind] + sum(delta for delta, _ in found))
+    reasons = dict.fromkeys(r for r in (why, *(reason for _, reason in found)) if r)
+    return Verdict(kind, score, tuple(reasons), crowd.people)
+
+
+def is_busy(occ: Occurrence) -> bool:
+    """Tell whether the occurrence blocks its time when looking for a free slot.
+
+    Busy means: a VEVENT, not cancelled, not declined by the owner, and opaque. All-day events
+    follow the same rule, so an opaque all-day event (an OOO day, a conference) blocks the whole
+    day while a transparent one (the usual all-day default: birthdays, "working from home") does
+    not. Tentative and unanswered invitations block time: the owner may still go.
+    """
+    return (
+        occ.component.upper() == "VEVENT"
+        and not _is_cancelled(occ)
+        and (occ.my_response or "").lower() != "declined"
+        and not occ.transparent
+    )
+
+
+def is_career(occ: Occurrence, profile: Profile) -> bool:
+    """Tell whether the occurrence already is a career conversation (it resets the cadence)."""
+    return classify(occ, profile).kind == "career"
+
+
+ROOM_PREFIX: Final = re.compile(  # "room-3" and "Room 3" are rooms, "roomba@" and "salah@" are not
+    "|".join(
+        re.escape(p) + ("(?![a-z])" if p[-1].isalpha() else "") for p in vocab.ROOM_NAME_PREFIXES
+    )
+)
+WITH_SOMEONE: Final = re.compile(r"(?<!\w)(?:(?:with|mit|avec|con|com|met)\s+|w/\s*)(\w[\w\-]*)")
+PAIR: Final = re.compile(r"(\w+)\s*(?:<>|<->|<=>|↔|/|\||\+|&|(?<!\w)x(?!\w))\s*(\w+)")
+
+
+@lru_cache(maxsize=8192)
+def _title_hits(title: str) -> Mapping[str, str]:
+    return vocab.scan(title, vocab.TITLE_PATTERNS)
+
+
+@lru_cache(maxsize=4096)
+def _place_hits(location: str) -> Mapping[str, str]:
+    return vocab.scan(location, vocab.PLACE_PATTERNS) if location else {}
+
+
+# Who is there -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Crowd:
+    """The other people on an occurrence, as far as the calendar tells."""
+
+    people: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+    declined: tuple[str, ...] = ()
+    lists: int = 0
+    rooms: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.people) + LIST_WEIGHT * self.lists
+
+
+def _crowd_of(occ: Occurrence, me: str) -> _Crowd:
+    names: dict[str, str] = {}
+    declined: list[str] = []
+    counts = {"room": 0, "list": 0}
+    for who in _everyone(occ):
+        email = _address(who.email)
+        if email == me or email in names:
+            continue
+        sort = _sort_of(who, email)
+        if sort != "person":
+            counts[sort] += 1
+        elif who.status.lower() == "declined":
+            declined.append(_name_of(who, email))
+        else:
+            names[email] = _name_of(who, email)
+    return _Crowd(tuple(names), names, tuple(declined), counts["list"], counts["room"])
+
+
+def _everyone(occ: Occurrence) -> tuple[Attendee, ...]:
+    # Feeds often leave the organiser out of the attendee list; they are there all the same.
+    organiser = _address(occ.organizer)
+    listed = {_address(a.email) for a in occ.attendees}
+    if not organiser or organiser in listed or _sort_of(Attendee(organiser), organiser) != "person":
+        return occ.attendees
+    return (Attendee(organiser, status="accepted"), *occ.attendees)
+
+
+def _sort_of(who: Attendee, email: str) -> str:
+    local = email.partition("@")[0]
+    cutype = who.cutype.lower()
+    if cutype in ("room", "resource") or any(hint in email for hint in vocab.ROOM_EMAIL_HINTS):
+        return "room"
+    if ROOM_PREFIX.match(local) or ROOM_PREFIX.match(vocab.fold(who.name)[0]):
+        return "room"
+    if cutype == "group" or any(hint in email for hint in vocab.GROUP_EMAIL_HINTS):
+        return "list"
+    if local in vocab.GROUP_LOCAL_PARTS or local.startswith(vocab.GROUP_LOCAL_PREFIXES):
+        return "list"
+    return "person"
+
+
+def _name_of(who: Attendee, email: str) -> str:
+    if who.name.strip() and "@" not in who.name:
+        return who.name.strip()
+    return " ".join(part.title() for part in re.split(r"[._]", email.partition("@")[0]) if part)
+
+
+def _address(email: str) -> str:
+    email = email.strip().lower()
+    return email[len("mailto:") :] if email.startswith("mailto:") else email
+
+
+def _named_partner(title: str, me: str) -> str | None:
+    """Return the person a title names ("Lunch w/ Carol", "Alice <> Bob"), if any."""
+    folded = vocab.fold(title)[0]
+    mine = re.split(r"[._+\-]", me.partition("@")[0])[0]
+    found = WITH_SOMEONE.search(folded)
+    if found and found.group(1) not in vocab.NOT_A_NAME:
+        return vocab.words_behind(title, found.span(1))
+    pair = PAIR.search(folded)
+    if pair and mine in pair.groups() and pair.group(1) != pair.group(2):
+        other = 2 if pair.group(1) == mine else 1
+        return vocab.words_behind(title, pair.span(other))
+    return None
+
+
+def _people_phrase(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# Rules ------------------------------------------------------------------------------------
+
+HARD_NO: Final = (
+    ("away", "title says {}: you are away"),
+    ("interview", "title mentions {}: an interview is about the candidate, not you"),
+    ("focus", "title mentions {}: time kept free of meetings"),
+    ("crowd", "title mentions {}: too big to talk"),
+)
+SOFT_NO: Final = (  # yield when the title also says meal, coffee or career
+    ("personal", "title mentions {}: a personal appointment"),
+    ("travel", "title mentions {}: that is travel"),
+)
+
+
+def _ruled_out(occ: Occurrence, me: str, hits: Mapping[str, str]) -> str | None:
+    """Return why the occurrence cannot be a touchpoint whoever attends, or None."""
+    if occ.component.upper() != "VEVENT":
+        return f"it is a {occ.component} entry, not a meeting"
+    if _is_cancelled(occ):
+        return "it was cancelled"
+    if _my_response(occ, me) == "declined":
+        return "you declined it"
+    if occ.all_day:
+        return "all-day events are not meetings"
+    if occ.transparent:
+        return "it is marked free: a hold, not a meeting"
+    return _title_rules_out(hits)
+
+
+def _title_rules_out(hits: Mapping[str, str]) -> str | None:
+    for category, why in HARD_NO:
+        if category in hits:
+            return why.format(hits[category])
+    if any(kind in hits for kind in TITLE_FIRST):
+        return None
+    return next((why.format(hits[c]) for c, why in SOFT_NO if c in hits), None)
+
+
+def _crowd_rules_out(crowd: _Crowd, partner: str | None) -> str | None:
+    if crowd.size == 0 and crowd.declined:
+        return f"{_people_phrase(list(crowd.declined))} declined"
+    if crowd.size == 0 and not partner:
+        return "nobody else is in it"
+    if crowd.size > MAX_OTHERS:
+        lists = " and a mailing list" if crowd.lists else ""
+        return f"{len(crowd.people)} other people{lists}: too big to talk"
+    return None
+
+
+def _kind_of(
+    occ: Occurrence, profile: Profile, hits: Mapping[str, str], crowd: _Crowd
+) -> tuple[Kind | None, str]:
+    """Return the kind the title, the place and the people point to, with the main reason."""
+    for kind in TITLE_FIRST:
+        if kind in hits:
+            return kind, f"title mentions {hits[kind]}"
+    if "one_on_one" in hits:
+        if crowd.size <= 1:
+            return "one_on_one", f"title mentions {hits['one_on_one']}"
+        return "project", f"title says {hits['one_on_one']}, but {crowd.size} others are invited"
+    if work := hits.get("project") or hits.get("project_if_small"):
+        return _project(work, "project" in hits, crowd, profile)
+    if place := _place_kind(occ, profile):
+        return place
+    if crowd.size <= 1:
+        return "one_on_one", ""  # the people reason says it all: just you and them
+    if crowd.size <= SMALL and _in_a_room(occ, crowd):
+        return "project", "a small meeting in a meeting room"
+    return None, f"the title does not say what it is, and {crowd.size} others are in it"
+
+
+def _project(word: str, any_size: bool, crowd: _Crowd, profile: Profile) -> tuple[Kind | None, str]:
+    if crowd.people == (_address(profile.manager),) and not crowd.lists:
+        return "one_on_one", f"title mentions {word}"
+    if not any_size and crowd.size > SMALL:
+        return None, f"{word} with {crowd.size} others is a status round, not a talk"
+    return "project", f"title mentions {word}"
+
+
+def _place_kind(occ: Occurrence, profile: Profile) -> tuple[Kind, str] | None:
+    spots = _place_hits(occ.location)
+    food = spots.get("food") or spots.get("canteen")
+    if food and _mealtime(occ, profile):
+        return "meal", f"at {food}"
+    drink = spots.get("cafe") or food
+    return ("coffee", f"at {drink}") if drink else None
+
+
+def _in_a_room(occ: Occurrence, crowd: _Crowd) -> bool:
+    return crowd.rooms > 0 or "room" in _place_hits(occ.location)
+
+
+def _mealtime(occ: Occurrence, profile: Profile) -> str | None:
+    if not isinstance(occ.start, datetime):
+        return None
+    local = occ.starts_at(profile.tz).astimezone(profile.tz).time()
+    return next((label for low, high, label in MEALTIMES if low <= local < high), None)
+
+
+# Score ------------------------------------------------------------------------------------
+
+
+def _adjustments(
+    kind: Kind, occ: Occurrence, profile: Profile, crowd: _Crowd, partner: str | None
+) -> list[Adjustment]:
+    return [
+        *_company(kind, occ, profile, crowd, partner),
+        *_timing(kind, occ, profile),
+        *_setting(kind, occ, crowd),
+        *_answer(occ, profile),
+        *_length(kind, occ),
+    ]
+
+
+def _company(
+    kind: Kind, occ: Occurrence, profile: Profile, crowd: _Crowd, partner: str | None
+) -> Iterable[Adjustment]:
+    names = [crowd.names[email] for email in crowd.people]
+    if partner:
+        yield -0.15, f"nobody is invited, but the title names {partner}"
+    elif names:
+        yield _size_delta(kind, crowd.size), _who(names)
+    if crowd.lists:
+        yield -0.1, "a mailing list is invited, so it may be bigger"
+    if _address(profile.manager) in crowd.names:
+        alone = len(names) == 1
+        yield (0.05 if alone else 0.0), ("with your manager" if alone else "your manager is there")
+    if outsiders := [e for e in crowd.people if _outside(e, profile.domain)]:
+        yield 0.0, _networking(outsiders, crowd)
+    organiser = crowd.names.get(_address(occ.organizer))
+    if organiser and kind != "project":  # they asked for the time: they want to talk
+        yield 0.02, f"{organiser} set it up"
+
+
+def _networking(outsiders: list[str], crowd: _Crowd) -> str:
+    names = _people_phrase([crowd.names[email] for email in outsiders])
+    domains = ", ".join(dict.fromkeys(email.rpartition("@")[2] for email in outsiders))
+    verb = "is" if len(outsiders) == 1 else "are"
+    return f"{names} {verb} from outside ({domains}): a networking moment"
+
+
+def _who(names: list[str]) -> str:
+    if len(names) == 1:
+        return f"just you and {names[0]}"
+    return f"you, {_people_phrase(names)}" if len(names) <= 3 else f"you and {len(names)} others"
+
+
+def _size_delta(kind: Kind, size: int) -> float:
+    if kind == "project":
+        return 0.05 if size <= 3 else -0.03 * (size - 3)
+    return -0.1 if kind in ("meal", "coffee") and size >= 4 else 0.0
+
+
+def _outside(email: str, domain: str) -> bool:
+    theirs = email.rpartition("@")[2]
+    return bool(domain) and theirs != domain and not theirs.endswith("." + domain)
+
+
+def _timing(kind: Kind, occ: Occurrence, profile: Profile) -> Iterable[Adjustment]:
+    if kind == "meal" and isinstance(occ.start, datetime):
+        when = _mealtime(occ, profile)
+        yield (0.05, when) if when else (-0.1, "not at a mealtime")
+
+
+def _setting(kind: Kind, occ: Occurrence, crowd: _Crowd) -> Iterable[Adjustment]:
+    spots = _place_hits(occ.location)
+    spot = spots.get("food") or spots.get("canteen") or spots.get("cafe")
+    if kind in ("meal", "coffee") and spot:
+        yield 0.05, f"at {spot}"
+    if kind == "project" and _in_a_room(occ, crowd):
+        yield 0.05, "in a meeting room"
+
+
+def _answer(occ: Occurrence, profile: Profile) -> Iterable[Adjustment]:
+    answer = _my_response(occ, _address(profile.me))
+    if answer == "tentative":
+        yield -0.1, "you are only tentative"
+    elif answer == "needs-action":
+        yield -0.1, "you have not answered yet"
+
+
+LABELS: Final[Mapping[Kind, str]] = {
+    "meal": "meal", "coffee": "coffee", "one_on_one": "1:1", "project": "working meeting",
+    "career": "career talk",
+}  # fmt: skip
+
+
+def _length(kind: Kind, occ: Occurrence) -> Iterable[Adjustment]:
+    minutes = occ.duration.total_seconds() / 60
+    longest = 120 if kind == "meal" else 90  # 15-90 minutes suits a talk; meals run longer
+    if 0 < minutes < 10:
+        yield -0.1, f"only {minutes:.0f} minutes"
+    elif minutes > longest:
+        delta = -0.2 if minutes >= 180 else -0.1
+        yield delta, f"{round(minutes / 60, 1):g} hours is long for a {LABELS[kind]}"
+
+
+def _clamp(kind: Kind, score: float) -> float:
+    lowest = 0.9 if kind == "career" else 0.1  # a real career talk always ranks first
+    return round(min(1.0, max(lowest, score)), 2)
+
+
+def _my_response(occ: Occurrence, me: str) -> str:
+    if occ.my_response:
+        return occ.my_response.lower()
+    mine = (a.status for a in occ.attendees if _address(a.email) == me)
+    return next(mine, "").lower()
+
+
+def _is_cancelled(occ: Occurrence) -> bool:
+    return occ.status.lower() == "cancelled"

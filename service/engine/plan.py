@@ -1,0 +1,85 @@
+"""From occurrences to touchpoints, notes, cadence and proposals: the engine end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from service.engine.cadence import cadence_of
+from service.engine.classify import classify, is_busy
+from service.engine.model import (
+    Cadence,
+    Occurrence,
+    Profile,
+    Proposal,
+    Touchpoint,
+    Verdict,
+    Window,
+)
+from service.engine.notes import compose_note
+from service.engine.partners import Partner, choose_partner
+from service.engine.slots import find_slots
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything the engine concludes about one window of one person's calendar."""
+
+    window: Window
+    occurrences: tuple[tuple[Occurrence, Verdict], ...]
+    touchpoints: tuple[Touchpoint, ...]
+    cadence: Cadence
+    partner: Partner | None
+    proposals: tuple[Proposal, ...]
+
+
+def lookback(profile: Profile, window: Window) -> Window:
+    """Return the span to read so cadence can look back from the window's start."""
+    return Window(window.start - timedelta(days=profile.max_days), window.end)
+
+
+def plan(
+    occurrences: Sequence[Occurrence],
+    profile: Profile,
+    window: Window,
+    *,
+    last_with: Mapping[str, str] | None = None,
+) -> Plan:
+    """Classify, note and propose for the window; occurrences may reach back before it.
+
+    "Now" is the window's start: cadence looks back from it and proposals never precede it.
+    """
+    tz = profile.tz
+    judged = [(occ, classify(occ, profile)) for occ in occurrences]
+    inside = tuple(
+        (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
+    )
+    past = [_touchpoint(o, v) for o, v in judged if v.kind and o.starts_at(tz) < window.start]
+    upcoming = [_touchpoint(o, v) for o, v in inside if v.kind and o.starts_at(tz) >= window.start]
+    careers = [o.starts_at(tz) for o, v in judged if v.kind == "career"]
+    cadence = cadence_of(
+        careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
+    )
+    noted = tuple(
+        replace(tp, note=compose_note(tp, profile, last_with=last_with)) for tp in upcoming
+    )
+    partner, proposals = None, ()
+    if cadence.due:
+        partner = choose_partner(past, upcoming, profile, window.start)
+        proposals = _propose(occurrences, profile, window, partner)
+    return Plan(window, inside, noted, cadence, partner, proposals)
+
+
+def _touchpoint(occ: Occurrence, verdict: Verdict) -> Touchpoint:
+    assert verdict.kind is not None
+    return Touchpoint(occ, verdict.kind, verdict.score, verdict.reasons, verdict.people)
+
+
+def _propose(
+    occurrences: Sequence[Occurrence], profile: Profile, window: Window, partner: Partner
+) -> tuple[Proposal, ...]:
+    tz = profile.tz
+    busy = [(o.starts_at(tz), o.ends_at(tz)) for o in occurrences if is_busy(o)]
+    slots = find_slots(busy, window.start, window.end, profile.hours, tz, prefer=partner.after)
+    return tuple(Proposal(s.start, s.end, partner.email, partner.reason) for s in slots)
