@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/touchpoint scan service/samples/alice.ics --from 2026-03-02 --days 14
+	$(BIN)/touchpoint scan service/samples/alice.ics --from 2026-03-02 --days 14 \
+		--manager bob@example.com --goal "lead the Atlas platform team"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

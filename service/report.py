@@ -88,30 +88,37 @@ def to_text(report: ScanReport) -> str:
         describe(plan.cadence, max_days=report.profile.max_days),
     ]
     notes = {(tp.occurrence.uid, tp.occurrence.start): tp for tp in plan.touchpoints}
+    first_note: dict[tuple[str, str], str] = {}  # a daily stand-up gets its note once
     week = None
-    for occ, verdict in plan.occurrences:
+    for occ, _verdict in plan.occurrences:
         start = occ.starts_at(tz)
         monday = start.date() - timedelta(days=start.weekday())
         if monday != week:
             week = monday
             lines += ["", f"Week of {_day(monday)}"]
-        lines += _entry(occ, verdict, notes.get((occ.uid, occ.start)), report)
+        lines += _entry(occ, notes.get((occ.uid, occ.start)), report, first_note)
     if not plan.occurrences:
         lines += ["", "Nothing on the calendar in this window."]
     lines += _proposals(report) + _warnings(report)
     return "\n".join(lines) + "\n"
 
 
-def _entry(occ: Occurrence, verdict: Verdict, tp: Touchpoint | None, report: ScanReport) -> list:
+def _entry(
+    occ: Occurrence, tp: Touchpoint | None, report: ScanReport, first_note: dict
+) -> list[str]:
     when = _when(occ, report)
     if tp is None:
         return [f"  {when}  {occ.title or '(no title)'}"]
     lines = [f"* {when}  {occ.title or '(no title)'}  [{tp.kind}, {tp.score:.2f}]"]
     lines.append(f"      why: {'; '.join(tp.reasons)}")
-    if tp.note:
-        lines.append(f"      {tp.note.subject}")
-        lines += [f"        {line}" for line in tp.note.text.splitlines() if line.strip()]
-    return lines
+    if tp.note is None:
+        return lines
+    key = (occ.uid, tp.note.text)
+    if occ.recurring and key in first_note:
+        return [*lines, f"      Prep: the same as on {first_note[key]}"]
+    first_note[key] = _day(occ.start)
+    lines.append(f"      {tp.note.subject}")
+    return lines + [f"        {line}" for line in tp.note.text.splitlines() if line.strip()]
 
 
 def _when(occ: Occurrence, report: ScanReport) -> str:
