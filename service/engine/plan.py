@@ -64,7 +64,8 @@ def plan(
     noted = tuple(
         replace(tp, note=compose_note(tp, profile, last_with=last_with)) for tp in upcoming
     )
-    partner, proposals = None, ()
+    partner: Partner | None = None
+    proposals: tuple[Proposal, ...] = ()
     if cadence.due:
         partner = choose_partner(past, upcoming, profile, window.start)
         proposals = _propose(occurrences, profile, window, partner)
