@@ -271,9 +271,9 @@ def _series(rng: random.Random, people: list[tuple[str, str]]) -> list[Event]:
     first = datetime.combine(_series_day(rng), _start_time(rng, kind), BERLIN)
     master = _meeting(rng, people, kind, first)
     starts = _add_rule(rng, master, standup=kind == "project" and rng.random() < 0.05)
-    picked = rng.sample(starts, min(len(starts), rng.randint(1, 3)))
-    if rng.random() < 0.2:
-        master.add("exdate", picked[1:] or picked)
+    picked = rng.sample(starts, min(len(starts), rng.randint(2, 4)))
+    if rng.random() < 0.2 and picked[1:]:  # the first pick is kept for moving, never skipped
+        master.add("exdate", picked[1:])
     return [master] + [_moved(rng, master, start) for start in picked[:1] if rng.random() < 0.25]
 
 
