@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -115,10 +116,15 @@ class IcsCalendar:
             return None
         if block.name == "VTIMEZONE":
             return component
-        problem = _repair(component)
+        problem = _unusable(component)
         if problem:
             self._skip(block, problem)
             return None
+        if dropped := _drop_broken_times(component):
+            what = _label(block.name, block.summary, block.uid)
+            self.warnings.append(
+                f"{what} at line {block.line_no}: ignored its unreadable {', '.join(dropped)}"
+            )
         return component
 
     def _expand(self, calendar: icalendar.Calendar, start: datetime, end: datetime) -> list:
@@ -171,8 +177,8 @@ def _calendar_of(calendar: icalendar.Calendar, components: Iterable) -> icalenda
     return single
 
 
-def _repair(component: icalendar.cal.Component) -> str:
-    """Drop broken optional time properties; return why the component is unusable, or ''."""
+def _unusable(component: Any) -> str:
+    """Return why a component cannot give occurrences, or '' when it can."""
     if "DTSTART" not in component:
         if component.name == "VTODO" and "DUE" in component:
             return ""
@@ -181,17 +187,22 @@ def _repair(component: icalendar.cal.Component) -> str:
         return "its start time is unreadable"
     if "RECURRENCE-ID" in component and not _readable(component, "RECURRENCE-ID"):
         return "its RECURRENCE-ID is unreadable"
-    for name in _TIME_PROPERTIES:
-        if name in component and not _readable(component, name):
-            del component[name]
     return ""
+
+
+def _drop_broken_times(component: Any) -> list[str]:
+    """Remove optional time properties that cannot be read; return their names."""
+    dropped = [n for n in _TIME_PROPERTIES if n in component and not _readable(component, n)]
+    for name in dropped:
+        del component[name]
+    return dropped
 
 
 def _names(errors: list) -> set[str]:
     return {str(name).upper() for name, _ in errors if name}
 
 
-def _readable(component: icalendar.cal.Component, name: str) -> bool:
+def _readable(component: Any, name: str) -> bool:
     values = component[name]
     for value in values if isinstance(values, list) else [values]:
         try:
@@ -211,7 +222,7 @@ def _overlaps(occ: Occurrence, start: datetime, end: datetime, tz: ZoneInfo) -> 
     return begins < end and ends > start
 
 
-def _describe(component: icalendar.cal.Component, uid: str) -> str:
+def _describe(component: Any, uid: str) -> str:
     return _label(component.name, str(component.get("SUMMARY", "")), uid)
 
 
