@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from service.engine.model import Attendee, Occurrence
 
 _MAX_TEXT = 2000
+_ESCAPED_CR = re.compile(r"\\r(?=\n)")
 
 
 def to_occurrence(
@@ -47,6 +49,8 @@ def to_occurrence(
 
 def clean(text: str, limit: int, *, lines: bool = False) -> str:
     """Strip control characters (and line breaks unless lines) from hostile calendar text."""
+    # icalendar unescapes \n but leaves the \r of an escaped CRLF ("\r\n") behind.
+    text = _ESCAPED_CR.sub("", text)
     if lines:
         kept = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
         return "\n".join(" ".join(line.split()) for line in kept.splitlines()).strip()[:limit]

@@ -38,10 +38,11 @@ class IcsCalendar:
     @classmethod
     def from_bytes(cls, data: bytes) -> IcsCalendar:
         """Cut the data into components, or raise CalendarError when it is no calendar at all."""
-        if not data.strip():
+        text = raw.decode(data)
+        if not text.strip():
             raise CalendarError("the calendar is empty")
         try:
-            calendars = raw.split_calendars(raw.decode(data))
+            calendars = raw.split_calendars(text)
         except raw.NotICalendar as exc:
             raise CalendarError(str(exc)) from None
         found = cls(calendars)
@@ -120,6 +121,11 @@ class IcsCalendar:
         if problem:
             self._skip(block, problem)
             return None
+        if any(name is None for name, _ in component.errors):
+            what = _label(block.name, block.summary, block.uid)
+            self.warnings.append(
+                f"{what} at line {block.line_no}: ignored lines that are not iCalendar"
+            )
         if dropped := _drop_broken_times(component):
             what = _label(block.name, block.summary, block.uid)
             self.warnings.append(
