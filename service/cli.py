@@ -70,5 +70,43 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
     click.echo(report.to_json(result) if fmt == "json" else report.to_text(result))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the SQLite database, secrets and outbox live (default: ./data).",
+)
+def web(host: str, port: int, data_dir: str | None) -> None:
+    """Serve the web app (sign in, connect calendars, dashboard)."""
+    from pathlib import Path
+
+    from service.config import ConfigError, finish, from_env
+    from service.db import upgrade
+    from service.queue import start_embedded
+    from service.web import create_app
+
+    try:
+        settings = from_env()
+        if data_dir:
+            settings = settings.with_changes(data_dir=Path(data_dir))
+        settings = finish(settings)
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    embedded = None
+    if not settings.redis_url:
+        embedded, url = start_embedded(settings.data_dir)
+        settings = settings.with_changes(redis_url=url)
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    click.echo(f"Touchpoint on http://{host}:{port}/ (data in {settings.data_dir.resolve()})")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    del embedded  # keeps the embedded Redis alive while serving
+
+
 if __name__ == "__main__":
     main()

@@ -1,15 +1,23 @@
-"""The one place that reads the environment: strict, read once, errors that name the variable."""
+"""The one place that reads the environment: strict, read once, errors that name the variable.
+
+Every secret can also come from NAME_FILE (a container secret mounted as a file).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 from service.fetch import parse_networks
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 
 
 class ConfigError(ValueError):
@@ -17,16 +25,173 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Google:
+    client_id: str = ""
+    client_secret: str = ""
+    auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a secret)
+    revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    certs_uri: str = "https://www.googleapis.com/oauth2/v1/certs"
+    api_endpoint: str = ""  # empty: Google's own; tests point it at the local wire-format server
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Smtp:
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = ""
+    starttls: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything Touchpoint can be told from outside; tests build one directly."""
+
+    env: str = "development"
+    data_dir: Path = Path("data")
+    secret_key: str = ""
+    # Fernet keys, newest first: the first encrypts, all decrypt (rotation: prepend a new one).
+    encryption_keys: tuple[str, ...] = ()
+    database_url: str = ""
+    redis_url: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    mail_from: str = "Touchpoint <touchpoint@localhost>"
     # Networks an operator allows user-supplied calendar URLs to reach (intranet servers).
     allow_networks: tuple[Network, ...] = ()
+    google: Google = field(default_factory=Google)
+    smtp: Smtp = field(default_factory=Smtp)
+    rate_limits: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (os.environ unless given)."""
-    env = os.environ if environ is None else environ
-    try:
-        networks = tuple(parse_networks(env.get("TOUCHPOINT_ALLOW_NETWORKS", "")))
-    except ValueError as exc:
-        raise ConfigError(f"TOUCHPOINT_ALLOW_NETWORKS: {exc}") from None
-    return Settings(allow_networks=networks)
+    env = _Env(os.environ if environ is None else environ)
+    mode = env.text("TOUCHPOINT_ENV", "development")
+    if mode not in ("development", "production"):
+        raise ConfigError("TOUCHPOINT_ENV must be development or production")
+    return Settings(
+        env=mode,
+        data_dir=Path(env.text("TOUCHPOINT_DATA_DIR", "data")),
+        secret_key=env.secret("SECRET_KEY"),
+        encryption_keys=tuple(k for k in env.secret("TOUCHPOINT_ENCRYPTION_KEYS").split(",") if k),
+        database_url=env.text("DATABASE_URL", ""),
+        redis_url=env.text("REDIS_URL", ""),
+        base_url=env.text("TOUCHPOINT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        mail_from=env.text("TOUCHPOINT_MAIL_FROM", "Touchpoint <touchpoint@localhost>"),
+        allow_networks=env.networks("TOUCHPOINT_ALLOW_NETWORKS"),
+        google=Google(
+            client_id=env.text("GOOGLE_CLIENT_ID", ""),
+            client_secret=env.secret("GOOGLE_CLIENT_SECRET"),
+        ),
+        smtp=Smtp(
+            host=env.text("SMTP_HOST", ""),
+            port=env.integer("SMTP_PORT", 587),
+            username=env.text("SMTP_USERNAME", ""),
+            password=env.secret("SMTP_PASSWORD"),
+            starttls=env.boolean("SMTP_STARTTLS", True),
+        ),
+    )
+
+
+def finish(settings: Settings) -> Settings:
+    """Fill what a development run may generate (kept under the data directory) or refuse.
+
+    Production refuses to start without its secrets instead of inventing them.
+    """
+    if settings.production:
+        for name, value in (
+            ("SECRET_KEY", settings.secret_key),
+            ("TOUCHPOINT_ENCRYPTION_KEYS", settings.encryption_keys),
+            ("DATABASE_URL", settings.database_url),
+        ):
+            if not value:
+                raise ConfigError(f"{name} must be set when TOUCHPOINT_ENV=production")
+        return settings
+    data = settings.data_dir
+    return settings.with_changes(
+        secret_key=settings.secret_key or _kept_secret(data / "secret_key"),
+        encryption_keys=settings.encryption_keys or (_kept_fernet_key(data / "encryption_key"),),
+        database_url=settings.database_url or f"sqlite:///{(data / 'touchpoint.db').resolve()}",
+    )
+
+
+def _kept_secret(path: Path) -> str:
+    return _kept(path, lambda: secrets.token_urlsafe(48))
+
+
+def _kept_fernet_key(path: Path) -> str:
+    from cryptography.fernet import Fernet
+
+    return _kept(path, lambda: Fernet.generate_key().decode())
+
+
+def _kept(path: Path, make: Any) -> str:
+    """Return the secret stored at path, creating it (readable by the owner only) the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return str(value)
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def text(self, name: str, default: str) -> str:
+        return self.environ.get(name, default).strip()
+
+    def secret(self, name: str) -> str:
+        """Read NAME, or the file NAME_FILE points at."""
+        if path := self.environ.get(f"{name}_FILE"):
+            try:
+                return Path(path).read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+        return self.environ.get(name, "").strip()
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.environ.get(name)
+        if value is None:
+            return default
+        if value.strip().lower() in _TRUE:
+            return True
+        if value.strip().lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+    def integer(self, name: str, default: int) -> int:
+        value = self.environ.get(name)
+        try:
+            return default if value is None else int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+    def networks(self, name: str) -> tuple[Network, ...]:
+        try:
+            return tuple(parse_networks(self.environ.get(name, "")))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None

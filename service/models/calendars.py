@@ -1,0 +1,78 @@
+"""Connected calendars and the occurrences synced from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from service.models.users import User
+
+KINDS = ("google", "ics_url", "ics_upload")
+
+
+class Connection(Base):
+    """One calendar source of one user. Its secret (refresh token or feed URL) is encrypted."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | broken
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    sync_token: Mapped[str] = mapped_column(Text, default="")
+    etag: Mapped[str] = mapped_column(String(200), default="")
+    last_modified: Mapped[str] = mapped_column(String(100), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship(back_populates="connections")
+
+
+class StoredOccurrence(Base):
+    """One occurrence as last synced, with what the engine concluded about it."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "uid", "start", name="uq_occurrences_instance"),
+        Index("ix_occurrences_user_start", "user_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(255))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(default=False)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    location: Mapped[str] = mapped_column(String(255), default="")
+    organizer: Mapped[str] = mapped_column(String(254), default="")
+    attendees: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    transparent: Mapped[bool] = mapped_column(default=False)
+    my_response: Mapped[str | None] = mapped_column(String(16), default=None)
+    recurring: Mapped[bool] = mapped_column(default=False)
+
+
+class Mark(Base):
+    """What the user said about one event: a kind, or "not a touchpoint" (kind None)."""
+
+    __tablename__ = "marks"
+    __table_args__ = (UniqueConstraint("user_id", "uid", name="uq_marks_user_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,71 @@
+"""People, their settings, and how they sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from service.models.calendars import Connection
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    stage: Mapped[str] = mapped_column(String(32), default="growth")
+    goal: Mapped[str] = mapped_column(String(500), default="")
+    ideal_days: Mapped[int] = mapped_column(default=45)
+    max_days: Mapped[int] = mapped_column(default=60)
+    hours_start: Mapped[str] = mapped_column(String(5), default="09:00")
+    hours_end: Mapped[str] = mapped_column(String(5), default="17:30")
+    work_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4")
+    manager_email: Mapped[str] = mapped_column(String(254), default="")
+    include_people: Mapped[str] = mapped_column(Text, default="")
+    never_suggest: Mapped[str] = mapped_column(Text, default="")
+    email_notes: Mapped[bool] = mapped_column(default=True)
+    calendar_notes: Mapped[bool] = mapped_column(default=False)
+    lead_minutes: Mapped[int] = mapped_column(default=60)
+    digest: Mapped[bool] = mapped_column(default=False)
+    weekly_nudges: Mapped[int] = mapped_column(default=1)
+    paused_until: Mapped[datetime | None] = mapped_column(default=None)
+
+    connections: Mapped[list[Connection]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class LoginToken(Base):
+    """A magic link: single use, expiring; only a hash of its secret is stored."""
+
+    __tablename__ = "login_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    next_url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OAuthState(Base):
+    """An OAuth round trip in flight: the state and the PKCE verifier stay on the server."""
+
+    __tablename__ = "oauth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "signin" or "connect"
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

