@@ -1,0 +1,1 @@
+"""The pieces of the fake Google server; tests use tests.google_server.FakeGoogle."""
