@@ -22,6 +22,8 @@ from service.config import Settings
 from service.db import upgrade
 from service.models import Base
 
+pytest_plugins = ["tests.smtp_server", "tests.google_fixtures"]
+
 PG_ADMIN = os.environ.get(
     "TOUCHPOINT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

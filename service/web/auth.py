@@ -1,7 +1,233 @@
-"""The auth pages."""
+"""Sign in with an email magic link, and sign out.
+
+A link is {base_url}/signin/<token id>.<secret>: only a SHA-256 hash of the 32-byte secret is
+stored, it expires after 15 minutes, and using it is a conditional UPDATE, so it works once.
+Opening the link shows a button to press: mail scanners follow links, they do not press buttons.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from wtforms import EmailField, HiddenField, ValidationError
+from wtforms.validators import InputRequired, Length
+
+from service import mail
+from service.config import Settings
+from service.extensions import db, limiter
+from service.models import LoginToken, User
+from service.web.session import current_user, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
+
+LINK_MINUTES = 15
+# Whitespace and control characters: browsers drop some of them from URLs ("/\t/evil" -> "//evil").
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if value else value
+
+
+def _plain_address(_form: FlaskForm, field: EmailField) -> None:
+    if not mail.is_plain_address(field.data or ""):
+        raise ValidationError("That does not look like an email address.")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        filters=[_lower],
+        validators=[InputRequired("Enter your email address."), Length(max=254), _plain_address],
+    )
+    next = HiddenField()
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (and its CSRF token)."""
+
+
+def safe_next(value: str | None) -> str:
+    """Return value when it is a path on this site, else "" (no open redirects)."""
+    if not value or len(value) > 500 or _UNSAFE_IN_PATH.search(value):
+        return ""
+    if not value.startswith("/") or value.startswith("//"):
+        return ""
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else ""
+
+
+def create_login_token(
+    session: Session, email: str, next_url: str, now: datetime
+) -> tuple[LoginToken, str]:
+    """Store a new sign-in token; return it and its secret (only the secret's hash is kept)."""
+    secret = secrets.token_urlsafe(32)
+    token = LoginToken(
+        email=email,
+        secret_hash=_hash(secret),
+        next_url=next_url,
+        expires_at=now + timedelta(minutes=LINK_MINUTES),
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def use_login_token(session: Session, link_token: str, now: datetime) -> LoginToken | None:
+    """Mark the token used if it is valid, unused and unexpired; return it, or None."""
+    parsed = _parse(link_token)
+    if parsed is None:
+        return None
+    token_id, secret_hash = parsed
+    used = session.connection().execute(
+        update(LoginToken)
+        .where(
+            LoginToken.id == token_id,
+            LoginToken.secret_hash == secret_hash,
+            LoginToken.used_at.is_(None),
+            LoginToken.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return session.get(LoginToken, token_id) if used.rowcount == 1 else None
+
+
+def usable_login_token(session: Session, link_token: str, now: datetime) -> LoginToken | None:
+    """Return the token if it could be used now, without using it."""
+    parsed = _parse(link_token)
+    if parsed is None:
+        return None
+    token = session.get(LoginToken, parsed[0])
+    if token is None or not secrets.compare_digest(token.secret_hash, parsed[1]):
+        return None
+    return token if token.used_at is None and token.expires_at > now else None
+
+
+def account_for(session: Session, email: str) -> User:
+    """Return the user with this (lower-cased) address, creating the account on first sign-in."""
+    found = session.scalar(select(User).where(User.email == email))
+    if found is not None:
+        return found
+    user = User(email=email)
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # the same new address signed in twice at once: the other one won
+        return session.scalars(select(User).where(User.email == email)).one()
+    return user
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _parse(link_token: str) -> tuple[int, str] | None:
+    token_id, _dot, secret = link_token.partition(".")
+    if not token_id.isdigit() or len(token_id) > 18 or not secret:
+        return None
+    return int(token_id), _hash(secret)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["touchpoint"]
+    return settings
+
+
+def _submitted_email() -> str:
+    """Key the per-address rate limit on the address asked for, whoever asks."""
+    return "signin-email:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+@limiter.limit("10 per hour", key_func=_submitted_email, methods=["POST"])
+def signin() -> ResponseReturnValue:
+    form = SignInForm(next=safe_next(request.args.get("next")))
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        outcome = _send_link(email, safe_next(form.next.data))
+        session["signin_sent"] = {"email": email, "outcome": outcome}
+        return redirect(url_for("auth.sent"))
+    return render_template(
+        "web/auth/signin.html",
+        form=form,
+        user=current_user(),
+        signout=ButtonForm(),
+        google_url=_google_signin_url(form.next.data),
+    )
+
+
+def _send_link(email: str, next_url: str) -> str:
+    """Store a token and email its link; return how the sending went (mail.send_now)."""
+    settings, store = _settings(), db.session()
+    token, secret = create_login_token(store, email, next_url, datetime.now(UTC))
+    link = settings.base_url + url_for("auth.confirm", link_token=f"{token.id}.{secret}")
+    outbox = mail.queue_magic_link(store, settings, email, link, LINK_MINUTES)
+    store.commit()
+    return mail.send_now(db, settings, outbox.id)
+
+
+def _google_signin_url(next_url: str | None) -> str | None:
+    """Return where "Sign in with Google" goes, when Google is configured and wired."""
+    if not _settings().google.enabled:
+        return None
+    if "connect.google_signin" not in current_app.view_functions:
+        return None
+    return url_for("connect.google_signin", next=safe_next(next_url) or None)
+
+
+@bp.get("/signin/sent")
+def sent() -> ResponseReturnValue:
+    # The same page for every address, known or not: it must not tell who has an account.
+    sending: dict[str, Any] | None = session.get("signin_sent")
+    if not sending:
+        return redirect(url_for("auth.signin"))
+    return render_template("web/auth/sent.html", minutes=LINK_MINUTES, **sending)
+
+
+@bp.route("/signin/<link_token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def confirm(link_token: str) -> ResponseReturnValue:
+    now, store, form = datetime.now(UTC), db.session(), ButtonForm()
+    if form.validate_on_submit():
+        token = use_login_token(store, link_token, now)
+        if token is None:
+            return _link_unusable()
+        user = account_for(store, token.email)
+        store.commit()
+        sign_in(user)
+        return redirect(safe_next(token.next_url) or "/")
+    if usable_login_token(store, link_token, now) is None:
+        return _link_unusable()
+    return render_template("web/auth/confirm.html", form=form)
+
+
+def _link_unusable() -> ResponseReturnValue:
+    return render_template("web/auth/unusable.html"), 410
+
+
+@bp.post("/signout")
+def signout() -> ResponseReturnValue:
+    sign_out()
+    flash("You are signed out.")
+    return redirect(url_for("auth.signin"))

@@ -1,0 +1,297 @@
+"""Signing in by magic link (read from a real SMTP server on loopback) and signing out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from service.config import Google, Settings
+from service.extensions import db
+from service.models import LoginToken, OutboxEmail, User
+from service.web import create_app
+from tests.factories import ALICE, BOB, DAN
+from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401 (the fixture)
+from tests.web.forms import csrf_token, post_form, sign_in_as
+
+LINK = re.compile(r"http://localhost(/signin/[0-9]+\.[A-Za-z0-9_-]+)")
+EVIL = ("//evil.example", "https://evil.example", "/\\evil.example", "/\t/evil.example")
+ELSEWHERE = [(url, "/") for url in EVIL]  # a browser would leave the site for each of these
+
+
+@pytest.fixture
+def app(settings: Settings, smtp_server: SmtpServer) -> Iterator[Flask]:
+    """The app sending its emails to the loopback SMTP server."""
+    app = create_app(settings.with_changes(smtp=smtp_server.settings))
+    app.config["TESTING"] = True
+    yield app
+    db.dispose()
+
+
+def ask_for_link(client: Any, email: str, next_url: str = "") -> Any:
+    return post_form(client, "/signin", {"email": email, "next": next_url})
+
+
+def link_from_email(smtp_server: SmtpServer, count: int = 1) -> str:
+    """Return the path of the sign-in link in the count-th email received."""
+    message = smtp_server.wait_for(count)[count - 1]
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    found = LINK.search(text.get_content())
+    assert found, "the email has no sign-in link"
+    return found.group(1)
+
+
+def signed_in_link(client: Any, smtp_server: SmtpServer, email: str = ALICE, **kw: str) -> Any:
+    """Ask for a link, open it, press the button; return the answer to the press."""
+    ask_for_link(client, email, **kw)
+    return post_form(client, link_from_email(smtp_server), {})
+
+
+def limited_app(settings: Settings) -> Flask:
+    """The app with rate limits on, counting in memory.
+
+    The counters would live in Redis, but the shared test Redis database is flushed whenever any
+    test run starts a test, which would reset them halfway through when runs overlap.
+    """
+    return create_app(settings.with_changes(rate_limits=True, redis_url=""))
+
+
+def users(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(User.email).order_by(User.email)))
+
+
+def test_a_new_person_signs_in_with_the_link_from_their_email(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    asked = ask_for_link(client, ALICE)
+    assert asked.status_code == 302
+    sent = client.get(asked.headers["Location"])
+    assert "Check your inbox" in sent.text
+    assert f"We sent a sign-in link to <strong>{ALICE}</strong>" in sent.text
+
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == ALICE
+    opened = client.get(link_from_email(smtp_server))
+    assert opened.status_code == 200
+    assert "Press the button to finish signing in" in opened.text
+    pressed = post_form(client, link_from_email(smtp_server), {})
+
+    assert pressed.status_code == 302
+    assert pressed.headers["Location"] == "/"
+    assert users(app) == [ALICE]
+    assert f"You are signed in as <strong>{ALICE}</strong>" in client.get("/signin").text
+
+
+def test_an_address_is_lower_cased_and_gets_one_account(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    signed_in_link(client, smtp_server, "  Alice@Example.COM ")
+    ask_for_link(client, ALICE)
+    post_form(client, link_from_email(smtp_server, 2), {})
+
+    assert smtp_server.recipients == [[ALICE], [ALICE]]
+    assert users(app) == [ALICE]
+
+
+def test_opening_a_link_does_not_use_it(client: Any, smtp_server: SmtpServer) -> None:
+    ask_for_link(client, ALICE)
+    link = link_from_email(smtp_server)
+
+    client.get(link)  # a mail scanner following the link
+    client.get(link)
+
+    assert post_form(client, link, {}).status_code == 302
+
+
+def test_a_link_works_only_once(app: Flask, smtp_server: SmtpServer) -> None:
+    ask_for_link(app.test_client(), ALICE)
+    link = link_from_email(smtp_server)
+    first, second = app.test_client(), app.test_client()
+    first_get, second_get = first.get(link), second.get(link)
+
+    assert first.post(link, data={"csrf_token": csrf_token(first_get.text)}).status_code == 302
+    used = second.post(link, data={"csrf_token": csrf_token(second_get.text)})
+
+    assert used.status_code == 410
+    assert "This link was already used or has expired" in used.text
+    assert 'href="/signin">Get a new link' in used.text
+    assert "already used" in second.get(link).text
+
+
+def test_an_expired_link_is_refused(app: Flask, client: Any, smtp_server: SmtpServer) -> None:
+    ask_for_link(client, ALICE)
+    link = link_from_email(smtp_server)
+    confirm_page = client.get(link)
+    with app.app_context():
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.execute(update(LoginToken).values(expires_at=past))
+        db.session.commit()
+
+    pressed = client.post(link, data={"csrf_token": csrf_token(confirm_page.text)})
+
+    assert pressed.status_code == 410
+    assert "already used or has expired" in pressed.text
+    assert client.get(link).status_code == 410
+    assert users(app) == []
+
+
+def test_a_made_up_link_is_refused(client: Any) -> None:
+    for link in ("/signin/1.guess", "/signin/nonsense", "/signin/99999999999999999999.x"):
+        assert client.get(link).status_code == 410
+
+
+def test_known_and_unknown_addresses_get_the_same_page_and_an_email(
+    app: Flask, smtp_server: SmtpServer
+) -> None:
+    with app.app_context():
+        db.session.add(User(email=BOB))
+        db.session.commit()
+    pages = []
+    for email in (BOB, DAN):
+        client = app.test_client()
+        sent = client.get(ask_for_link(client, email).headers["Location"])
+        pages.append(sent.text.replace(email, "ADDRESS"))
+
+    assert pages[0] == pages[1]
+    assert smtp_server.recipients == [[BOB], [DAN]]
+
+
+def test_the_sign_in_page_keeps_where_the_person_was_going(client: Any) -> None:
+    page = client.get("/signin?next=/settings")
+
+    assert 'value="/settings"' in page.text
+
+
+@pytest.mark.parametrize(("next_url", "landing"), [("/settings", "/settings"), *ELSEWHERE])
+def test_after_signing_in_only_a_path_on_this_site_is_followed(
+    client: Any, smtp_server: SmtpServer, next_url: str, landing: str
+) -> None:
+    pressed = signed_in_link(client, smtp_server, next_url=next_url)
+
+    assert pressed.headers["Location"] == landing
+
+
+def test_signing_out_ends_the_session(client: Any, smtp_server: SmtpServer) -> None:
+    signed_in_link(client, smtp_server)
+
+    out = post_form(client, "/signout", {}, page="/signin", follow_redirects=True)
+
+    assert "You are signed out." in out.text
+    assert "Email me a sign-in link" in out.text
+    assert "You are signed in" not in client.get("/signin").text
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    client.get("/signin")
+
+    refused = client.post("/signin", data={"email": ALICE})
+
+    assert refused.status_code == 400
+    assert "That request did not make sense." in refused.text
+    assert smtp_server.messages == []
+    with app.app_context():
+        assert db.session.scalars(select(LoginToken)).all() == []
+
+
+def test_sign_out_without_the_csrf_token_keeps_the_person_signed_in(
+    client: Any, smtp_server: SmtpServer
+) -> None:
+    signed_in_link(client, smtp_server)
+
+    assert client.post("/signout").status_code == 400
+    assert "You are signed in" in client.get("/signin").text
+
+
+def test_a_malformed_address_is_explained_and_kept(client: Any) -> None:
+    page = post_form(client, "/signin", {"email": "alice at example"})
+
+    assert page.status_code == 200
+    assert "That does not look like an email address." in page.text
+    assert 'value="alice at example"' in page.text
+
+
+def test_when_the_mail_server_is_down_the_page_says_it_keeps_trying(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    smtp_server.stop()
+
+    sent = client.get(ask_for_link(client, ALICE).headers["Location"])
+
+    assert "we will keep trying to send it" in sent.text
+    with app.app_context():
+        row = db.session.scalars(select(OutboxEmail)).one()
+        assert (row.to, row.sent_at, row.claimed_at, row.attempts) == (ALICE, None, None, 1)
+
+
+def test_the_session_cookie_is_http_only_and_same_site(
+    client: Any, smtp_server: SmtpServer
+) -> None:
+    pressed = signed_in_link(client, smtp_server)
+
+    [cookie] = [c for c in pressed.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_the_google_button_shows_only_when_google_is_configured(
+    settings: Settings, app: Flask, client: Any
+) -> None:
+    assert "Sign in with Google" not in client.get("/signin").text
+
+    google = create_app(settings.with_changes(google=Google(client_id="id", client_secret="s")))
+    if "connect.google_signin" not in google.view_functions:  # until the Google routes exist
+        google.add_url_rule("/signin/google", "connect.google_signin", lambda: "")
+    page = google.test_client().get("/signin?next=/settings")
+
+    assert '<a class="button secondary" href="/signin/google?next=/settings">' in page.text
+
+
+def test_too_many_link_requests_get_the_friendly_429_page(
+    settings: Settings, smtp_server: SmtpServer
+) -> None:
+    client = limited_app(settings.with_changes(smtp=smtp_server.settings)).test_client()
+
+    answers = [ask_for_link(client, f"person{n}@example.com").status_code for n in range(6)]
+
+    assert answers == [302] * 5 + [429]
+    assert "Too many tries" in ask_for_link(client, ALICE).text
+
+
+def test_one_address_gets_at_most_ten_links_an_hour_whoever_asks(
+    settings: Settings, smtp_server: SmtpServer
+) -> None:
+    client = limited_app(settings.with_changes(smtp=smtp_server.settings)).test_client()
+    answers = []
+    for n in range(11):
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
+        answers.append(ask_for_link(client, ALICE).status_code)
+
+    assert answers == [302] * 10 + [429]
+    assert ask_for_link(client, BOB).status_code == 302
+    assert len(smtp_server.wait_for(11)) == 11
+
+
+def test_pressing_sign_in_buttons_is_rate_limited(settings: Settings) -> None:
+    client = limited_app(settings).test_client()
+    token = csrf_token(client.get("/signin").text)
+
+    answers = [
+        client.post("/signin/1.guess", data={"csrf_token": token}).status_code for _ in range(11)
+    ]
+
+    assert answers == [410] * 10 + [429]
+
+
+def test_the_sign_in_shortcut_for_other_tests_signs_the_client_in(app: Flask, client: Any) -> None:
+    sign_in_as(client, app, ALICE)
+
+    assert f"You are signed in as <strong>{ALICE}</strong>" in client.get("/signin").text
