@@ -1,7 +1,219 @@
-"""The connect pages."""
+"""The connect pages: list connected calendars, connect an ICS address or file, refresh, disconnect.
+
+Each connect route is one transaction: the service writes, the view commits, and on a SourceError
+the view rolls back and shows the form again with the user's input and the reason (HTTP 422).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session
+from flask_limiter.util import get_remote_address
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+from wtforms import Field, StringField, ValidationError
+from wtforms.validators import DataRequired, Length
+
+from service import sources
+from service.calendars.zones import resolve_zone
+from service.config import Settings
+from service.crypto import SecretBox
+from service.extensions import db, limiter
+from service.models import Connection
+from service.sources import MAX_BYTES, SourceError, SyncResult
+from service.web.session import login_required, require_user
 
 bp = Blueprint("connect", __name__)
+
+CALENDAR_SUFFIXES = (".ics", ".ical", ".ifb", ".icalendar")
+CALENDAR_TYPES = ("text/calendar", "application/ics")
+
+
+def _attempts_key() -> str:
+    """Count connect attempts per signed-in user (per address before sign-in)."""
+    user_id = session.get("user_id")
+    return f"user:{user_id}" if user_id is not None else f"ip:{get_remote_address()}"
+
+
+# Fetching a user's address costs a request to someone else's server: 10 tries a minute is
+# plenty for a person, and keeps Touchpoint from being used to hammer a host.
+connect_attempts = limiter.shared_limit("10 per minute", scope="connect", key_func=_attempts_key)
+
+
+def _calendar_file(_form: FlaskForm, field: Field) -> None:
+    """Accept a file named like a calendar or sent as one."""
+    upload: FileStorage | None = field.data
+    if upload is None:
+        return
+    suffix = PurePath(upload.filename or "").suffix.lower()
+    if suffix not in CALENDAR_SUFFIXES and upload.mimetype not in CALENDAR_TYPES:
+        raise ValidationError("Choose an iCalendar file (.ics), as exported by a calendar app.")
+
+
+class UrlForm(FlaskForm):
+    url = StringField(
+        "Secret iCal address",
+        validators=[
+            DataRequired("Paste the calendar's address."),
+            Length(max=2000, message="That address is too long (2000 characters at most)."),
+        ],
+        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "An .ics file",
+        validators=[FileRequired("Choose an .ics file to upload."), _calendar_file],
+        render_kw={"accept": ",".join((*CALENDAR_SUFFIXES, *CALENDAR_TYPES))},
+    )
+
+
+@bp.get("/connect")
+@login_required
+def index() -> str:
+    return render_page()
+
+
+def render_page(**forms: Any) -> str:
+    """Render the connect page; forms given (with their errors) replace the empty ones."""
+    user = require_user()
+    context = {
+        "url_form": UrlForm(formdata=None),
+        "upload_form": UploadForm(formdata=None),
+        "connections": sources.connections_of(_session(), user),
+        "can_refresh": sources.can_refresh,
+        "zone": resolve_zone(user.tz) or ZoneInfo("UTC"),
+        **forms,
+    }
+    return render_template("web/connect/index.html", **context)
+
+
+@bp.post("/connect/url")
+@login_required
+@connect_attempts
+def connect_url() -> Response | tuple[str, int]:
+    form = UrlForm()
+    if not form.validate():
+        return render_page(url_form=form), 422
+    return _connect(
+        form,
+        "url_form",
+        lambda now: sources.connect_ics_url(
+            _session(), _settings(), _box(), require_user(), form.url.data or "", now
+        ),
+    )
+
+
+@bp.post("/connect/upload")
+@login_required
+@connect_attempts
+def connect_upload() -> Response | tuple[str, int]:
+    form = UploadForm()
+    if not form.validate():
+        return render_page(upload_form=form), 422
+    upload: FileStorage = form.file.data
+    # Read one byte past the cap so a file just over it is refused, not silently cut.
+    data = upload.stream.read(MAX_BYTES + 1)
+    return _connect(
+        form,
+        "upload_form",
+        lambda now: sources.connect_ics_upload(
+            _session(), _settings(), require_user(), upload.filename or "", data, now
+        ),
+    )
+
+
+def _connect(
+    form: FlaskForm, name: str, attempt: Callable[[datetime], SyncResult]
+) -> Response | tuple[str, int]:
+    """Run one connect attempt as one transaction; on failure show the form with the reason."""
+    try:
+        result = attempt(datetime.now(UTC))
+    except SourceError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return render_page(**{name: form}), 422
+    db.session.commit()
+    flash(f"Connected: {result.connection.label} — {_events(result.events)}")
+    _flash_notices(result)
+    return redirect("/")
+
+
+# Refresh and disconnect are plain buttons: CSRFProtect checks the token every POST carries.
+@bp.post("/connect/<int:connection_id>/refresh")
+@login_required
+@connect_attempts
+def refresh(connection_id: int) -> Response:
+    connection = _owned(connection_id)
+    try:
+        result = sources.sync_connection(
+            _session(), _settings(), _box(), connection, datetime.now(UTC)
+        )
+    except SourceError as error:  # a kind that cannot be refreshed: nothing was written
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect("/connect")
+    db.session.commit()
+    _flash_refresh(result)
+    return redirect("/connect")
+
+
+@bp.post("/connect/<int:connection_id>/disconnect")
+@login_required
+def disconnect(connection_id: int) -> Response:
+    connection = _owned(connection_id)
+    label = sources.disconnect(_session(), _settings(), _box(), connection)
+    db.session.commit()
+    flash(f"Disconnected: {label}. Its events were deleted from Touchpoint.")
+    return redirect("/connect")
+
+
+def _owned(connection_id: int) -> Connection:
+    """Return the signed-in user's connection, or answer 404 (also for someone else's)."""
+    connection = sources.connection_of(_session(), require_user(), connection_id)
+    if connection is None:
+        abort(404)
+    return connection
+
+
+def _flash_refresh(result: SyncResult) -> None:
+    label = result.connection.label
+    if result.outcome == "failed":
+        flash(f"{label} could not be refreshed. {result.error}", "error")
+    elif result.outcome == "unchanged":
+        flash(f"{label} has not changed since the last sync — {_events(result.events)}.")
+    else:
+        flash(f"Refreshed: {label} — {_events(result.events)}")
+        _flash_notices(result)
+
+
+def _flash_notices(result: SyncResult) -> None:
+    for notice in result.notices():
+        flash(notice, "warning")
+
+
+def _events(count: int) -> str:
+    return "1 event" if count == 1 else f"{count} events"
+
+
+def _session() -> Session:
+    return db.session()
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["touchpoint"]
+    return settings
+
+
+def _box() -> SecretBox:
+    box: SecretBox = current_app.extensions["secret_box"]
+    return box

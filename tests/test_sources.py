@@ -1,0 +1,393 @@
+"""Connecting and syncing ICS calendars, with feeds from a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from service.config import Settings
+from service.crypto import SecretBox
+from service.db import Database
+from service.fetch import MiB, parse_networks
+from service.models import Connection, StoredOccurrence, User
+from service.sources import (
+    SourceError,
+    connect_ics_upload,
+    connect_ics_url,
+    disconnect,
+    masked_label,
+    sync_connection,
+    upload_label,
+)
+from tests.factories import ALICE, NOW, at
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOOGLE = (FIXTURES / "google.ics").read_bytes()
+SECRET_PATH = "/calendar/ical/alice%40example.com/private-8f3a9c2e71/basic.ics"
+ALLOWED = Settings(allow_networks=parse_networks("127.0.0.1/32"))
+GOOGLE_EVENTS = 15  # google.ics expanded over sync_span(NOW) in Berlin
+
+
+@dataclass
+class Feed:
+    """What the server answers on one path; an etag makes it answer 304 to a matching request."""
+
+    body: bytes = GOOGLE
+    status: int = 200
+    etag: str = ""
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", "text/calendar; charset=utf-8"),)
+
+
+class FeedServer(ThreadingHTTPServer):
+    """Calendar feeds on 127.0.0.1: each path answers its Feed, and every request is recorded."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FeedHandler)
+        self.feeds: dict[str, Feed] = {}
+        self.seen: list[dict[str, str]] = []
+
+    def url(self, path: str = SECRET_PATH, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.server_address[1]}{path}"
+
+
+class _FeedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FeedServer
+
+    def do_GET(self) -> None:
+        self.server.seen.append(dict(self.headers))
+        feed = self.server.feeds.get(self.path, Feed(b"no such calendar", status=404))
+        if feed.etag and self.headers.get("If-None-Match") == feed.etag:
+            self._send(304, b"", [("ETag", feed.etag)])
+        else:
+            etag = [("ETag", feed.etag)] if feed.etag else []
+            self._send(feed.status, feed.body, [*feed.headers, *etag])
+
+    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        if not any(name == "Content-Length" for name, _ in headers):
+            headers = [*headers, ("Content-Length", str(len(body)))]
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle(self) -> None:
+        with contextlib.suppress(ConnectionError):  # the client hangs up on a refused body
+            super().handle()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output free of access logs."""
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[FeedServer]:
+    """Run a FeedServer in a thread for the length of the block."""
+    server = FeedServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def huge_feed() -> Feed:
+    """A feed announcing 20 MiB: refused before the body is read."""
+    return Feed(body=b"BEGIN:VCALENDAR\r\n", headers=(("Content-Length", str(20 * MiB)),))
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    with serving() as server:
+        yield server
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    return SecretBox([Fernet.generate_key().decode()])
+
+
+@pytest.fixture
+def alice_id(database: Database) -> int:
+    with database.unit() as session:
+        user = User(email=ALICE, tz="Europe/Berlin")
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+def titles(database: Database) -> list[str]:
+    with database.unit() as session:
+        query = select(StoredOccurrence.title).order_by(StoredOccurrence.start)
+        return list(session.scalars(query))
+
+
+def row_ids(database: Database) -> list[int]:
+    with database.unit() as session:
+        return list(session.scalars(select(StoredOccurrence.id).order_by(StoredOccurrence.id)))
+
+
+def connect(database: Database, box: SecretBox, user_id: int, url: str, **settings: object) -> int:
+    with database.unit() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        result = connect_ics_url(session, ALLOWED.with_changes(**settings), box, user, url, NOW)
+        return result.connection.id
+
+
+def sync(database: Database, box: SecretBox, connection_id: int, days: float = 0) -> str:
+    with database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        assert connection is not None
+        now = NOW + timedelta(days=days, hours=1)
+        return sync_connection(session, ALLOWED, box, connection, now).outcome
+
+
+def connections(database: Database) -> list[Connection]:
+    with database.unit() as session:
+        return list(session.scalars(select(Connection)))
+
+
+def test_connecting_an_address_stores_its_events_and_only_a_sealed_copy_of_it(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
+    with database.unit() as session:
+        user = session.get(User, alice_id)
+        assert user is not None
+        result = connect_ics_url(session, ALLOWED, box, user, feeds.url(), NOW)
+
+    [stored] = connections(database)
+    assert (result.outcome, result.events, result.warnings) == ("connected", GOOGLE_EVENTS, [])
+    assert (stored.kind, stored.label, stored.etag) == ("ics_url", "127.0.0.1/…/basic.ics", '"v1"')
+    assert b"private-8f3a9c2e71" not in (stored.secret or b"")
+    assert box.open(stored.secret or b"") == feeds.url()
+    assert len(titles(database)) == GOOGLE_EVENTS
+    assert "Lunch with Carol" in titles(database)
+
+
+def test_connecting_the_same_address_twice_is_refused_so_no_event_counts_twice(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed()
+    connect(database, box, alice_id, feeds.url())
+
+    with pytest.raises(SourceError, match=r"already connected as 127\.0\.0\.1/…/basic\.ics"):
+        connect(database, box, alice_id, feeds.url())
+
+    assert len(connections(database)) == 1
+    assert len(feeds.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "label"),
+    [
+        ("https://calendar.google.com" + SECRET_PATH, "calendar.google.com/…/basic.ics"),
+        (
+            "webcal://p52-caldav.icloud.com/published/2/MTAxNjg5NzQ3NjEwMTY4",
+            "p52-caldav.icloud.com/…",
+        ),
+        ("https://example.com/team.ics?token=s3cr3t", "example.com/team.ics"),
+        ("https://example.com/feeds/a7f3e9b2c4d1.ics", "example.com/…"),
+        ("https://intranet.example.com/", "intranet.example.com"),
+    ],
+)
+def test_a_label_shows_the_host_and_a_plain_file_name_but_never_the_secret_part(
+    address: str, label: str
+) -> None:
+    assert masked_label(address) == label
+
+
+def test_an_address_inside_a_private_network_is_refused_and_nothing_is_stored(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed()
+
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1 is a loopback address, which is not"):
+        connect(database, box, alice_id, feeds.url(), allow_networks=())
+
+    assert connections(database) == []
+    assert feeds.seen == []
+
+
+def test_a_redirect_out_of_the_allowed_network_is_refused(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(
+        status=302, headers=(("Location", feeds.url(host="127.0.0.2")),)
+    )
+
+    with pytest.raises(SourceError, match=r"will not fetch that address: .*127\.0\.0\.2"):
+        connect(database, box, alice_id, feeds.url())
+
+    assert connections(database) == []
+
+
+@pytest.mark.parametrize(
+    ("feed", "message"),
+    [
+        (Feed(b"gone", status=404), "did not answer with a calendar: 127.0.0.1 answered HTTP 404"),
+        (Feed(b"<!doctype html><p>Sign in</p>"), "127.0.0.1 sent a web page, not a calendar"),
+        (Feed(b"just some text"), "That calendar cannot be read: it is not an iCalendar file"),
+        (huge_feed(), "too big: 127.0.0.1 offers 20 MiB; the limit is 10 MiB"),
+    ],
+    ids=["missing", "web page", "not a calendar", "huge"],
+)
+def test_a_bad_feed_is_refused_with_a_sentence_that_names_only_the_host(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer, feed: Feed, message: str
+) -> None:
+    feeds.feeds[SECRET_PATH] = feed
+
+    with pytest.raises(SourceError, match=message) as refused:
+        connect(database, box, alice_id, feeds.url())
+
+    assert "private-8f3a9c2e71" not in str(refused.value)
+    assert connections(database) == []
+
+
+def test_a_calendar_with_broken_events_connects_and_counts_what_was_skipped(
+    database: Database, box: SecretBox, alice_id: int
+) -> None:
+    with database.unit() as session:
+        user = session.get(User, alice_id)
+        assert user is not None
+        data = (FIXTURES / "broken.ics").read_bytes()
+        result = connect_ics_upload(session, ALLOWED, user, "broken.ics", data, NOW)
+
+    assert result.notices() == [
+        "3 broken events were skipped.",
+        "1 part of the calendar could not be read.",
+    ]
+    assert "Lunch with Carol" in titles(database)
+
+
+def test_an_upload_is_stored_under_its_file_name_without_folders_or_a_secret(
+    database: Database, alice_id: int
+) -> None:
+    with database.unit() as session:
+        user = session.get(User, alice_id)
+        assert user is not None
+        name = "C:\\Users\\alice\\Work\x07 calendar.ics"
+        result = connect_ics_upload(session, ALLOWED, user, name, GOOGLE, NOW)
+
+    [stored] = connections(database)
+    assert (stored.kind, stored.label, stored.secret) == ("ics_upload", "Work calendar.ics", None)
+    assert result.events == len(titles(database)) == GOOGLE_EVENTS
+    assert upload_label("") == "uploaded calendar"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "it is not an iCalendar file"),
+        (b"", "the calendar is empty"),
+        (b"<html><body>Export</body></html>", "That file is a web page, not a calendar"),
+        (GOOGLE + b" " * (10 * MiB), r"That file is too big \(10 MiB at most\)"),
+    ],
+    ids=["image", "empty", "web page", "too big"],
+)
+def test_an_upload_that_is_no_calendar_is_refused_and_nothing_is_stored(
+    database: Database, alice_id: int, data: bytes, message: str
+) -> None:
+    with database.unit() as session:
+        user = session.get(User, alice_id)
+        assert user is not None
+        with pytest.raises(SourceError, match=message):
+            connect_ics_upload(session, ALLOWED, user, "photo.ics", data, NOW)
+
+    assert connections(database) == []
+
+
+@pytest.mark.parametrize("etag", ['"v1"', ""], ids=["304", "same bytes"])
+def test_a_refresh_of_an_unchanged_feed_rewrites_nothing(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer, etag: str
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag=etag)
+    connection_id = connect(database, box, alice_id, feeds.url())
+    before = row_ids(database)
+
+    assert sync(database, box, connection_id) == "unchanged"
+    assert feeds.seen[-1].get("If-None-Match") == (etag or None)
+    assert row_ids(database) == before
+
+
+def test_a_refresh_of_a_changed_feed_replaces_its_events(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
+    connection_id = connect(database, box, alice_id, feeds.url())
+    changed = GOOGLE.replace(b"SUMMARY:Lunch with Carol", b"SUMMARY:Lunch with Dan")
+    feeds.feeds[SECRET_PATH] = Feed(changed, etag='"v2"')
+
+    assert sync(database, box, connection_id) == "updated"
+    assert "Lunch with Dan" in titles(database)
+    assert "Lunch with Carol" not in titles(database)
+    assert len(titles(database)) == GOOGLE_EVENTS
+
+
+def test_a_new_day_reads_even_an_unchanged_feed_so_weekly_events_reach_the_new_day(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
+    connection_id = connect(database, box, alice_id, feeds.url())
+
+    assert sync(database, box, connection_id, days=1) == "updated"
+    assert "If-None-Match" not in feeds.seen[-1]
+    with database.unit() as session:
+        starts = session.scalars(select(StoredOccurrence.start)).all()
+    assert at(17, 10) in starts  # the weekly 1:1, one day past the first sync's horizon
+
+
+def test_a_failed_refresh_marks_the_connection_broken_and_keeps_its_events(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed()
+    connection_id = connect(database, box, alice_id, feeds.url())
+    feeds.feeds[SECRET_PATH] = Feed(b"down", status=503)
+
+    assert sync(database, box, connection_id) == "failed"
+    [broken] = connections(database)
+    assert broken.status == "broken"
+    assert "127.0.0.1 answered HTTP 503 (Service Unavailable)" in broken.last_error
+    assert len(titles(database)) == GOOGLE_EVENTS
+
+    feeds.feeds[SECRET_PATH] = Feed(GOOGLE.replace(b"Carol", b"Dan"))
+    assert sync(database, box, connection_id) == "updated"
+    assert [(c.status, c.last_error) for c in connections(database)] == [("ok", "")]
+
+
+def test_disconnecting_deletes_the_connection_and_its_events(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed()
+    connection_id = connect(database, box, alice_id, feeds.url())
+
+    with database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        assert connection is not None
+        label = disconnect(session, ALLOWED, box, connection)
+
+    assert label == "127.0.0.1/…/basic.ics"
+    assert connections(database) == []
+    assert titles(database) == []

@@ -1,0 +1,391 @@
+"""The connect page in a browser's shoes: paste an address, upload a file, refresh, disconnect."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from service.config import Settings
+from service.extensions import db
+from service.fetch import MiB, parse_networks
+from service.models import Connection, StoredOccurrence, User
+from service.web import create_app
+from tests.test_sources import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
+
+LABEL = "127.0.0.1/…/basic.ics"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Let the app fetch from the test's feed server on 127.0.0.1, as an operator's allowlist."""
+    return settings.with_changes(allow_networks=parse_networks("127.0.0.1/32"))
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    with serving() as server:
+        server.feeds[SECRET_PATH] = Feed(etag='"v1"')
+        yield server
+
+
+def signed_in(client: Any, app: Any, email: str = "alice@example.com") -> int:
+    """Create a user and put their id in the client's session, as sign-in would."""
+    with app.app_context():
+        user = User(email=email, tz="Europe/Berlin")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+    with client.session_transaction() as session:
+        session["user_id"] = user_id
+    return user_id
+
+
+def csrf_token(client: Any) -> str:
+    page = client.get("/connect").get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, "the connect page carries a CSRF token"
+    return match.group(1)
+
+
+def paste(client: Any, url: str) -> Any:
+    return client.post("/connect/url", data={"csrf_token": csrf_token(client), "url": url})
+
+
+def upload(client: Any, data: bytes, name: str = "work.ics", kind: str = "text/calendar") -> Any:
+    # Encoded here rather than by the test client, which leaves a temporary file open for
+    # bodies over 500 KiB (and filterwarnings=error turns that into a failure).
+    boundary = "touchpoint-test-boundary"
+    body = b"".join(
+        [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'.encode(),
+            csrf_token(client).encode(),
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '.encode(),
+            f'filename="{name}"\r\nContent-Type: {kind}\r\n\r\n'.encode(),
+            data,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return client.post("/connect/upload", data=body, content_type=content_type)
+
+
+def rows(app: Any, model: Any) -> list[Any]:
+    with app.app_context():
+        return list(db.session.scalars(select(model).order_by(model.id)))
+
+
+def page(client: Any, path: str = "/connect") -> str:
+    return str(client.get(path).get_data(as_text=True))
+
+
+def events_in(flash_page: str) -> int:
+    match = re.search(r"— (\d+) events", flash_page)
+    assert match, "the page says how many events were stored"
+    return int(match.group(1))
+
+
+def test_pasting_an_address_connects_it_and_keeps_only_a_sealed_copy(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+
+    response = paste(client, feeds.url())
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    shown = page(client)
+    assert f"Connected: {LABEL} — " in shown
+    assert len(rows(app, StoredOccurrence)) == events_in(shown) > 0
+    listed = " ".join(shown.split())
+    assert f"iCal address</span> Working · {events_in(shown)} events stored" in listed
+    with app.app_context():
+        [secret] = db.session.execute(text("SELECT secret FROM connections")).scalars()
+    assert b"private-8f3a9c2e71" not in bytes(secret)
+    assert b"127.0.0.1" not in bytes(secret)
+    assert "private-8f3a9c2e71" not in page(client)  # the list shows the masked label
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, list[bool]]]:
+    """Accept TLS handshakes on 127.0.0.1 with a self-signed certificate; record each one."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+    ]
+    command += ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
+    subprocess.run([*command, "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    handshakes: list[bool] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+
+    def accept_once() -> None:
+        conn, _ = listener.accept()
+        handshakes.append(True)
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+            pass
+
+    thread = threading.Thread(target=accept_once)
+    thread.start()
+    yield listener.getsockname()[1], handshakes
+    thread.join()
+    listener.close()
+
+
+def test_a_webcal_link_is_accepted_and_fetched_over_https(
+    app: Any, client: Any, tls_server: tuple[int, list[bool]]
+) -> None:
+    port, handshakes = tls_server
+    signed_in(client, app)
+
+    response = paste(client, f"webcal://127.0.0.1:{port}{SECRET_PATH}")
+
+    # The test's certificate is self-signed, so the https fetch stops at the certificate.
+    assert response.status_code == 422
+    assert "127.0.0.1 has no trusted TLS certificate" in response.get_data(as_text=True)
+    assert handshakes == [True]
+
+
+def test_a_private_address_is_refused_on_the_page_and_nothing_is_stored(
+    settings: Settings, feeds: FeedServer
+) -> None:
+    app = create_app(settings.with_changes(allow_networks=()))
+    client = app.test_client()
+    signed_in(client, app)
+
+    response = paste(client, feeds.url())
+
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "127.0.0.1 is a loopback address, which is not allowed." in shown
+    assert f'value="{feeds.url()}"' in shown  # the address is the user's: it stays in the field
+    assert rows(app, Connection) == []
+    assert feeds.seen == []
+
+
+def test_a_redirect_from_the_allowed_server_to_another_address_is_refused(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+    feeds.feeds[SECRET_PATH] = Feed(
+        status=302, headers=(("Location", feeds.url(host="127.0.0.2")),)
+    )
+
+    response = paste(client, feeds.url())
+
+    assert response.status_code == 422
+    assert "127.0.0.2 is a loopback address, which is not allowed" in response.get_data(
+        as_text=True
+    )
+    assert rows(app, Connection) == []
+
+
+@pytest.mark.parametrize(
+    ("feed", "message"),
+    [
+        (Feed(b"gone", status=404), "127.0.0.1 answered HTTP 404 (Not Found)."),
+        (Feed(b"<!doctype html><title>Sign in</title>"), "127.0.0.1 sent a web page"),
+        (huge_feed(), "That calendar is too big"),
+    ],
+    ids=["missing", "web page", "huge"],
+)
+def test_a_bad_feed_gets_a_clear_message_and_nothing_is_stored(
+    app: Any, client: Any, feeds: FeedServer, feed: Feed, message: str
+) -> None:
+    signed_in(client, app)
+    feeds.feeds[SECRET_PATH] = feed
+
+    response = paste(client, feeds.url())
+
+    assert response.status_code == 422
+    [error] = re.findall(r'role="alert">([^<]*)<', response.get_data(as_text=True))
+    assert message in error
+    assert "private-8f3a9c2e71" not in error
+    assert rows(app, Connection) == []
+    assert rows(app, StoredOccurrence) == []
+
+
+def test_uploading_a_file_connects_it(app: Any, client: Any) -> None:
+    signed_in(client, app)
+
+    response = upload(client, GOOGLE, "work.ics")
+
+    assert response.status_code == 302
+    shown = page(client)
+    assert "Connected: work.ics — " in shown
+    assert len(rows(app, StoredOccurrence)) == events_in(shown) > 0
+    assert [c.kind for c in rows(app, Connection)] == ["ics_upload"]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "kind", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "work.ics", "text/calendar", "it is not an iCalendar file"),
+        (GOOGLE, "holiday.jpg", "image/jpeg", "Choose an iCalendar file (.ics)"),
+        (GOOGLE + b" " * (10 * MiB), "big.ics", "text/calendar", "That file is too big"),
+    ],
+    ids=["garbage", "not a calendar file", "over 10 MiB"],
+)
+def test_an_upload_that_is_no_calendar_gets_a_clear_message(
+    app: Any, client: Any, data: bytes, name: str, kind: str, message: str
+) -> None:
+    signed_in(client, app)
+
+    response = upload(client, data, name, kind)
+
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert rows(app, Connection) == []
+
+
+def test_a_calendar_with_broken_events_connects_and_says_how_many_were_skipped(
+    app: Any, client: Any
+) -> None:
+    signed_in(client, app)
+
+    upload(client, (FIXTURES / "broken.ics").read_bytes(), "broken.ics")
+
+    assert "3 broken events were skipped." in page(client)
+    assert len(rows(app, Connection)) == 1
+
+
+def refresh(client: Any, connection_id: int, action: str = "refresh") -> Any:
+    data = {"csrf_token": csrf_token(client)}
+    return client.post(f"/connect/{connection_id}/{action}", data=data)
+
+
+def test_refreshing_an_unchanged_feed_rewrites_nothing(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+    paste(client, feeds.url())
+    before = [row.id for row in rows(app, StoredOccurrence)]
+    [connection] = rows(app, Connection)
+
+    response = refresh(client, connection.id)
+
+    assert response.status_code == 302
+    assert f"{LABEL} has not changed since the last sync" in page(client)
+    assert feeds.seen[-1]["If-None-Match"] == '"v1"'
+    assert [row.id for row in rows(app, StoredOccurrence)] == before
+
+
+def test_refreshing_a_changed_feed_replaces_its_events(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+    paste(client, feeds.url())
+    [connection] = rows(app, Connection)
+    changed = GOOGLE.replace(b"SUMMARY:Lunch with Carol", b"SUMMARY:Lunch with Dan")
+    feeds.feeds[SECRET_PATH] = Feed(changed, etag='"v2"')
+
+    refresh(client, connection.id)
+
+    assert f"Refreshed: {LABEL}" in page(client)
+    titles = {row.title for row in rows(app, StoredOccurrence)}
+    assert "Lunch with Dan" in titles
+    assert "Lunch with Carol" not in titles
+
+
+def test_a_failed_refresh_is_shown_on_the_page_and_keeps_the_events(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+    paste(client, feeds.url())
+    [connection] = rows(app, Connection)
+    stored = len(rows(app, StoredOccurrence))
+    feeds.feeds[SECRET_PATH] = Feed(b"down", status=503)
+
+    refresh(client, connection.id)
+
+    shown = page(client)
+    assert "127.0.0.1 answered HTTP 503 (Service Unavailable)." in shown
+    assert "Not syncing" in shown
+    assert len(rows(app, StoredOccurrence)) == stored
+
+
+def test_disconnecting_deletes_the_connection_and_its_events(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+    paste(client, feeds.url())
+    [connection] = rows(app, Connection)
+
+    response = refresh(client, connection.id, "disconnect")
+
+    assert response.status_code == 302
+    assert f"Disconnected: {LABEL}." in page(client)
+    assert rows(app, Connection) == []
+    assert rows(app, StoredOccurrence) == []
+
+
+@pytest.mark.parametrize("action", ["refresh", "disconnect"])
+def test_another_users_connection_is_not_found(
+    app: Any, client: Any, feeds: FeedServer, action: str
+) -> None:
+    signed_in(client, app, "bob@example.com")
+    paste(client, feeds.url())
+    [bobs] = rows(app, Connection)
+    signed_in(client, app, "mallory@example.com")
+
+    response = refresh(client, bobs.id, action)
+
+    assert response.status_code == 404
+    assert len(rows(app, Connection)) == 1
+    assert rows(app, StoredOccurrence) != []
+
+
+def test_a_file_name_with_markup_is_shown_as_text(app: Any, client: Any) -> None:
+    signed_in(client, app)
+
+    upload(client, GOOGLE, "<img src=x onerror=alert(1)>.ics")
+
+    shown = page(client)  # the flash and the list both name it
+    assert shown.count("&lt;img src=x onerror=alert(1)&gt;.ics") == 2
+    assert "<img" not in shown
+
+
+def test_connecting_without_the_csrf_token_is_refused(
+    app: Any, client: Any, feeds: FeedServer
+) -> None:
+    signed_in(client, app)
+
+    response = client.post("/connect/url", data={"url": feeds.url()})
+
+    assert response.status_code == 400
+    assert rows(app, Connection) == []
+    assert feeds.seen == []
+
+
+def test_connect_attempts_are_limited_to_ten_a_minute_per_person(settings: Settings) -> None:
+    # Counters in this process's memory: the shared test Redis is flushed by other test runs.
+    app = create_app(settings.with_changes(rate_limits=True, redis_url=""))
+    client = app.test_client()
+    signed_in(client, app)
+
+    answers = [upload(client, b"not a calendar").status_code for _ in range(11)]
+
+    assert answers == [422] * 10 + [429]
+    assert "Too many tries" in upload(client, b"not a calendar").get_data(as_text=True)
+    signed_in(client, app, "bob@example.com")
+    assert upload(client, b"not a calendar").status_code == 422
