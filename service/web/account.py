@@ -1,7 +1,91 @@
-"""The account pages."""
+"""The account page: export everything (JSON, iCalendar), or delete the account."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired
+
+from service.account import (
+    delete_account,
+    export_calendar,
+    export_data,
+    google_revoke,
+    revoke_tokens,
+)
+from service.extensions import db
+from service.models import User
+from service.web.session import login_required, require_user, sign_out
 
 bp = Blueprint("account", __name__)
+
+GOOGLE_PERMISSIONS = "https://myaccount.google.com/permissions"
+
+
+class DeleteForm(FlaskForm):
+    confirm = StringField("Type your email address to confirm", [InputRequired()])
+
+    def matches(self, user: User) -> bool:
+        return (self.confirm.data or "").strip().lower() == user.email.lower()
+
+
+@bp.get("/account")
+@login_required
+def index() -> ResponseReturnValue:
+    return _page(require_user(), DeleteForm(), 200)
+
+
+@bp.get("/account/export.json")
+@login_required
+def export_json() -> ResponseReturnValue:
+    data = export_data(db.session(), require_user(), datetime.now(UTC))
+    body = json.dumps(data, indent=2, ensure_ascii=False)
+    return _attachment(body.encode(), "application/json", "touchpoint-export.json")
+
+
+@bp.get("/account/export.ics")
+@login_required
+def export_ics() -> ResponseReturnValue:
+    body = export_calendar(db.session(), require_user(), datetime.now(UTC))
+    return _attachment(body, "text/calendar", "touchpoint-export.ics")
+
+
+@bp.post("/account/delete")
+@login_required
+def delete() -> ResponseReturnValue:
+    user = require_user()
+    form = DeleteForm()
+    if not form.validate_on_submit() or not form.matches(user):
+        form.confirm.errors = ["That is not your email address: nothing was deleted."]
+        return _page(user, form, 422)
+    settings = current_app.extensions["touchpoint"]
+    box = current_app.extensions["secret_box"]
+    unrevoked = revoke_tokens(user, box, google_revoke(settings.google.revoke_uri))
+    delete_account(db.session(), user)
+    db.session.commit()
+    sign_out()
+    flash("Your account and everything in it is gone.")
+    if unrevoked:
+        flash(
+            "We could not reach Google to withdraw Touchpoint's access to "
+            + ", ".join(unrevoked)
+            + f". Remove it yourself at {GOOGLE_PERMISSIONS}.",
+            "error",
+        )
+    return redirect("/")
+
+
+def _page(user: User, form: DeleteForm, status: int) -> ResponseReturnValue:
+    return render_template("web/account.html", user=user, form=form), status
+
+
+def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

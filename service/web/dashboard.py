@@ -1,7 +1,293 @@
-"""The dashboard pages."""
+"""The dashboard: cadence clock, upcoming touchpoints, proposals, people mix, reflection log.
+
+The pages read the clock through `now()`: `app.config["NOW"]`, when set to a callable, gives the
+time instead of the system clock, so tests freeze it (`app.config["NOW"] = lambda: NOW`).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from service import insights
+from service.engine.model import KINDS, Profile
+from service.engine.notes import clean
+from service.extensions import db
+from service.models import Mark, Proposal, Reflection, User
+from service.planning import load_occurrences, plan_for_user, profile_of, to_engine
+from service.proposals import is_open, link_token, open_slots
+from service.web.session import login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
+
+RECENT_DAYS = 7  # past touchpoints offered for "this was a career conversation"
+FIELD_CHARS = 2000
+PERSON_CHARS = 254  # an email address at most
+NAV = (
+    ("dashboard.index", "Dashboard"),
+    ("connect.index", "Connect"),
+    ("settings.index", "Settings"),
+    ("dashboard.reflections", "Reflections"),
+)
+MARKED = {"none": "not a touchpoint", "career": "a career conversation"}
+
+
+def now() -> datetime:
+    """Return the current time, or the frozen one tests set as app.config["NOW"]."""
+    frozen = current_app.config.get("NOW")
+    return frozen() if callable(frozen) else datetime.now(UTC)
+
+
+def _no_nul(value: str | None) -> str:
+    # PostgreSQL refuses NUL in text; nobody types one.
+    return (value or "").replace("\x00", "")
+
+
+class MarkForm(FlaskForm):
+    uid = HiddenField(validators=[InputRequired(), Length(max=255)], filters=[_no_nul])
+    kind = SelectField(choices=["none", *KINDS])
+
+
+class ReflectionForm(FlaskForm):
+    going_well = TextAreaField("What is going well", filters=[_no_nul])
+    missing = TextAreaField("What is missing", filters=[_no_nul])
+    opportunity = TextAreaField("What the opportunity is", filters=[_no_nul])
+    person = StringField("With whom (optional)", filters=[_no_nul])
+    back = HiddenField(filters=[_no_nul])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Refuse an empty entry and overlong fields, saying which."""
+        ok = super().validate(extra_validators)
+        for field in (self.going_well, self.missing, self.opportunity, self.person):
+            limit = PERSON_CHARS if field is self.person else FIELD_CHARS
+            if len(field.data) > limit:
+                field.errors = [*field.errors, f"At most {limit} characters, please."]
+                ok = False
+        if not any(f.data.strip() for f in (self.going_well, self.missing, self.opportunity)):
+            self.form_errors.append("Write at least one line: going well, missing or opportunity.")
+            ok = False
+        return ok
+
+
+@bp.context_processor
+def _navigation() -> dict[str, Any]:
+    return {"dashboard_nav": _nav}
+
+
+def _nav() -> list[tuple[str, str]]:
+    return [(label, url) for endpoint, label in NAV if (url := _url(endpoint))]
+
+
+def _url(endpoint: str, **values: Any) -> str | None:
+    """Return the address of an endpoint, or None while its blueprint has no such page yet."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+# The dashboard --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    user = require_user()
+    return render_template("web/dashboard.html", **_overview(db.session(), user, now()))
+
+
+def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
+    """Gather everything the dashboard shows, as of moment."""
+    marks = insights.marks_of(session, user.id)
+    profile = profile_of(user, marks)
+    plan = plan_for_user(session, user, moment)
+    rows = load_occurrences(
+        session, user.id, moment - timedelta(days=insights.YEAR_DAYS), plan.window.end
+    )
+    occurrences = [to_engine(row, profile.tz) for row in rows]
+    history = insights.touchpoints_of(occurrences, profile)
+    names = insights.directory(occurrences)
+    proposals = _open_proposals(session, user, moment)
+    recent = insights.between(history, profile, moment - timedelta(days=RECENT_DAYS), moment)
+    return {
+        "profile": profile,
+        "connected": insights.has_calendar(session, user.id),
+        "connect_url": _url("connect.index") or "/connect",
+        "clock": insights.clock_of(plan.cadence, history, profile, moment),
+        "days": insights.by_day(plan.touchpoints, profile, moment),
+        "recent": insights.by_day(recent[::-1], profile, moment),
+        "recent_days": RECENT_DAYS,
+        "marks": {mark.uid: mark for mark in marks},
+        "marked": insights.marked(marks, occurrences),
+        "proposals": proposals,
+        "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
+        "partner": plan.partner,
+        "mix": insights.people_by_category(history, profile, moment),
+        "reflections": insights.reflections_of(session, user.id)[:5],
+        "form": ReflectionForm(back="dashboard"),
+        "name": lambda email: names.get(email.lower()) or insights.readable(email),
+        **_helpers(profile),
+    }
+
+
+def _helpers(profile: Profile) -> dict[str, Any]:
+    """Return the formatting functions the templates call, bound to the user's zone."""
+    return {
+        "kind_label": lambda kind: insights.KIND_LABELS.get(kind, kind),
+        "category_label": insights.CATEGORY_LABELS.__getitem__,
+        "hours": lambda tp: insights.local_time(tp, profile),
+        "moment": lambda at: insights.short_moment(at, profile.tz),
+        "long_date": lambda at: insights.long_date(at.astimezone(profile.tz).date()),
+        "categories": insights.CATEGORIES,
+        "marked_as": MARKED,
+    }
+
+
+def _open_proposals(session: Session, user: User, moment: datetime) -> list[dict[str, Any]]:
+    """Return the user's proposals that can still be answered, with their times left."""
+    found = [p for p in insights.proposals_of(session, user.id, moment) if is_open(p, moment)]
+    return [{"proposal": p, "slots": open_slots(p, moment), "link": _link(p)} for p in found]
+
+
+def _link(proposal: Proposal) -> str | None:
+    token = link_token(current_app.config["SECRET_KEY"], proposal)
+    return _url("proposals.show", token=token)
+
+
+# Marks: what the user says about an event, which the engine then follows ------------------------
+
+
+@bp.post("/marks")
+@login_required
+def mark() -> BaseResponse:
+    user, form = require_user(), MarkForm()
+    if not form.validate_on_submit():
+        flash("That mark did not make sense; nothing was changed.", "error")
+        return redirect(url_for("dashboard.index"))
+    session = db.session()
+    title = insights.title_of(session, user.id, form.uid.data)
+    if title is None:
+        abort(404)
+    kind = None if form.kind.data == "none" else form.kind.data
+    insights.save_mark(session, user.id, form.uid.data, kind, now())
+    flash(f"Marked “{clean(title, 80)}” as {MARKED.get(form.kind.data, form.kind.data)}.")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.post("/marks/<int:mark_id>/undo")
+@login_required
+def undo(mark_id: int) -> BaseResponse:
+    user, session = require_user(), db.session()
+    found = session.scalar(select(Mark).where(Mark.id == mark_id, Mark.user_id == user.id))
+    if found is None:
+        abort(404)
+    session.delete(found)
+    session.commit()
+    flash("Undone: the event is judged as before.")
+    return redirect(url_for("dashboard.index"))
+
+
+# The reflection log -----------------------------------------------------------------------------
+
+
+def _own_reflection(session: Session, user: User, reflection_id: int) -> Reflection:
+    query = select(Reflection).where(Reflection.id == reflection_id, Reflection.user_id == user.id)
+    found = session.scalar(query)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _log_page(user: User, form: ReflectionForm, status: int = 200) -> tuple[str, int]:
+    entries = insights.reflections_of(db.session(), user.id)
+    profile = profile_of(user)
+    page = render_template(
+        "web/reflections.html", entries=entries, form=form, profile=profile, **_helpers(profile)
+    )
+    return page, status
+
+
+@bp.get("/reflections")
+@login_required
+def reflections() -> tuple[str, int]:
+    return _log_page(require_user(), ReflectionForm(back="reflections"))
+
+
+@bp.post("/reflections")
+@login_required
+def add_reflection() -> BaseResponse | tuple[str, int]:
+    user, form = require_user(), ReflectionForm()
+    if not form.validate_on_submit():
+        return _log_page(user, form, 400)  # shown again with what was typed: nothing is lost
+    session = db.session()
+    session.add(
+        Reflection(
+            user_id=user.id,
+            created_at=now(),
+            person=" ".join(form.person.data.split()),
+            going_well=form.going_well.data.strip(),
+            missing=form.missing.data.strip(),
+            opportunity=form.opportunity.data.strip(),
+        )
+    )
+    session.commit()
+    flash("Added to your reflection log.")
+    back = "dashboard.index" if form.back.data == "dashboard" else "dashboard.reflections"
+    return redirect(url_for(back))
+
+
+@bp.get("/reflections/<int:reflection_id>")
+@login_required
+def reflection(reflection_id: int) -> str:
+    user = require_user()
+    entry = _own_reflection(db.session(), user, reflection_id)
+    profile = profile_of(user)
+    return render_template(
+        "web/reflections_entry.html", entry=entry, profile=profile, **_helpers(profile)
+    )
+
+
+@bp.post("/reflections/<int:reflection_id>/delete")
+@login_required
+def delete_reflection(reflection_id: int) -> BaseResponse:
+    user, session = require_user(), db.session()
+    session.delete(_own_reflection(session, user, reflection_id))
+    session.commit()
+    flash("Deleted from your reflection log.")
+    return redirect(url_for("dashboard.reflections"))
+
+
+@bp.get("/reflections.json")
+@login_required
+def reflections_json() -> Response:
+    entries = insights.reflections_of(db.session(), require_user().id)
+    return _download(insights.reflections_json(entries), "application/json", "json")
+
+
+@bp.get("/reflections.md")
+@login_required
+def reflections_markdown() -> Response:
+    user = require_user()
+    text = insights.reflections_markdown(
+        insights.reflections_of(db.session(), user.id), profile_of(user).tz
+    )
+    return _download(text, "text/markdown; charset=utf-8", "md")
+
+
+def _download(body: str, mimetype: str, extension: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    filename = f"touchpoint-reflections.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,7 +1,223 @@
-"""The settings pages."""
+"""The settings page: stage, goal, cadence, hours, time zone, people, delivery, pause."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from service.calendars.zones import resolve_zone
+from service.extensions import db
+from service.models import User
+from service.web.session import login_required, require_user
 
 bp = Blueprint("settings", __name__)
+
+STAGES = [
+    SelectChoice("new_project", "Starting a new project"),
+    SelectChoice("internal_move", "Looking for a move inside the company"),
+    SelectChoice("external_move", "Looking for a move outside the company"),
+    SelectChoice("growth", "Growing where I am"),
+]
+DAYS = [
+    SelectChoice(str(number), name)
+    for number, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+]
+PAUSES = {"week": timedelta(days=7), "month": timedelta(days=30)}
+# "Until I resume": a date no planner will ever reach.
+UNTIL_RESUMED = datetime(9999, 12, 31, tzinfo=UTC)
+_EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"'.]+(\.[^@\s,;<>\"'.]+)+")
+
+
+@cache
+def zone_choices() -> list[SelectChoice]:
+    """Return every IANA zone; "localtime" is the server's own, not a place."""
+    return [SelectChoice(name) for name in sorted(available_timezones() - {"localtime", "Factory"})]
+
+
+def split_emails(text: str) -> list[str]:
+    """Split a list typed one per line or comma separated into lower-cased addresses."""
+    return [part.strip().lower() for part in re.split(r"[\s,;]+", text or "") if part.strip()]
+
+
+def _valid_email(_form: Any, field: Field) -> None:
+    if field.data and not _EMAIL.fullmatch(field.data.strip()):
+        raise ValidationError("That does not look like an email address.")
+
+
+def _valid_emails(_form: Any, field: Field) -> None:
+    wrong = [e for e in split_emails(field.data) if not _EMAIL.fullmatch(e)]
+    if wrong:
+        raise ValidationError("Not email addresses: " + ", ".join(wrong))
+
+
+def _days() -> Any:
+    return _bounded(7, 365)
+
+
+def _bounded(low: int, high: int) -> Any:
+    return NumberRange(low, high, message=f"A whole number from {low} to {high}.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SettingsForm(FlaskForm):
+    stage = SelectField("Where you are", choices=STAGES)
+    goal = TextAreaField("Your goal, in your own words", [Optional(), Length(max=500)])
+    ideal_days = IntegerField("Ideal days between career conversations", [_days()])
+    max_days = IntegerField("Never more than (days)", [_days()])
+    hours_start = TimeField("Working hours from", [InputRequired()], format=["%H:%M", "%H:%M:%S"])
+    hours_end = TimeField("to", [InputRequired()], format=["%H:%M", "%H:%M:%S"])
+    work_days = MultiCheckboxField("Working days", choices=DAYS, coerce=int)
+    tz = SelectField("Time zone", choices=[])
+    manager_email = StringField("Your manager's email", [Optional(), Length(max=254), _valid_email])
+    include_people = TextAreaField("People to include in suggestions", [_valid_emails])
+    never_suggest = TextAreaField("People never to suggest", [_valid_emails])
+    email_notes = BooleanField("Email me a prep note before each touchpoint")
+    calendar_notes = BooleanField("Put prep notes on my calendar")
+    lead_minutes = IntegerField("Minutes before the meeting", [_bounded(5, 1440)])
+    digest = BooleanField("One morning digest instead of a note before each meeting")
+    weekly_nudges = IntegerField("Career chat proposals per week, at most", [_bounded(0, 7)])
+
+    def validate_max_days(self, field: Field) -> None:
+        ideal = self.ideal_days.data
+        if ideal is not None and field.data is not None and field.data < ideal:
+            raise ValidationError(f"Must be at least the ideal ({ideal} days).")
+
+    def validate_hours_end(self, field: Field) -> None:
+        start = self.hours_start.data
+        if start is not None and field.data is not None and field.data <= start:
+            raise ValidationError("The end of the day must come after its start.")
+
+    def validate_work_days(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Pick at least one working day.")
+
+
+class PauseForm(FlaskForm):
+    week = SubmitField("Pause for 1 week")
+    month = SubmitField("Pause for 1 month")
+    until_resumed = SubmitField("Pause until I resume")
+    resume = SubmitField("Resume")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def index() -> ResponseReturnValue:
+    user = require_user()
+    form = SettingsForm(data=_initial(user))
+    form.tz.choices = zone_choices()
+    if form.validate_on_submit():
+        _apply(form, user)
+        db.session.commit()
+        flash("Saved.")
+        return redirect(url_for("settings.index"))
+    status = 422 if form.is_submitted() else 200
+    return _render(user, form, status)
+
+
+@bp.post("/settings/pause")
+@login_required
+def pause() -> ResponseReturnValue:
+    user = require_user()
+    form = PauseForm()
+    if form.validate_on_submit():
+        user.paused_until = paused_until(form, datetime.now(UTC))
+        db.session.commit()
+        flash(_pause_message(user))
+    return redirect(url_for("settings.index"))
+
+
+def paused_until(form: PauseForm, now: datetime) -> datetime | None:
+    """Return when nudges start again for the button pressed (None: they run now)."""
+    if form.until_resumed.data:
+        return UNTIL_RESUMED
+    for name, span in PAUSES.items():
+        if form[name].data:
+            return now + span
+    return None
+
+
+def _pause_message(user: User) -> str:
+    if user.paused_until is None:
+        return "Resumed: prep notes and proposals are back on."
+    return f"Paused {describe_pause(user)}."
+
+
+def describe_pause(user: User) -> str:
+    """Return "until Mon 9 Mar" or "until you resume", for a paused user."""
+    until = user.paused_until
+    if until is None or until >= UNTIL_RESUMED:
+        return "until you resume"
+    local = until.astimezone(resolve_zone(user.tz) or ZoneInfo("UTC"))
+    return f"until {local:%a} {local.day} {local:%b}"
+
+
+def _initial(user: User) -> dict[str, Any]:
+    return {
+        "stage": user.stage,
+        "goal": user.goal,
+        "ideal_days": user.ideal_days,
+        "max_days": user.max_days,
+        "hours_start": time.fromisoformat(user.hours_start),
+        "hours_end": time.fromisoformat(user.hours_end),
+        "work_days": [int(d) for d in user.work_days.split(",") if d.strip()],
+        "tz": user.tz,
+        "manager_email": user.manager_email,
+        "include_people": "\n".join(split_emails(user.include_people)),
+        "never_suggest": "\n".join(split_emails(user.never_suggest)),
+        "email_notes": user.email_notes,
+        "calendar_notes": user.calendar_notes,
+        "lead_minutes": user.lead_minutes,
+        "digest": user.digest,
+        "weekly_nudges": user.weekly_nudges,
+    }
+
+
+def _apply(form: SettingsForm, user: User) -> None:
+    user.stage, user.goal = form.stage.data, (form.goal.data or "").strip()
+    user.ideal_days, user.max_days = form.ideal_days.data, form.max_days.data
+    user.hours_start = form.hours_start.data.strftime("%H:%M")
+    user.hours_end = form.hours_end.data.strftime("%H:%M")
+    user.work_days = ",".join(str(d) for d in sorted(form.work_days.data))
+    user.tz = form.tz.data
+    user.manager_email = (form.manager_email.data or "").strip().lower()
+    user.include_people = "\n".join(split_emails(form.include_people.data))
+    user.never_suggest = "\n".join(split_emails(form.never_suggest.data))
+    user.email_notes, user.calendar_notes = form.email_notes.data, form.calendar_notes.data
+    user.lead_minutes, user.digest = form.lead_minutes.data, form.digest.data
+    user.weekly_nudges = form.weekly_nudges.data
+
+
+def _render(user: User, form: SettingsForm, status: int) -> ResponseReturnValue:
+    paused = user.paused_until is not None and user.paused_until > datetime.now(UTC)
+    return render_template(
+        "web/settings.html",
+        form=form,
+        pause_form=PauseForm(),
+        paused=describe_pause(user) if paused else "",
+        detect_zone=user.tz == "UTC",
+    ), status

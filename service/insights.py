@@ -1,0 +1,331 @@
+"""What the dashboard tells a user about their calendar: cadence clock, people mix, days ahead.
+
+Plain functions of engine data and "now" (passed in), and the few queries the dashboard needs,
+each scoped to one user: no Flask, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.engine.classify import classify
+from service.engine.model import Cadence, Occurrence, Profile, Touchpoint
+from service.models import Connection, Mark, Proposal, Reflection, StoredOccurrence
+
+YEAR_DAYS = 365
+CATEGORIES = ("manager", "peers", "mentors", "cross_team", "external")
+CATEGORY_LABELS = {"manager": "Manager", "peers": "Peers", "mentors": "Mentors",
+                   "cross_team": "Cross-team", "external": "External"}  # fmt: skip
+KIND_LABELS = {"meal": "Meal", "coffee": "Coffee", "one_on_one": "1:1", "project": "Project",
+               "career": "Career conversation"}  # fmt: skip
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # fmt: skip
+_NAME_PARTS = re.compile(r"[._\-+]+")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCount:
+    """Someone the user met, how to call them, and in how many touchpoints."""
+
+    email: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """The cadence clock as the dashboard shows it."""
+
+    last: datetime | None
+    days_since: int | None
+    ideal_days: int
+    max_days: int
+    due: bool
+    booked_ahead: datetime | None
+
+    @property
+    def ideally_by(self) -> datetime | None:
+        return self.last + timedelta(days=self.ideal_days) if self.last else None
+
+    @property
+    def at_latest_by(self) -> datetime | None:
+        return self.last + timedelta(days=self.max_days) if self.last else None
+
+    @property
+    def gauge(self) -> int:
+        """Return the days to show on a bar that ends at max_days."""
+        return min(self.days_since, self.max_days) if self.days_since is not None else 0
+
+
+def touchpoints_of(occurrences: Iterable[Occurrence], profile: Profile) -> list[Touchpoint]:
+    """Classify occurrences (the user's marks included) and keep the touchpoints."""
+    found = []
+    for occ in occurrences:
+        v = classify(occ, profile)
+        if v.kind is not None:
+            found.append(Touchpoint(occ, v.kind, v.score, v.reasons, v.people))
+    return found
+
+
+def between(
+    touchpoints: Iterable[Touchpoint], profile: Profile, start: datetime, end: datetime
+) -> list[Touchpoint]:
+    """Return the touchpoints starting in [start, end), in order."""
+    inside = [t for t in touchpoints if start <= _start(t, profile) < end]
+    return sorted(inside, key=lambda t: _start(t, profile))
+
+
+def past_year(
+    touchpoints: Iterable[Touchpoint], profile: Profile, now: datetime
+) -> list[Touchpoint]:
+    return between(touchpoints, profile, now - timedelta(days=YEAR_DAYS), now)
+
+
+def people_mix(
+    touchpoints: Sequence[Touchpoint], profile: Profile, now: datetime
+) -> dict[str, int]:
+    """Count, per category, the meetings with people in the year before now."""
+    people = people_by_category(touchpoints, profile, now)
+    return {category: sum(p.count for p in people[category]) for category in CATEGORIES}
+
+
+def people_by_category(
+    touchpoints: Sequence[Touchpoint], profile: Profile, now: datetime
+) -> dict[str, list[PersonCount]]:
+    """Group the people met in the year before now by category, most met first.
+
+    Each person falls in one category, the first that fits: manager, mentors (career
+    conversations other than with the manager), external (another domain), peers (a
+    colleague on a shared project touchpoint), cross-team (any other colleague).
+    """
+    year = past_year(touchpoints, profile, now)
+    met = Counter(email for t in year for email in _others(t, profile))
+    mentors = {e for t in year if t.kind == "career" for e in _others(t, profile)}
+    peers = {e for t in year if t.kind == "project" for e in _others(t, profile)}
+    names = directory(t.occurrence for t in year)
+    grouped: dict[str, list[PersonCount]] = {category: [] for category in CATEGORIES}
+    for email, count in sorted(met.items(), key=lambda item: (-item[1], item[0])):
+        category = category_of(email, profile, mentors=mentors, peers=peers)
+        grouped[category].append(PersonCount(email, names.get(email) or readable(email), count))
+    return grouped
+
+
+def category_of(email: str, profile: Profile, *, mentors: set[str], peers: set[str]) -> str:
+    """Return which category one person (a lower-case address) falls in for this user."""
+    if email == profile.manager.lower():
+        return "manager"
+    if email in mentors:
+        return "mentors"
+    if _outside(email, profile.domain):
+        return "external"
+    return "peers" if email in peers else "cross_team"
+
+
+def _others(touchpoint: Touchpoint, profile: Profile) -> set[str]:
+    me = profile.me.lower()
+    return {e.lower() for e in touchpoint.people if "@" in e and e.lower() != me}
+
+
+def _outside(email: str, domain: str) -> bool:
+    theirs = email.rpartition("@")[2]
+    return bool(domain) and theirs != domain and not theirs.endswith("." + domain)
+
+
+def directory(occurrences: Iterable[Occurrence]) -> dict[str, str]:
+    """Return the names calendars give people, by lower-case address."""
+    names: dict[str, str] = {}
+    for occ in occurrences:
+        for attendee in occ.attendees:
+            name = " ".join(attendee.name.split())
+            if name and "@" not in name:
+                names.setdefault(attendee.email.lower(), name)
+    return names
+
+
+def readable(email: str) -> str:
+    """Return a name read from an address ("carol.jones@x" -> "Carol Jones")."""
+    local = email.partition("@")[0]
+    return " ".join(p.capitalize() for p in _NAME_PARTS.split(local) if p) or email
+
+
+def clock_of(
+    cadence: Cadence, touchpoints: Sequence[Touchpoint], profile: Profile, now: datetime
+) -> Clock:
+    """Return the clock: the engine's cadence, reaching back a year for the last conversation.
+
+    The planner only looks back max_days; past that it knows a conversation is due but not
+    when the last one was, which the stored year of history can still tell.
+    """
+    last = cadence.last or _last_career(past_year(touchpoints, profile, now), profile)
+    days = cadence.days_since
+    if days is None and last is not None:
+        days = (now.astimezone(UTC) - last.astimezone(UTC)).days
+    local = last.astimezone(profile.tz) if last else None
+    ahead = cadence.booked_ahead.astimezone(profile.tz) if cadence.booked_ahead else None
+    return Clock(local, days, profile.ideal_days, profile.max_days, cadence.due, ahead)
+
+
+def _last_career(touchpoints: Sequence[Touchpoint], profile: Profile) -> datetime | None:
+    starts = [_start(t, profile) for t in touchpoints if t.kind == "career"]
+    return max(starts, default=None)
+
+
+def by_day(
+    touchpoints: Sequence[Touchpoint], profile: Profile, now: datetime
+) -> list[tuple[str, list[Touchpoint]]]:
+    """Group touchpoints by local day, each day labelled ("Today", "Tuesday 3 March")."""
+    today = now.astimezone(profile.tz).date()
+    days: dict[str, list[Touchpoint]] = {}
+    for touchpoint in touchpoints:
+        day = _start(touchpoint, profile).astimezone(profile.tz).date()
+        days.setdefault(day_label(day, today), []).append(touchpoint)
+    return list(days.items())
+
+
+def day_label(day: date, today: date) -> str:
+    """Return "Today", "Tomorrow", "Yesterday" or "Tuesday 3 March", in English."""
+    names = {0: "Today", 1: "Tomorrow", -1: "Yesterday"}
+    return names.get((day - today).days) or f"{WEEKDAYS[day.weekday()]} {long_date(day)}"
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]}"
+
+
+def short_moment(moment: datetime, tz: ZoneInfo) -> str:
+    """Return "Wed 4 Mar 13:05" in the user's zone."""
+    local = moment.astimezone(tz)
+    return (
+        f"{WEEKDAYS[local.weekday()][:3]} {local.day} {MONTHS[local.month - 1][:3]} {local:%H:%M}"
+    )
+
+
+def local_time(touchpoint: Touchpoint, profile: Profile) -> str:
+    """Return "12:00 to 13:00" for a touchpoint (with an en dash), in the user's zone."""
+    start = touchpoint.occurrence.starts_at(profile.tz).astimezone(profile.tz)
+    end = touchpoint.occurrence.ends_at(profile.tz).astimezone(profile.tz)
+    return f"{start:%H:%M}\u2013{end:%H:%M}"
+
+
+def _start(touchpoint: Touchpoint, profile: Profile) -> datetime:
+    return touchpoint.occurrence.starts_at(profile.tz).astimezone(UTC)
+
+
+# The reflection log, exported -----------------------------------------------------------------
+
+REFLECTION_FIELDS = (
+    ("going_well", "What is going well"),
+    ("missing", "What is missing"),
+    ("opportunity", "What the opportunity is"),
+)
+
+
+def reflections_json(entries: Sequence[Reflection]) -> str:
+    """Return the reflection log as a JSON document, newest first."""
+    records = [
+        {"created_at": e.created_at.astimezone(UTC).isoformat(), "person": e.person}
+        | {field: getattr(e, field) for field, _ in REFLECTION_FIELDS}
+        for e in entries
+    ]
+    return json.dumps({"reflections": records}, indent=2)
+
+
+def reflections_markdown(entries: Sequence[Reflection], tz: ZoneInfo) -> str:
+    """Return the reflection log as a Markdown document, newest first."""
+    parts = ["# My reflection log", ""]
+    for entry in entries:
+        local = entry.created_at.astimezone(tz)
+        with_whom = f" · {_line(entry.person)}" if entry.person else ""
+        parts += [f"## {local:%Y-%m-%d %H:%M}{with_whom}", ""]
+        for field, label in REFLECTION_FIELDS:
+            if text := getattr(entry, field).strip():
+                parts += [f"**{label}:**", "", _paragraph(text), ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _paragraph(text: str) -> str:
+    # A line starting with "#" would become a heading of the export; keep the user's words as text.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join("\\" + line if line.lstrip().startswith("#") else line for line in lines)
+
+
+# What the dashboard reads and writes, always for one user ---------------------------------------
+
+
+def marks_of(session: Session, user_id: int) -> Sequence[Mark]:
+    """Return the user's marks, the latest first."""
+    query = select(Mark).where(Mark.user_id == user_id).order_by(Mark.created_at.desc(), Mark.id)
+    return session.scalars(query).all()
+
+
+def marked(marks: Sequence[Mark], occurrences: Sequence[Occurrence]) -> list[tuple[Mark, Any]]:
+    """Pair each mark with an occurrence it covers (the last one seen), for the Undo list."""
+    by_uid = {occ.uid: occ for occ in occurrences}
+    return [(mark, by_uid[mark.uid]) for mark in marks if mark.uid in by_uid]
+
+
+def title_of(session: Session, user_id: int, uid: str) -> str | None:
+    """Return the title of one of the user's own events with this uid, or None."""
+    query = select(StoredOccurrence.title).where(
+        StoredOccurrence.user_id == user_id, StoredOccurrence.uid == uid
+    )
+    return session.scalar(query.limit(1))
+
+
+def save_mark(session: Session, user_id: int, uid: str, kind: str | None, now: datetime) -> None:
+    """Insert or update the user's mark on uid and commit; two clicks at once make one row."""
+    for attempt in range(2):
+        found = session.scalar(select(Mark).where(Mark.user_id == user_id, Mark.uid == uid))
+        if found is None:
+            session.add(Mark(user_id=user_id, uid=uid, kind=kind, created_at=now))
+        else:
+            found.kind, found.created_at = kind, now
+        try:
+            session.commit()
+            return
+        except IntegrityError:  # the other click inserted first: update its row instead
+            session.rollback()
+            if attempt:
+                raise
+
+
+def has_calendar(session: Session, user_id: int) -> bool:
+    query = select(Connection.id).where(Connection.user_id == user_id).limit(1)
+    return session.scalar(query) is not None
+
+
+def proposals_of(session: Session, user_id: int, now: datetime) -> Sequence[Proposal]:
+    """Return the user's proposals still waiting for an answer, the newest first."""
+    query = (
+        select(Proposal)
+        .where(Proposal.user_id == user_id, Proposal.status == "proposed")
+        .where(Proposal.expires_at > now)
+        .order_by(Proposal.created_at.desc(), Proposal.id)
+    )
+    return session.scalars(query).all()
+
+
+def reflections_of(session: Session, user_id: int) -> Sequence[Reflection]:
+    """Return the user's reflection log, the newest first."""
+    query = (
+        select(Reflection)
+        .where(Reflection.user_id == user_id)
+        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+    )
+    return session.scalars(query).all()

@@ -1,0 +1,186 @@
+"""Proposals answered from a signed link: no sign-in needed, single use, expiring.
+
+The link carries the proposal's id signed with the app secret; single use is enforced by the
+database, in one conditional UPDATE that only moves a proposal out of "proposed".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.models import Proposal
+
+LINK_SALT = "proposal"
+# A backstop only: the proposal's own expires_at closes it long before this.
+LINK_MAX_AGE = 60 * 60 * 24 * 60
+
+PROPOSED = "proposed"
+ACCEPTED = "accepted"
+DECLINED = "declined"
+OTHER_TIMES = "other_times"  # declined these slots, wants new ones proposed
+EXPIRED = "expired"
+
+Action = Literal["accept", "decline", "other_times"]
+_STATUS_OF: dict[str, str] = {"accept": ACCEPTED, "decline": DECLINED, "other_times": OTHER_TIMES}
+
+Slot = tuple[datetime, datetime]
+
+
+class LinkInvalid(Exception):
+    """The link was not made by us, or its proposal is gone."""
+
+
+class LinkExpired(Exception):
+    """The proposal can no longer be answered: too late."""
+
+
+class AlreadyAnswered(Exception):
+    """The proposal was answered before (from this link or another device)."""
+
+    def __init__(self, proposal: Proposal) -> None:
+        super().__init__(f"proposal {proposal.id} is already {proposal.status}")
+        self.proposal = proposal
+
+
+class SlotNotOffered(ValueError):
+    """The chosen time is not one of the open slots of this proposal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What the person answered: a slot to book, a decline, or a wish for other times."""
+
+    action: Action
+    start: datetime | None = None
+
+
+def proposal_link(settings: Settings, proposal: Proposal) -> str:
+    """Return the absolute accept link for a stored (flushed) proposal."""
+    return f"{settings.base_url}/p/{link_token(settings.secret_key, proposal)}"
+
+
+def link_token(secret_key: str, proposal: Proposal) -> str:
+    """Return the signed token that names this proposal."""
+    return str(_serializer(secret_key).dumps(_claims(proposal)))
+
+
+def proposal_from_token(session: Session, secret_key: str, token: str) -> Proposal:
+    """Return the proposal a token names, or raise LinkInvalid / LinkExpired."""
+    try:
+        claims = _serializer(secret_key).loads(token, max_age=LINK_MAX_AGE)
+    except SignatureExpired:
+        raise LinkExpired from None
+    except BadSignature:
+        raise LinkInvalid from None
+    proposal_id = claims.get("id") if isinstance(claims, dict) else None
+    proposal = session.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
+    # Ids can be reused after a deletion (SQLite): the owner and creation time must match too.
+    if proposal is None or _claims(proposal) != claims:
+        raise LinkInvalid
+    return proposal
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
+
+
+def _claims(proposal: Proposal) -> dict[str, Any]:
+    if proposal.id is None or proposal.created_at is None:
+        raise ValueError("a proposal gets a link once it is stored (flush it first)")
+    made = int(proposal.created_at.timestamp())
+    return {"id": proposal.id, "user": proposal.user_id, "made": made}
+
+
+def offered_slots(proposal: Proposal) -> list[Slot]:
+    """Return the proposal's slots as aware UTC datetimes; malformed entries are skipped."""
+    slots: list[Slot] = []
+    for entry in proposal.slots or []:
+        try:
+            start, end = (_utc(datetime.fromisoformat(value)) for value in entry)
+        except (TypeError, ValueError):
+            continue
+        slots.append((start, end))
+    return slots
+
+
+def open_slots(proposal: Proposal, now: datetime) -> list[Slot]:
+    """Return the offered slots that have not started yet."""
+    return [slot for slot in offered_slots(proposal) if slot[0] > now]
+
+
+def is_open(proposal: Proposal, now: datetime) -> bool:
+    """Say whether the proposal can still be answered."""
+    if proposal.status != PROPOSED or proposal.expires_at <= now:
+        return False
+    return bool(open_slots(proposal, now))
+
+
+def answer(session: Session, proposal: Proposal, choice: Choice, now: datetime) -> Proposal:
+    """Record the answer once; raise AlreadyAnswered, LinkExpired or SlotNotOffered otherwise.
+
+    The caller commits.
+    """
+    if proposal.status != PROPOSED:
+        raise AlreadyAnswered(proposal)
+    if not is_open(proposal, now):
+        raise LinkExpired
+    start = _chosen_start(proposal, choice, now)
+    changed = session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.status == PROPOSED)
+        .where(Proposal.expires_at > now)
+        .values(status=_STATUS_OF[choice.action], chosen_start=start, answered_at=now)
+        .returning(Proposal.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    session.refresh(proposal)
+    if changed is None:
+        raise AlreadyAnswered(proposal) if proposal.status != PROPOSED else LinkExpired
+    return proposal
+
+
+def _chosen_start(proposal: Proposal, choice: Choice, now: datetime) -> datetime | None:
+    if choice.action != "accept":
+        return None
+    starts = [start for start, _end in open_slots(proposal, now)]
+    if choice.start is None or _utc(choice.start) not in starts:
+        raise SlotNotOffered("that time is not one of the times offered")
+    return _utc(choice.start)
+
+
+def chosen_slot(proposal: Proposal) -> Slot | None:
+    """Return the slot that was booked, if one was."""
+    if proposal.chosen_start is None:
+        return None
+    for start, end in offered_slots(proposal):
+        if start == proposal.chosen_start:
+            return start, end
+    return None
+
+
+def slot_label(slot: Slot, tz: ZoneInfo) -> str:
+    """Return a slot as people read it, "Wed 4 Mar 13:05-13:20" (en dash), in their time zone."""
+    start, end = slot[0].astimezone(tz), slot[1].astimezone(tz)
+    return f"{start:%a} {start.day} {start:%b} {start:%H:%M}\u2013{end:%H:%M}"
+
+
+def partner_name(partner: str | None) -> str:
+    """Return a readable name for the partner: carol.smith@example.com -> Carol Smith."""
+    if not partner:
+        return ""
+    local = partner.partition("@")[0] if "@" in partner else partner
+    return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("slot times must carry a time zone")
+    return moment.astimezone(UTC)
