@@ -1,12 +1,13 @@
 # Two commands for a fresh machine with only Python 3.11+:
 #   make run    set up .venv and scan the bundled sample calendar
-#   make test   set up .venv and run lint, format check and the test suite
+#   make test   set up .venv and run lint, format check, mypy and the test suite
+#   make web    set up .venv and serve the web app on http://127.0.0.1:5000
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run web test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/touchpoint scan service/samples/alice.ics --from 2026-03-02 --days 14 \
 		--manager bob@example.com --goal "lead the Atlas platform team"
+
+web: $(STAMP)
+	$(BIN)/touchpoint web --data data
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
