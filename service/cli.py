@@ -108,5 +108,20 @@ def web(host: str, port: int, data_dir: str | None) -> None:
     del embedded  # keeps the embedded Redis alive while serving
 
 
+@main.command()
+def migrate() -> None:
+    """Bring the database (DATABASE_URL, else the SQLite file in the data directory) up to date."""
+    from service.config import ConfigError, finish, from_env
+    from service.db import upgrade
+
+    try:
+        settings = finish(from_env())
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    upgrade(settings.database_url)
+    click.echo("The database is up to date.")
+
+
 if __name__ == "__main__":
     main()
