@@ -35,6 +35,8 @@ class Connection(Base):
     etag: Mapped[str] = mapped_column(String(200), default="")
     last_modified: Mapped[str] = mapped_column(String(100), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # An uploaded file is kept so its recurring events can be expanded again as days pass.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
     user: Mapped[User] = relationship(back_populates="connections")
 
