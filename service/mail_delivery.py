@@ -78,7 +78,9 @@ def send_now(db: Database, settings: Settings, outbox_id: int) -> str:
 
 def compose(row: OutboxEmail, settings: Settings, now: datetime) -> EmailMessage:
     """Build the message for one outbox row: plain text with an HTML alternative."""
-    message = EmailMessage(policy=SMTP)
+    # Long List-Unsubscribe URLs must stay plain: RFC 5322 allows 998 characters a line, and a
+    # 78-character fold would turn them into encoded words mail clients cannot read.
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     try:
         # The SMTP policy refuses any header value with a line break: no header injection.
         message["Subject"] = row.subject

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
+from service import mail, proposing
 from service.calendars.zones import resolve_zone
-from service.extensions import db
+from service.config import Settings
+from service.extensions import csrf, db
 from service.models import Proposal, User
 from service.proposals import (
     AlreadyAnswered,
@@ -22,11 +24,14 @@ from service.proposals import (
     answer,
     chosen_slot,
     is_open,
+    offered_slots,
     open_slots,
     partner_name,
     proposal_from_token,
     slot_label,
 )
+from service.web.dashboard import now as clock
+from service.web.session import login_required, require_user
 
 bp = Blueprint("proposals", __name__)
 
@@ -40,7 +45,7 @@ class AnswerForm(FlaskForm):
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
 def show(token: str) -> ResponseReturnValue:
-    now = datetime.now(UTC)
+    now = clock()
     proposal = _proposal_or_404(token)
     if proposal is None:
         return _expired()
@@ -52,6 +57,8 @@ def show(token: str) -> ResponseReturnValue:
     form = _form(proposal, tz, now)
     if form.validate_on_submit():
         return _record(proposal, form, tz, now)
+    if not form.is_submitted():
+        _preselect(form, proposal, now)
     return _page(form, proposal, tz)
 
 
@@ -77,6 +84,14 @@ def _form(proposal: Proposal, tz: ZoneInfo, now: datetime) -> AnswerForm:
         for start, end in open_slots(proposal, now)
     ]
     return form
+
+
+def _preselect(form: AnswerForm, proposal: Proposal, now: datetime) -> None:
+    """Tick the time an email's Accept link named (?slot=1 is the first), if it is still open."""
+    number = request.args.get("slot", type=int)
+    slots = offered_slots(proposal)
+    if number is not None and 1 <= number <= len(slots) and slots[number - 1][0] > now:
+        form.slot.data = slots[number - 1][0].isoformat()
 
 
 def _record(
@@ -115,6 +130,7 @@ def _page(form: AnswerForm, proposal: Proposal, tz: ZoneInfo) -> ResponseReturnV
         proposal=proposal,
         partner=partner_name(proposal.partner),
         tz=tz.key,
+        intent=request.args.get("answer", "") if not form.is_submitted() else "",
     ), status
 
 
@@ -132,3 +148,63 @@ def _answered(proposal: Proposal, tz: ZoneInfo, *, again: bool) -> ResponseRetur
 
 def _expired() -> ResponseReturnValue:
     return render_template("web/proposals/expired.html"), 410
+
+
+# Asking for a proposal now (the periodic planner calls the same service later) ----------------
+
+TIMES = {1: "a time", 2: "two times", 3: "three times"}
+
+
+@bp.post("/proposals/new")
+@login_required
+def create() -> ResponseReturnValue:
+    settings: Settings = current_app.extensions["touchpoint"]
+    result = proposing.attempt(db.session(), settings, require_user(), clock())
+    db.session.commit()
+    if result.proposal is None or result.email is None:
+        flash(f"Nothing to propose: {result.why}")
+        return redirect(url_for("dashboard.index"))
+    sending = mail.send_now(db, settings, result.email.id)
+    flash(*_sent_message(result.proposal, sending))
+    return redirect(url_for("dashboard.index"))
+
+
+def _sent_message(proposal: Proposal, sending: str) -> tuple[str, str]:
+    """Say where the proposal went, as (message, flash category)."""
+    if sending == "failed":
+        return "The email could not be sent; answer the proposal below instead.", "error"
+    count = len(offered_slots(proposal))
+    times = TIMES.get(count, f"{count} times")
+    who = partner_name(proposal.partner)
+    with_whom = f" with {who}" if who else " for a career chat"
+    if sending == "retrying":
+        return f"Queued: the email with {times}{with_whom} goes out shortly.", "message"
+    return f"Sent: check your email for {times}{with_whom}.", "message"
+
+
+# Unsubscribing from proposal emails: the signed link is the authorisation -------------------
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str) -> ResponseReturnValue:
+    user = _subscriber_or_404(token)
+    return render_template("web/proposals/unsubscribe.html", done=user.weekly_nudges == 0)
+
+
+# Mail clients post here with one click (RFC 8058, body List-Unsubscribe=One-Click) and cannot
+# carry a CSRF token; the signed token names the user, and unsubscribing twice changes nothing.
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe(token: str) -> ResponseReturnValue:
+    proposing.unsubscribe(_subscriber_or_404(token))
+    db.session.commit()
+    return render_template("web/proposals/unsubscribe.html", done=True, just_now=True)
+
+
+def _subscriber_or_404(token: str) -> User:
+    try:
+        return proposing.user_from_unsubscribe_token(
+            db.session(), current_app.config["SECRET_KEY"], token
+        )
+    except LinkInvalid:
+        abort(404)
