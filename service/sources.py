@@ -75,7 +75,8 @@ def _many(n: int, one: str, more: str) -> str:
 # How each kind of connection is synced and what happens before it is deleted. The Google
 # source registers its own entries here (sync through the API, revoke the grant at Google).
 Syncer = Callable[[Session, Settings, SecretBox, Connection, datetime], SyncResult]
-DisconnectHook = Callable[[Session, Settings, SecretBox, Connection], None]
+# A disconnect hook may return a notice for the user (e.g. "remove the access yourself").
+DisconnectHook = Callable[[Session, Settings, SecretBox, Connection], str | None]
 SYNCERS: dict[str, Syncer] = {}
 DISCONNECT_HOOKS: dict[str, DisconnectHook] = {}
 
@@ -152,15 +153,38 @@ def sync_ics_url(
 SYNCERS["ics_url"] = sync_ics_url
 
 
-def disconnect(session: Session, settings: Settings, box: SecretBox, connection: Connection) -> str:
-    """Delete a connection and everything synced from it; return its label."""
+# Imported when used: service.google_source builds on this module, and the Google client
+# libraries need loading only for accounts that use Google.
+def _sync_google(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
+) -> SyncResult:
+    from service.google_source import sync_google
+
+    return sync_google(session, settings, box, connection, now)
+
+
+def _revoke_google(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection
+) -> str | None:
+    from service.google_source import revoke_grant
+
+    return revoke_grant(session, settings, box, connection)
+
+
+SYNCERS["google"] = _sync_google
+DISCONNECT_HOOKS["google"] = _revoke_google
+
+
+def disconnect(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection
+) -> tuple[str, list[str]]:
+    """Delete a connection and everything synced from it; return its label and any notices."""
     hook = DISCONNECT_HOOKS.get(connection.kind)
-    if hook is not None:
-        hook(session, settings, box, connection)
+    notice = hook(session, settings, box, connection) if hook is not None else None
     session.execute(delete(StoredOccurrence).where(StoredOccurrence.connection_id == connection.id))
     session.delete(connection)
     log.info("user %s disconnected %s", connection.user_id, connection.label)
-    return connection.label
+    return connection.label, [notice] if notice else []
 
 
 def can_refresh(connection: Connection) -> bool:

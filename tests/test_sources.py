@@ -386,8 +386,9 @@ def test_disconnecting_deletes_the_connection_and_its_events(
     with database.unit() as session:
         connection = session.get(Connection, connection_id)
         assert connection is not None
-        label = disconnect(session, ALLOWED, box, connection)
+        label, notices = disconnect(session, ALLOWED, box, connection)
 
     assert label == "127.0.0.1/…/basic.ics"
+    assert notices == []
     assert connections(database) == []
     assert titles(database) == []

@@ -63,9 +63,18 @@ def _limits_storage(redis_url: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service.web import account, auth, connect, dashboard, health, proposals, settings
+    from service.web import (
+        account,
+        auth,
+        connect,
+        dashboard,
+        google,
+        health,
+        proposals,
+        settings,
+    )
 
-    for module in (health, auth, connect, settings, dashboard, proposals, account):
+    for module in (health, auth, connect, google, settings, dashboard, proposals, account):
         app.register_blueprint(module.bp)
 
 

@@ -191,9 +191,9 @@ def _google_signin_url(next_url: str | None) -> str | None:
     """Return where "Sign in with Google" goes, when Google is configured and wired."""
     if not _settings().google.enabled:
         return None
-    if "connect.google_signin" not in current_app.view_functions:
+    if "google.signin" not in current_app.view_functions:
         return None
-    return url_for("connect.google_signin", next=safe_next(next_url) or None)
+    return url_for("google.signin", next=safe_next(next_url) or None)
 
 
 @bp.get("/signin/sent")

@@ -171,9 +171,11 @@ def refresh(connection_id: int) -> Response:
 @login_required
 def disconnect(connection_id: int) -> Response:
     connection = _owned(connection_id)
-    label = sources.disconnect(_session(), _settings(), _box(), connection)
+    label, notices = sources.disconnect(_session(), _settings(), _box(), connection)
     db.session.commit()
     flash(f"Disconnected: {label}. Its events were deleted from Touchpoint.")
+    for notice in notices:
+        flash(notice, "warning")
     return redirect("/connect")
 
 
