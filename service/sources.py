@@ -105,12 +105,13 @@ def connect_ics_url(
 def connect_ics_upload(
     session: Session, settings: Settings, user: User, filename: str, data: bytes, now: datetime
 ) -> SyncResult:
-    """Read an uploaded calendar and store its occurrences (the file itself is not kept)."""
+    """Read an uploaded calendar and store its occurrences; the file is kept for re-expanding."""
     if len(data) > MAX_BYTES:
         raise SourceError("That file is too big (10 MiB at most).")
     calendar = _read(data, None)
     connection = Connection(user=user, kind="ics_upload", label=upload_label(filename))
     connection.content_hash, connection.synced_at = _digest(data), now
+    connection.content = data
     session.add(connection)
     session.flush()
     return _store(session, connection, calendar, now, "connected")
@@ -120,9 +121,7 @@ def sync_connection(
     session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
 ) -> SyncResult:
     """Sync one connection; a failure marks it broken with the reason and keeps its old events."""
-    syncer = SYNCERS.get(connection.kind)
-    if syncer is None:
-        raise SourceError("An uploaded file cannot be refreshed: upload the new file instead.")
+    syncer = SYNCERS[connection.kind]
     try:
         result = syncer(session, settings, box, connection, now)
     except SourceError as error:
@@ -150,7 +149,22 @@ def sync_ics_url(
     return _store(session, connection, calendar, now, "updated")
 
 
+def sync_ics_upload(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
+) -> SyncResult:
+    """Expand a kept upload again, so its weekly meetings reach the days that came since."""
+    if connection.synced_at is not None and _same_span(connection.synced_at, now):
+        connection.synced_at = now
+        return SyncResult(connection, "unchanged", count_events(session, connection))
+    if not connection.content:  # uploaded before files were kept
+        raise SourceError("This upload is too old to refresh: upload the file again.")
+    calendar = _read(connection.content, None)
+    connection.synced_at = now
+    return _store(session, connection, calendar, now, "updated")
+
+
 SYNCERS["ics_url"] = sync_ics_url
+SYNCERS["ics_upload"] = sync_ics_upload
 
 
 # Imported when used: service.google_source builds on this module, and the Google client
@@ -188,7 +202,7 @@ def disconnect(
 
 
 def can_refresh(connection: Connection) -> bool:
-    """Say whether a connection can be synced again (an uploaded file cannot)."""
+    """Say whether a connection can be synced again (every kind can today)."""
     return connection.kind in SYNCERS
 
 

@@ -392,3 +392,20 @@ def test_disconnecting_deletes_the_connection_and_its_events(
     assert notices == []
     assert connections(database) == []
     assert titles(database) == []
+
+
+def test_a_kept_upload_is_expanded_again_so_weekly_events_reach_the_new_days(
+    database: Database, box: SecretBox, alice_id: int
+) -> None:
+    with database.unit() as session:
+        user = session.get(User, alice_id)
+        assert user is not None
+        connection_id = connect_ics_upload(
+            session, ALLOWED, user, "w.ics", GOOGLE, NOW
+        ).connection.id
+
+    assert sync(database, box, connection_id) == "unchanged"
+    assert sync(database, box, connection_id, days=1) == "updated"
+    with database.unit() as session:
+        starts = session.scalars(select(StoredOccurrence.start)).all()
+    assert at(17, 10) in starts  # the weekly 1:1, one day past the upload's horizon
