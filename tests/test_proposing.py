@@ -106,7 +106,7 @@ def test_a_due_chat_becomes_one_proposal_with_three_times_and_the_partner(
     with database.unit() as session:
         proposal = session.scalars(select(Proposal)).one()
         assert (proposal.user_id, proposal.partner, proposal.status) == (user_id, CAROL, "proposed")
-        assert proposal.reason.startswith("You have lunch with Carol on Wednesday")
+        assert proposal.reason.startswith("You have lunch with Carol on Wed 4 Mar")
         assert proposal.slots[0] == ["2026-03-02T08:15:00+00:00", "2026-03-02T08:30:00+00:00"]
         assert len(proposal.slots) == 3
         assert proposal.expires_at == at(4, 13, 5)  # the last time's start, within the week

@@ -13,7 +13,6 @@ from service.engine.model import Kind, Profile, Touchpoint
 INFORMAL: frozenset[Kind] = frozenset({"meal", "coffee", "one_on_one"})
 RECENT_DAYS = 90
 NOBODY = "Pick anyone objective who listens: a peer, a mentor, someone from another team."
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 NOT_PEOPLE = re.compile(
     r"^(room|no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon)"
     r"|@(resource|group|import)\.calendar\.google\.com$"
@@ -259,13 +258,9 @@ def _what(touchpoint: Touchpoint, profile: Profile) -> str:
 
 
 def _when(touchpoint: Touchpoint, context: _Context) -> str:
+    # A date, never "today" or "tomorrow": the reason is stored and read in emails days later.
     day = touchpoint.occurrence.starts_at(context.profile.tz).astimezone(context.profile.tz)
-    ahead = (day.date() - context.now.astimezone(context.profile.tz).date()).days
-    if ahead <= 0:
-        return "today"
-    if ahead == 1:
-        return "tomorrow"
-    return f"on {WEEKDAYS[day.weekday()]}" if ahead < 7 else f"on {short_date(day)}"
+    return f"on {short_date(day)}"
 
 
 def _lately() -> str:

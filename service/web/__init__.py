@@ -33,7 +33,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
     app.after_request(add_security_headers)
+    app.context_processor(_signed_in_user)
     return app
+
+
+def _signed_in_user() -> dict[str, Any]:
+    from service.web.session import current_user
+
+    return {"signed_in_user": current_user()}
 
 
 def _flask_config(settings: Settings) -> dict[str, Any]:

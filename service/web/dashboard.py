@@ -32,12 +32,6 @@ bp = Blueprint("dashboard", __name__)
 RECENT_DAYS = 7  # past touchpoints offered for "this was a career conversation"
 FIELD_CHARS = 2000
 PERSON_CHARS = 254  # an email address at most
-NAV = (
-    ("dashboard.index", "Dashboard"),
-    ("connect.index", "Connect"),
-    ("settings.index", "Settings"),
-    ("dashboard.reflections", "Reflections"),
-)
 MARKED = {"none": "not a touchpoint", "career": "a career conversation"}
 
 
@@ -76,15 +70,6 @@ class ReflectionForm(FlaskForm):
             self.form_errors.append("Write at least one line: going well, missing or opportunity.")
             ok = False
         return ok
-
-
-@bp.context_processor
-def _navigation() -> dict[str, Any]:
-    return {"dashboard_nav": _nav}
-
-
-def _nav() -> list[tuple[str, str]]:
-    return [(label, url) for endpoint, label in NAV if (url := _url(endpoint))]
 
 
 def _url(endpoint: str, **values: Any) -> str | None:

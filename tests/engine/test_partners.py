@@ -38,7 +38,7 @@ def test_it_suggests_carol_right_after_an_upcoming_lunch_with_her() -> None:
     assert partner.after == (at(4, 13),)
     assert (
         partner.reason
-        == "You have lunch with Carol on Wednesday; ask for fifteen minutes right after."
+        == "You have lunch with Carol on Wed 4 Mar; ask for fifteen minutes right after."
     )
 
 
@@ -162,7 +162,7 @@ def test_an_upcoming_informal_touchpoint_outranks_the_stage() -> None:
     assert partner.email == CAROL
     assert (
         partner.reason
-        == "You have coffee with Carol tomorrow; ask for fifteen minutes right after."
+        == "You have coffee with Carol on Tue 3 Mar; ask for fifteen minutes right after."
     )
 
 

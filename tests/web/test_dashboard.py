@@ -230,7 +230,8 @@ def test_without_a_calendar_it_invites_to_connect_one(frozen: Any, client: Any) 
 
     assert "Connect a calendar to begin" in html
     assert 'href="/connect' in html
-    assert "No career conversation on your calendar yet." in html
+    assert "Touchpoint will find your last career conversation" in html
+    assert "is due" not in html  # nothing is known yet, so nothing is due
 
 
 def test_the_navigation_links_the_pages_that_exist(frozen: Any, client: Any) -> None:
@@ -291,7 +292,7 @@ def test_when_a_chat_is_due_it_suggests_one(frozen: Any, client: Any) -> None:
 
     assert "Suggested: 15 minutes with Carol on Wed 4 Mar 13:05" in suggested
     assert (
-        "You have lunch with Carol on Wednesday; ask for fifteen minutes right after." in suggested
+        "You have lunch with Carol on Wed 4 Mar; ask for fifteen minutes right after." in suggested
     )
 
 
