@@ -51,12 +51,13 @@ def show(token: str) -> ResponseReturnValue:
         return _expired()
     tz = _zone_of(proposal)
     if proposal.status in ("accepted", "declined", "other_times"):
-        return _answered(proposal, tz, again=True)
+        # Right after answering (POST, then redirect here) it is news; later it is a reminder.
+        return _answered(proposal, tz, again=request.args.get("answered") != "1")
     if not is_open(proposal, now):
         return _expired()
     form = _form(proposal, tz, now)
     if form.validate_on_submit():
-        return _record(proposal, form, tz, now)
+        return _record(token, proposal, form, tz, now)
     if not form.is_submitted():
         _preselect(form, proposal, now)
     return _page(form, proposal, tz)
@@ -95,7 +96,7 @@ def _preselect(form: AnswerForm, proposal: Proposal, now: datetime) -> None:
 
 
 def _record(
-    proposal: Proposal, form: AnswerForm, tz: ZoneInfo, now: datetime
+    token: str, proposal: Proposal, form: AnswerForm, tz: ZoneInfo, now: datetime
 ) -> ResponseReturnValue:
     try:
         answer(db.session(), proposal, _choice(form), now)
@@ -108,7 +109,8 @@ def _record(
         return _expired()
     db.session.commit()
     # The booking itself (Google event or iTIP invite) is enqueued by the workers issue.
-    return _answered(proposal, tz, again=False)
+    # Redirect, so reloading the page shows the answer instead of posting it again.
+    return redirect(url_for("proposals.show", token=token, answered=1), code=303)
 
 
 def _choice(form: AnswerForm) -> Choice:

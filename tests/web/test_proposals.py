@@ -56,7 +56,7 @@ def stored(app: Any, proposal_id: int) -> Proposal:
 
 def post(client: Any, path: str, **fields: str) -> Any:
     token = csrf_token(client.get(path).get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token, **fields})
+    return client.post(path, data={"csrf_token": token, **fields}, follow_redirects=True)
 
 
 def test_the_link_shows_partner_reason_and_times_without_signing_in(app: Any, client: Any) -> None:

@@ -114,7 +114,9 @@ def test_the_whole_loop_from_the_button_to_a_booked_time(
     chosen = anonymous.get(local_path(links[2]))
     token = csrf_token(chosen.get_data(as_text=True))
     answered = anonymous.post(
-        local_path(links[2]), data={"csrf_token": token, "slot": STARTS[2], "book": "yes"}
+        local_path(links[2]),
+        data={"csrf_token": token, "slot": STARTS[2], "book": "yes"},
+        follow_redirects=True,
     )
     assert f"Chosen: Wed 4 Mar 13:05{EN_DASH}13:20 with Carol" in text_of(answered)
     [proposal] = proposals(frozen)
@@ -286,5 +288,7 @@ def decline_open_proposal(client: Any) -> None:
     link = re.search(r'href="(/p/[^"?]+)"', client.get("/").get_data(as_text=True))
     assert link is not None
     token = csrf_token(client.get(link.group(1)).get_data(as_text=True))
-    declined = client.post(link.group(1), data={"csrf_token": token, "decline": "yes"})
+    declined = client.post(
+        link.group(1), data={"csrf_token": token, "decline": "yes"}, follow_redirects=True
+    )
     assert "Declined" in declined.get_data(as_text=True)
