@@ -123,5 +123,24 @@ def migrate() -> None:
     click.echo("The database is up to date.")
 
 
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-seal stored secrets under the first key of TOUCHPOINT_ENCRYPTION_KEYS."""
+    from service.config import ConfigError, finish, from_env
+    from service.crypto import SecretBox
+    from service.db import Database
+    from service.keys import reseal_secrets
+
+    try:
+        settings = finish(from_env())
+        database = Database(settings.database_url)
+        with database.unit() as session:
+            count = reseal_secrets(session, SecretBox(settings.encryption_keys))
+    except (ConfigError, ValueError) as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Re-sealed {count} secrets under the newest key; older keys can now be removed.")
+
+
 if __name__ == "__main__":
     main()
