@@ -30,7 +30,8 @@ def frozen(app: Any) -> Any:
 
 def add_user(email: str = ALICE, **changes: Any) -> int:
     with db.unit() as session:
-        user = User(email=email, tz="Europe/Berlin", manager_email=BOB, **changes)
+        fields: dict[str, Any] = {"tz": "Europe/Berlin", "manager_email": BOB, **changes}
+        user = User(email=email, **fields)
         session.add(user)
         session.flush()
         return user.id
@@ -407,3 +408,15 @@ def test_your_own_reflection_can_be_read_and_deleted(frozen: Any, client: Any) -
     assert "More feedback" in page(client, f"/reflections/{entry_id}")
     assert post(client, f"/reflections/{entry_id}/delete").status_code == 302
     assert _reflections(user_id) == []
+
+
+def test_a_user_still_on_utc_is_asked_to_set_a_time_zone(frozen: Any, client: Any) -> None:
+    sign_in(client, add_user(tz="UTC"))
+
+    assert "Set your time zone" in page(client)
+
+
+def test_a_user_with_a_time_zone_is_not_asked_again(frozen: Any, client: Any) -> None:
+    sign_in(client, add_user())
+
+    assert "Set your time zone" not in page(client)
