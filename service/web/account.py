@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template
+from flask import Blueprint, Response, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -20,6 +20,7 @@ from service.account import (
 )
 from service.extensions import db
 from service.models import User
+from service.web.context import app_settings, secret_box
 from service.web.session import login_required, require_user, sign_out
 
 bp = Blueprint("account", __name__)
@@ -63,8 +64,8 @@ def delete() -> ResponseReturnValue:
     if not form.validate_on_submit() or not form.matches(user):
         form.confirm.errors = ["That is not your email address: nothing was deleted."]
         return _page(user, form, 422)
-    settings = current_app.extensions["touchpoint"]
-    box = current_app.extensions["secret_box"]
+    settings = app_settings()
+    box = secret_box()
     unrevoked = revoke_tokens(user, box, google_revoke(settings.google.revoke_uri))
     delete_account(db.session(), user)
     db.session.commit()

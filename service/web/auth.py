@@ -36,6 +36,7 @@ from service import mail
 from service.config import Settings
 from service.extensions import db, limiter
 from service.models import LoginToken, User
+from service.web.context import app_settings
 from service.web.session import current_user, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -149,7 +150,7 @@ def _parse(link_token: str) -> tuple[int, str] | None:
 
 
 def _settings() -> Settings:
-    settings: Settings = current_app.extensions["touchpoint"]
+    settings = app_settings()
     return settings
 
 

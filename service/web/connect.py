@@ -12,7 +12,7 @@ from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session
+from flask import Blueprint, abort, flash, redirect, render_template, session
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -24,11 +24,10 @@ from wtforms.validators import DataRequired, Length
 
 from service import sources
 from service.calendars.zones import resolve_zone
-from service.config import Settings
-from service.crypto import SecretBox
 from service.extensions import db, limiter
 from service.models import Connection
 from service.sources import MAX_BYTES, SourceError, SyncResult
+from service.web.context import app_settings, events, secret_box
 from service.web.session import login_required, require_user
 
 bp = Blueprint("connect", __name__)
@@ -108,7 +107,7 @@ def connect_url() -> Response | tuple[str, int]:
         form,
         "url_form",
         lambda now: sources.connect_ics_url(
-            _session(), _settings(), _box(), require_user(), form.url.data or "", now
+            _session(), app_settings(), secret_box(), require_user(), form.url.data or "", now
         ),
     )
 
@@ -127,7 +126,7 @@ def connect_upload() -> Response | tuple[str, int]:
         form,
         "upload_form",
         lambda now: sources.connect_ics_upload(
-            _session(), _settings(), require_user(), upload.filename or "", data, now
+            _session(), app_settings(), require_user(), upload.filename or "", data, now
         ),
     )
 
@@ -143,7 +142,7 @@ def _connect(
         form.form_errors.append(str(error))
         return render_page(**{name: form}), 422
     db.session.commit()
-    flash(f"Connected: {result.connection.label} — {_events(result.events)}")
+    flash(f"Connected: {result.connection.label} — {events(result.events)}")
     _flash_notices(result)
     return redirect("/")
 
@@ -156,7 +155,7 @@ def refresh(connection_id: int) -> Response:
     connection = _owned(connection_id)
     try:
         result = sources.sync_connection(
-            _session(), _settings(), _box(), connection, datetime.now(UTC)
+            _session(), app_settings(), secret_box(), connection, datetime.now(UTC)
         )
     except SourceError as error:  # a kind that cannot be refreshed: nothing was written
         db.session.rollback()
@@ -171,7 +170,7 @@ def refresh(connection_id: int) -> Response:
 @login_required
 def disconnect(connection_id: int) -> Response:
     connection = _owned(connection_id)
-    label, notices = sources.disconnect(_session(), _settings(), _box(), connection)
+    label, notices = sources.disconnect(_session(), app_settings(), secret_box(), connection)
     db.session.commit()
     flash(f"Disconnected: {label}. Its events were deleted from Touchpoint.")
     for notice in notices:
@@ -192,9 +191,9 @@ def _flash_refresh(result: SyncResult) -> None:
     if result.outcome == "failed":
         flash(f"{label} could not be refreshed. {result.error}", "error")
     elif result.outcome == "unchanged":
-        flash(f"{label} has not changed since the last sync — {_events(result.events)}.")
+        flash(f"{label} has not changed since the last sync — {events(result.events)}.")
     else:
-        flash(f"Refreshed: {label} — {_events(result.events)}")
+        flash(f"Refreshed: {label} — {events(result.events)}")
         _flash_notices(result)
 
 
@@ -203,19 +202,5 @@ def _flash_notices(result: SyncResult) -> None:
         flash(notice, "warning")
 
 
-def _events(count: int) -> str:
-    return "1 event" if count == 1 else f"{count} events"
-
-
 def _session() -> Session:
     return db.session()
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["touchpoint"]
-    return settings
-
-
-def _box() -> SecretBox:
-    box: SecretBox = current_app.extensions["secret_box"]
-    return box

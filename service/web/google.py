@@ -21,7 +21,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -35,8 +34,6 @@ from sqlalchemy import delete
 from werkzeug.wrappers import Response
 
 from service import google_source, sources
-from service.config import Settings
-from service.crypto import SecretBox
 from service.extensions import db, limiter
 from service.google import (
     APP_CALENDARS,
@@ -55,6 +52,7 @@ from service.google import (
 from service.models import OAuthState, User
 from service.web.auth import account_for, safe_next
 from service.web.connect import connect_attempts
+from service.web.context import app_settings, events, secret_box
 from service.web.dashboard import now
 from service.web.session import current_user, login_required, require_user, sign_in
 
@@ -91,7 +89,7 @@ class Halt(Exception):
 
 @bp.app_context_processor
 def _google_enabled() -> dict[str, bool]:
-    return {"google_enabled": _settings().google.enabled}
+    return {"google_enabled": app_settings().google.enabled}
 
 
 @bp.post("/google/connect")
@@ -191,7 +189,7 @@ def _exchange(flight: OAuthState, code: str) -> Grant:
     """Trade the code for a grant with the verifier kept since the start."""
     if not code:
         raise Halt("web/google/failed.html", 400)
-    certs = _settings().google.certs_uri
+    certs = app_settings().google.certs_uri
     try:
         return exchange_code(
             _flow(consent_scopes(None)), code, flight.code_verifier, certs_uri=certs
@@ -222,7 +220,7 @@ def _user_for(flight: OAuthState, identity: Identity) -> User:
 def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Response:
     """Store the grant (committed first: a failed first sync keeps it) and sync the calendar."""
     assert grant.refresh_token is not None
-    store, box, settings = db.session(), _box(), _settings()
+    store, box, settings = db.session(), secret_box(), app_settings()
     connection = google_source.save_connection(
         store, box, user, email, grant.refresh_token, set(grant.scopes)
     )
@@ -241,7 +239,7 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
             f"Connected Google Calendar {label}, but it could not be read: {result.error}", "error"
         )
         return redirect(url_for("connect.index"))
-    flash(f"Connected Google Calendar {label}: {_events(result.events)}")
+    flash(f"Connected Google Calendar {label}: {events(result.events)}")
     if user.calendar_notes and APP_CALENDARS not in grant.scopes:
         flash(
             "Prep notes will come by email only: the calendar for them was not allowed.", "warning"
@@ -250,7 +248,7 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
 
 
 def _flow(scopes: Sequence[str]) -> Flow:
-    settings = _settings()
+    settings = app_settings()
     google = settings.google
     redirect_uri = settings.base_url + url_for("google.callback")
     return make_flow(
@@ -264,23 +262,9 @@ def _flow(scopes: Sequence[str]) -> Flow:
 
 
 def _require_google() -> None:
-    if not _settings().google.enabled:
+    if not app_settings().google.enabled:
         abort(404)
 
 
 def _arg(name: str) -> str:
     return str(request.args.get(name, ""))
-
-
-def _events(count: int) -> str:
-    return "1 event" if count == 1 else f"{count} events"
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["touchpoint"]
-    return settings
-
-
-def _box() -> SecretBox:
-    box: SecretBox = current_app.extensions["secret_box"]
-    return box

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from service.extensions import db, limiter
 from service.queue import redis_reachable
+from service.web.context import app_settings
 
 bp = Blueprint("health", __name__)
 
@@ -14,7 +15,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @limiter.exempt
 def healthz() -> ResponseReturnValue:
-    settings = current_app.extensions["touchpoint"]
+    settings = app_settings()
     checks = {"database": db.reachable(), "redis": redis_reachable(settings.redis_url)}
     status = 200 if all(checks.values()) else 503
     return jsonify(ok=status == 200, **checks), status
