@@ -19,7 +19,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from service.config import Settings
-from service.db import upgrade
+from service.crypto import SecretBox
+from service.db import Database, upgrade
 from service.models import Base
 
 pytest_plugins = ["tests.smtp_server", "tests.google_fixtures"]
@@ -102,6 +103,19 @@ def redis_url(redis_server: str) -> str:
 
     connect(redis_server).flushdb()
     return redis_server
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """The database of this test, outside Flask (as the workers and the command line use it)."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    return SecretBox([Fernet.generate_key().decode()])
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from service.config import Settings
@@ -23,18 +21,6 @@ from tests.google_server import FakeGoogle
 
 GRANTED = {*SIGN_IN_SCOPES, *CALENDAR_SCOPES}
 BERLIN = "Europe/Berlin"
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def box() -> SecretBox:
-    return SecretBox([Fernet.generate_key().decode()])
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import cast
@@ -19,13 +18,6 @@ from tests.factories import ALICE, NOW
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401 (the fixture)
 
 LINK = "http://localhost/signin/7.s3cret"
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

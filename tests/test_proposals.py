@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,13 +29,6 @@ from tests.factories import ALICE, BERLIN, BOB, CAROL, NOW, at
 
 SECRET = "a-test-secret-key"
 SLOTS = [(at(4, 13, 5), at(4, 13, 20)), (at(5, 10), at(5, 10, 15)), (at(6, 16), at(6, 16, 15))]
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -36,13 +35,6 @@ TIMES = (f"Mon 2 Mar 09:15{EN_DASH}09:30", f"Tue 3 Mar 09:15{EN_DASH}09:30",
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
     return settings.with_changes(smtp=smtp_server.settings)
-
-
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    database = Database(settings.database_url)
-    yield database
-    database.dispose()
 
 
 def add_alice(database: Database, occurrences: list[Occurrence], **changes: Any) -> int:

@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from service.config import Settings
@@ -114,18 +113,6 @@ def huge_feed() -> Feed:
 def feeds() -> Iterator[FeedServer]:
     with serving() as server:
         yield server
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def box() -> SecretBox:
-    return SecretBox([Fernet.generate_key().decode()])
 
 
 @pytest.fixture
