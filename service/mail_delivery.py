@@ -29,6 +29,7 @@ from service.models import OutboxEmail
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 10  # seconds, for connecting and for each reply
 _FILE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+_ITIP_METHOD = re.compile(r"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
 
 
 class MailError(Exception):
@@ -77,7 +78,11 @@ def send_now(db: Database, settings: Settings, outbox_id: int) -> str:
 
 
 def compose(row: OutboxEmail, settings: Settings, now: datetime) -> EmailMessage:
-    """Build the message for one outbox row: plain text with an HTML alternative."""
+    """Build the message for one outbox row: plain text with an HTML alternative.
+
+    A row with a calendar invite gets it as a third alternative (text/calendar, so mail clients
+    show Accept / Decline) and again as an invite.ics attachment.
+    """
     # Long List-Unsubscribe URLs must stay plain: RFC 5322 allows 998 characters a line, and a
     # 78-character fold would turn them into encoded words mail clients cannot read.
     message = EmailMessage(policy=SMTP.clone(max_line_length=998))
@@ -96,7 +101,22 @@ def compose(row: OutboxEmail, settings: Settings, now: datetime) -> EmailMessage
     message.set_content(row.text)
     if row.html:
         message.add_alternative(row.html, subtype="html")
+    if row.calendar:
+        _add_invite(message, row.calendar)
     return message
+
+
+def _add_invite(message: EmailMessage, calendar: str) -> None:
+    method = _ITIP_METHOD.search(calendar)
+    params = {"method": method.group(1) if method else "REQUEST"}
+    message.add_alternative(calendar, subtype="calendar", params=params)
+    # Its own part with the default policy, so the base64 lines are 76 characters, not 998.
+    attachment = EmailMessage(policy=SMTP)
+    attachment.set_content(
+        calendar.encode(), maintype="application", subtype="ics", filename="invite.ics"
+    )
+    message.make_mixed()
+    message.attach(attachment)
 
 
 def _engine(db: Database) -> Engine:

@@ -26,6 +26,13 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Booking an accepted proposal (service.booking): set once, by whoever claims it first.
+    booked_at: Mapped[datetime | None] = mapped_column(default=None)
+    calendar_event_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The iTIP SEQUENCE of the emailed invite; any later change (a CANCEL) must bump it.
+    invite_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Why the chat could not go into the user's Google Calendar (it was emailed instead).
+    booking_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class Reflection(Base):
@@ -58,6 +65,8 @@ class OutboxEmail(Base):
     html: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An iCalendar invite (METHOD:REQUEST or CANCEL) sent as a text/calendar part and invite.ics.
+    calendar: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,11 @@ from wtforms import RadioField, SelectChoice, SubmitField
 from service import mail, proposing
 from service.calendars.zones import resolve_zone
 from service.config import Settings
+from service.enqueue import QueueUnavailable, enqueue_booking
 from service.extensions import csrf, db
 from service.models import Proposal, User
 from service.proposals import (
+    ACCEPTED,
     AlreadyAnswered,
     Choice,
     LinkExpired,
@@ -30,10 +33,12 @@ from service.proposals import (
     proposal_from_token,
     slot_label,
 )
+from service.web.context import app_settings
 from service.web.dashboard import now as clock
 from service.web.session import login_required, require_user
 
 bp = Blueprint("proposals", __name__)
+log = logging.getLogger(__name__)
 
 
 class AnswerForm(FlaskForm):
@@ -108,9 +113,20 @@ def _record(
     except LinkExpired:
         return _expired()
     db.session.commit()
-    # The booking itself (Google event or iTIP invite) is enqueued by the workers issue.
+    if proposal.status == ACCEPTED:
+        _book_later(proposal.id)
     # Redirect, so reloading the page shows the answer instead of posting it again.
     return redirect(url_for("proposals.show", token=token, answered=1), code=303)
+
+
+def _book_later(proposal_id: int) -> None:
+    """Hand the booking (Google event or iTIP invite) to the workers."""
+    try:
+        enqueue_booking(app_settings(), proposal_id)
+    except QueueUnavailable as error:
+        # The answer is committed: the workers' periodic sweep books accepted proposals that
+        # have no booking yet, so the chat is only delayed while Redis is away, never lost.
+        log.warning("booking of proposal %s left for the sweep: %s", proposal_id, error)
 
 
 def _choice(form: AnswerForm) -> Choice:

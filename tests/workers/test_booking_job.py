@@ -1,0 +1,230 @@
+"""The booking job on real Redis and RQ: accepted on the page, booked once, whatever fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+
+from service.config import Settings
+from service.crypto import SecretBox
+from service.db import Database
+from service.enqueue import enqueue_booking
+from service.models import Proposal
+from service.proposals import link_token
+from service.queue import connect
+from service.web import create_app
+from tests.factories import ALICE, CAROL
+from tests.google_server import FakeGoogle
+from tests.smtp_server import SmtpServer
+from tests.test_booking import START, add_alice, addressed_to, connect_google, invite_of
+from tests.web.forms import csrf_token
+from workers import runtime
+
+INSERTS = r"/calendars/primary/events$"
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
+    return settings.with_changes(smtp=smtp_server.settings, google=google_server.google_settings())
+
+
+@pytest.fixture
+def box(settings: Settings) -> SecretBox:
+    return SecretBox(settings.encryption_keys)
+
+
+@pytest.fixture(autouse=True)
+def worker_settings(settings: Settings) -> Iterator[None]:
+    """Jobs in this process use the test's settings, not the environment."""
+    runtime.use(settings)
+    yield
+    runtime.reset()
+
+
+@pytest.fixture
+def queue(settings: Settings) -> Queue:
+    return Queue("booking", connection=connect(settings.redis_url))
+
+
+def work(queue: Queue, *, scheduler: bool = False) -> None:
+    """Run every queued job in this process, then stop (the scheduler first, when asked)."""
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=scheduler)
+
+
+def let_retry_waits_pass(queue: Queue) -> None:
+    """Make every job scheduled for a retry due now, as if its wait had passed."""
+    registry = queue.scheduled_job_registry
+    for job_id in registry.get_job_ids():
+        job = Job.fetch(job_id, connection=queue.connection)
+        registry.schedule(job, datetime.now(UTC) - timedelta(seconds=1))
+
+
+def job_of(queue: Queue, proposal_id: int) -> Job:
+    return Job.fetch(f"book-proposal-{proposal_id}", connection=queue.connection)
+
+
+def accept_on_the_page(
+    client: Any, settings: Settings, database: Database, proposal_id: int
+) -> Any:
+    """Open the proposal's link and book its first time, as the person would."""
+    with database.unit() as session:
+        path = f"/p/{link_token(settings.secret_key, session.get_one(Proposal, proposal_id))}"
+    form = {"slot": START.astimezone(UTC).isoformat(), "book": "Book it"}
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    return client.post(path, data={**form, "csrf_token": token}, follow_redirects=True)
+
+
+def proposed(database: Database) -> int:
+    return add_alice(database, status="proposed", chosen_start=None, answered_at=None)
+
+
+def test_accepting_on_the_page_books_the_chat_in_google_calendar_once(
+    client: Any,
+    settings: Settings,
+    database: Database,
+    box: SecretBox,
+    google_server: FakeGoogle,
+    queue: Queue,
+) -> None:
+    proposal_id = proposed(database)
+    connect_google(database, box, google_server)
+
+    page = accept_on_the_page(client, settings, database, proposal_id)
+    assert page.status_code == 200
+    assert queue.job_ids == [f"book-proposal-{proposal_id}"]
+    work(queue)
+
+    (event,) = google_server.events(ALICE)
+    assert [a["email"] for a in event["attendees"]] == [CAROL, ALICE]
+    (insert,) = google_server.calls("POST", INSERTS)
+    assert insert.query["sendUpdates"] == "all"
+    assert job_of(queue, proposal_id).return_value() == "booked"
+
+
+def test_running_the_job_twice_makes_one_event(
+    settings: Settings,
+    database: Database,
+    box: SecretBox,
+    google_server: FakeGoogle,
+    queue: Queue,
+) -> None:
+    proposal_id = add_alice(database)
+    connect_google(database, box, google_server)
+
+    enqueue_booking(settings, proposal_id)
+    work(queue)
+    enqueue_booking(settings, proposal_id)  # the finished job is replaced and runs again
+    work(queue)
+
+    assert len(google_server.events(ALICE)) == 1
+    assert job_of(queue, proposal_id).return_value() == "already_booked"
+
+
+def test_enqueueing_twice_adds_one_job(
+    settings: Settings, database: Database, queue: Queue
+) -> None:
+    proposal_id = add_alice(database)
+
+    first = enqueue_booking(settings, proposal_id)
+    second = enqueue_booking(settings, proposal_id)
+
+    assert first.id == second.id
+    assert queue.count == 1
+
+
+def test_a_google_outage_is_retried_later_and_books_the_chat_once(
+    settings: Settings,
+    database: Database,
+    box: SecretBox,
+    google_server: FakeGoogle,
+    queue: Queue,
+) -> None:
+    proposal_id = add_alice(database)
+    connect_google(database, box, google_server)
+    google_server.fail_next(INSERTS, 500, method="POST")
+
+    enqueue_booking(settings, proposal_id)
+    work(queue)
+    assert job_of(queue, proposal_id).get_status() == JobStatus.SCHEDULED
+    assert google_server.events(ALICE) == []
+
+    let_retry_waits_pass(queue)
+    work(queue, scheduler=True)
+
+    assert len(google_server.calls("POST", INSERTS)) == 2
+    assert len(google_server.events(ALICE)) == 1
+    assert job_of(queue, proposal_id).return_value() == "booked"
+
+
+def test_a_revoked_google_grant_still_gets_the_invite_to_both_by_email(
+    settings: Settings,
+    database: Database,
+    box: SecretBox,
+    google_server: FakeGoogle,
+    smtp_server: SmtpServer,
+    queue: Queue,
+) -> None:
+    proposal_id = add_alice(database)
+    google_server.revoked.add(connect_google(database, box, google_server))
+
+    enqueue_booking(settings, proposal_id)
+    work(queue)
+
+    assert google_server.events(ALICE) == []
+    assert sorted(message["To"] for message in smtp_server.wait_for(2)) == [ALICE, CAROL]
+    assert job_of(queue, proposal_id).get_status() == JobStatus.FINISHED
+
+
+def test_an_ics_user_and_the_partner_each_get_one_invite_when_the_job_runs_twice(
+    settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
+) -> None:
+    proposal_id = add_alice(database)
+
+    for _ in range(2):
+        enqueue_booking(settings, proposal_id)
+        work(queue)
+
+    messages = smtp_server.wait_for(2)
+    assert sorted(message["To"] for message in messages) == [ALICE, CAROL]
+    for address in (ALICE, CAROL):
+        calendar, part, _ = invite_of(addressed_to(messages, address))
+        assert part.get_param("method") == "REQUEST"
+        assert len(calendar.walk("VEVENT")) == 1
+
+
+def test_a_mail_server_outage_delays_the_invites_and_sends_each_once(
+    settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
+) -> None:
+    proposal_id = add_alice(database)
+    smtp_server.stop()
+
+    enqueue_booking(settings, proposal_id)
+    work(queue)
+    assert job_of(queue, proposal_id).get_status() == JobStatus.SCHEDULED
+
+    smtp_server.start()
+    let_retry_waits_pass(queue)
+    work(queue, scheduler=True)
+
+    assert sorted(message["To"] for message in smtp_server.wait_for(2)) == [ALICE, CAROL]
+    assert job_of(queue, proposal_id).return_value() == "already_booked"
+
+
+def test_when_redis_is_away_the_answer_is_kept_for_the_sweep_and_the_page_still_shows_it(
+    settings: Settings, database: Database
+) -> None:
+    proposal_id = proposed(database)
+    app = create_app(settings.with_changes(redis_url="redis://127.0.0.1:1/0"))
+
+    page = accept_on_the_page(app.test_client(), settings, database, proposal_id)
+
+    assert page.status_code == 200
+    assert "Chosen: Wed 4 Mar 13:05" in page.get_data(as_text=True)
+    with database.unit() as session:
+        proposal = session.get_one(Proposal, proposal_id)
+        assert (proposal.status, proposal.booked_at) == ("accepted", None)
