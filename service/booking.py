@@ -27,11 +27,10 @@ from service.google import (
     CredentialsRevoked,
     GoogleError,
     TransientGoogleError,
-    build_calendar_service,
-    credentials_from_refresh_token,
     event_id_for,
     insert_event,
 )
+from service.google_source import calendar_service
 from service.models import Connection, OutboxEmail, Proposal, User
 from service.proposals import ACCEPTED, Slot, chosen_slot, partner_name, slot_label
 from service.proposing import zone_of
@@ -136,19 +135,7 @@ def google_connection(session: Session, user: User) -> Connection | None:
 
 def _book_on_google(box: SecretBox, connection: Connection, chat: Chat) -> BookingResult:
     """Insert the event on the user's primary calendar; Google emails the partner the invite."""
-    google = chat.settings.google
-    try:
-        refresh_token = box.open(connection.secret or b"")
-    except ValueError:  # sealed with a key no longer configured
-        raise CredentialsRevoked("the saved Google access can no longer be read") from None
-    credentials = credentials_from_refresh_token(
-        refresh_token,
-        client_id=google.client_id,
-        client_secret=google.client_secret,
-        token_uri=google.token_uri,
-        scopes=connection.scopes.split(),  # the granted ones: asking for more is refused
-    )
-    service = build_calendar_service(credentials, endpoint=google.api_endpoint or None)
+    service = calendar_service(chat.settings, box, connection)
     event_id = event_id_for(f"proposal:{_key(chat.proposal)}")
     insert_event(service, "primary", event_id, event_body(chat), send_updates="all")
     chat.proposal.calendar_event_id = event_id
@@ -194,11 +181,10 @@ def _queue_invite(session: Session, chat: Chat, role: Role) -> OutboxEmail:
         context=_email_context(chat, role),
         user_id=chat.user.id,
         headers={"Reply-To": organizer.email} if role == "partner" else None,
+        # Stable per proposal, sequence and recipient: the unique column refuses a second copy.
+        message_id=invite_message_id(chat.settings, chat.proposal, role),
+        calendar=build_invite(chat, shared=role == "partner"),
     )
-    # Stable per proposal, sequence and recipient: the unique column refuses a second copy.
-    row.message_id = invite_message_id(chat.settings, chat.proposal, role)
-    row.calendar = build_invite(chat, shared=role == "partner")
-    session.flush()
     return row
 
 

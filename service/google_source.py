@@ -97,7 +97,7 @@ def sync_google(
     marks the connection broken with the reason); transient errors propagate to be retried.
     """
     try:
-        service = _calendar_service(settings, box, connection)
+        service = calendar_service(settings, box, connection)
         if _unchanged(service, connection, now):
             connection.synced_at = now
             return SyncResult(connection, "unchanged", count_events(session, connection))
@@ -124,7 +124,8 @@ def revoke_grant(
     return None
 
 
-def _calendar_service(settings: Settings, box: SecretBox, connection: Connection) -> Service:
+def calendar_service(settings: Settings, box: SecretBox, connection: Connection) -> Service:
+    """Return a Calendar API client acting for a Google connection (the sync, the booking)."""
     endpoint = settings.google.api_endpoint or None
     return build_calendar_service(_credentials(settings, box, connection), endpoint=endpoint)
 
@@ -132,8 +133,8 @@ def _calendar_service(settings: Settings, box: SecretBox, connection: Connection
 def _credentials(settings: Settings, box: SecretBox, connection: Connection) -> Credentials:
     try:
         refresh_token = box.open(connection.secret or b"")
-    except ValueError:
-        raise SourceError("The saved Google access can no longer be read: reconnect.") from None
+    except ValueError:  # sealed with a key no longer configured: as good as revoked
+        raise CredentialsRevoked("the saved Google access can no longer be read") from None
     return credentials_from_refresh_token(
         refresh_token,
         client_id=settings.google.client_id,

@@ -63,6 +63,8 @@ def queue(
     context: Mapping[str, Any],
     user_id: int | None = None,
     headers: Mapping[str, str] | None = None,
+    message_id: str | None = None,
+    calendar: str = "",
 ) -> OutboxEmail:
     """Render templates/email/<kind>.* and add the email to the outbox (the caller commits).
 
@@ -71,6 +73,9 @@ def queue(
         to: one plain address (no display name).
         context: what the templates show; base_url is always there.
         headers: extra headers, e.g. unsubscribe_headers(url) on recurring emails.
+        message_id: a stable id for an email that must exist once (the unique column refuses
+            a second row); a random one otherwise.
+        calendar: an iCalendar object sent as text/calendar and invite.ics (invites).
     """
     extra = dict(headers or {})
     _check_address(to)
@@ -83,8 +88,9 @@ def queue(
         subject=clean_subject(_render(f"email/{kind}.subject.txt", values)),
         text=_render(f"email/{kind}.txt", values).strip() + "\n",
         html=_render(f"email/{kind}.html", values),
-        message_id=f"<{kind}.{uuid.uuid4().hex}@{_domain(settings.base_url)}>",
+        message_id=message_id or f"<{kind}.{uuid.uuid4().hex}@{_domain(settings.base_url)}>",
         headers=extra,
+        calendar=calendar,
     )
     session.add(row)
     session.flush()  # the id, for send_now after the commit

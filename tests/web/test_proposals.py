@@ -81,7 +81,7 @@ def test_booking_a_time_records_it_and_says_so(app: Any, client: Any) -> None:
 
     assert page.status_code == 200
     assert f"Chosen: Wed 4 Mar 13:05{EN_DASH}13:20 with Carol" in page.get_data(as_text=True)
-    assert "We will send the invite" in page.get_data(as_text=True)
+    assert "It goes into your calendar, and Carol gets an invitation" in page.get_data(as_text=True)
     proposal = stored(app, proposal_id)
     assert proposal.status == "accepted"
     assert proposal.chosen_start == SLOTS[0][0]
