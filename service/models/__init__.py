@@ -3,6 +3,7 @@
 from service.models.activity import OutboxEmail, Proposal, Reflection
 from service.models.base import Base, utcnow
 from service.models.calendars import Connection, Mark, StoredOccurrence
+from service.models.delivery import PlannedNote
 from service.models.users import LoginToken, OAuthState, User
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Mark",
     "OAuthState",
     "OutboxEmail",
+    "PlannedNote",
     "Proposal",
     "Reflection",
     "StoredOccurrence",

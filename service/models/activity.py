@@ -47,6 +47,12 @@ class Reflection(Base):
     going_well: Mapped[str] = mapped_column(Text, default="")
     missing: Mapped[str] = mapped_column(Text, default="")
     opportunity: Mapped[str] = mapped_column(Text, default="")
+    # The one-minute reflection after a chat: what was learned, followed up, offered.
+    learned: Mapped[str] = mapped_column(Text, default="", server_default="")
+    follow_up: Mapped[str] = mapped_column(Text, default="", server_default="")
+    offered: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Where it came from: "" (the log form) or "chat:<uid>@<start>" (a reflection email).
+    source: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class OutboxEmail(Base):

@@ -37,6 +37,18 @@ class Connection(Base):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     # An uploaded file is kept so its recurring events can be expanded again as days pass.
     content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Scheduling: never before next_sync_at; at least refresh_minutes apart (REFRESH-INTERVAL).
+    next_sync_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    refresh_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Google push channel (events.watch), renewed before it expires; polling is the fallback.
+    channel_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    channel_resource_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    channel_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    channel_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The calendar Touchpoint created for its prep notes (Google), when the user wants them there.
+    app_calendar_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Set when the user was emailed that this connection broke, so they are told once.
+    broken_notified_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship(back_populates="connections")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
@@ -37,6 +37,12 @@ class User(Base):
     digest: Mapped[bool] = mapped_column(default=False)
     weekly_nudges: Mapped[int] = mapped_column(default=1)
     paused_until: Mapped[datetime | None] = mapped_column(default=None)
+    # Proposals answered by nobody in a row; three pause proposals (and the user is told).
+    ignored_proposals: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped to retire the secret address of the user's published prep-note feed.
+    feed_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The local date the last morning digest went out, so a digest goes once a day.
+    digest_sent_on: Mapped[date | None] = mapped_column(default=None)
 
     connections: Mapped[list[Connection]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -1,0 +1,41 @@
+"""Prep notes planned for upcoming touchpoints: when each is due, and what became of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base, utcnow
+
+
+class PlannedNote(Base):
+    """One prep note for one occurrence: planned, sent, or cancelled when the meeting went away.
+
+    A moved meeting keeps its row (same uid and original start) with a new due time; the sender
+    claims the row before sending, like the outbox.
+    """
+
+    __tablename__ = "planned_notes"
+    __table_args__ = (
+        UniqueConstraint("user_id", "uid", "start", name="uq_planned_notes_instance"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    uid: Mapped[str] = mapped_column(String(255))
+    start: Mapped[datetime]  # the occurrence's start when it was planned
+    title: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned|sent|cancelled
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="SET NULL"), default=None
+    )
+    # The note's event in the calendar Touchpoint created for itself (Google), if injected.
+    calendar_event_id: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
