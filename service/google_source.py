@@ -84,6 +84,9 @@ def save_connection(
     connection.secret = box.seal(refresh_token)
     connection.scopes = " ".join(sorted(scopes))
     connection.status, connection.last_error, connection.sync_token = "ok", "", ""
+    # A new grant: the old one's push channel and "we told you it broke" no longer apply.
+    connection.broken_notified_at = connection.channel_expires_at = None
+    connection.channel_id = connection.channel_resource_id = connection.channel_token = ""
     session.flush()
     return connection
 

@@ -27,6 +27,7 @@ from service.crypto import SecretBox
 from service.fetch import FetchError, FetchResult, MiB, RefusedURL, TooLarge, fetch, fetchable_url
 from service.models import Connection, StoredOccurrence, User
 from service.planning import store_occurrences, sync_span
+from service.sync_schedule import refresh_minutes
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def connect_ics_url(
     connection = Connection(
         user=user, kind="ics_url", label=masked_label(address), secret=box.seal(address)
     )
+    connection.refresh_minutes = refresh_minutes(calendar)  # REFRESH-INTERVAL, 15 minutes at least
     _remember(connection, feed, now)
     session.add(connection)
     session.flush()  # the occurrences need its id
@@ -146,6 +148,7 @@ def sync_ics_url(
         return SyncResult(connection, "unchanged", count_events(session, connection))
     calendar = _read(feed.content, _host(address))
     _remember(connection, feed, now)
+    connection.refresh_minutes = refresh_minutes(calendar)
     return _store(session, connection, calendar, now, "updated")
 
 

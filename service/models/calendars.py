@@ -27,7 +27,7 @@ class Connection(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     scopes: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | broken
+    status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | failing | broken
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     synced_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,208 @@
+"""Google Calendar sync jobs and push channels on real Redis and RQ, against the fake Google."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rq import Queue
+from rq.job import Job, JobStatus
+from sqlalchemy import select
+
+from service.config import Settings
+from service.crypto import SecretBox
+from service.db import Database
+from service.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
+from service.google_source import save_connection
+from service.models import Connection, User
+from tests.factories import ALICE
+from tests.google_server import FakeGoogle
+from tests.smtp_server import SmtpServer
+from tests.test_google import lunch
+from tests.workers import test_sync as sync_tests
+from tests.workers.test_booking_job import let_retry_waits_pass, work
+from tests.workers.test_sync import state, stored, synced, text_of, time_passes
+from workers.sync import dispatch_syncs, enqueue_sync, renew_channels
+
+# The fixtures of the feed tests serve here too.
+box = sync_tests.box
+worker_settings = sync_tests.worker_settings
+queue = sync_tests.queue
+alice_id = sync_tests.alice_id
+
+GRANTED = {*SIGN_IN_SCOPES, *CALENDAR_SCOPES}
+EVENTS = r"/calendars/primary/events$"
+WATCH = r"/calendars/primary/events/watch$"
+# Google pushes to https only; nothing listens here, so its messages are simply not delivered.
+PUBLIC = "https://127.0.0.1:1"
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
+    return settings.with_changes(
+        smtp=smtp_server.settings, google=google_server.google_settings(), base_url=PUBLIC
+    )
+
+
+def add_google(database: Database, box: SecretBox, google_server: FakeGoogle) -> int:
+    token = google_server.grant(ALICE, GRANTED)
+    with database.unit() as session:
+        user = session.scalars(select(User).where(User.email == ALICE)).one()
+        return save_connection(session, box, user, ALICE, token, GRANTED).id
+
+
+def test_a_google_calendar_syncs_only_its_changes_and_drops_deleted_events(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    first = google_server.add_event(ALICE, lunch("Lunch with Bob"))
+    assert synced(queue) == ["connected"]
+
+    time_passes(database, connection_id)
+    assert synced(queue) == ["unchanged"]
+    assert "syncToken" in google_server.calls("GET", EVENTS)[-1].query
+
+    google_server.add_event(ALICE, lunch("Coffee with Carol", day=4))
+    google_server.remove_event(ALICE, first["id"])
+    time_passes(database, connection_id)
+    assert synced(queue) == ["updated"]
+    assert [title for _, title in stored(database)] == ["Coffee with Carol"]
+
+
+def test_an_expired_sync_token_brings_a_full_sync(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    event = google_server.add_event(ALICE, lunch("Lunch with Bob"))
+    synced(queue)
+    google_server.expire_sync_tokens()
+    google_server.update_event(ALICE, event["id"], summary="Lunch with Bob and Carol")
+
+    time_passes(database, connection_id)
+    assert synced(queue) == ["updated"]
+    *_, expired, full = google_server.calls("GET", EVENTS)
+    assert ("syncToken" in expired.query, "syncToken" in full.query) == (True, False)
+    assert [title for _, title in stored(database)] == ["Lunch with Bob and Carol"]
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_google_busy_or_failing_is_retried_by_the_worker_until_it_answers(
+    database: Database,
+    box: SecretBox,
+    alice_id: int,
+    google_server: FakeGoogle,
+    queue: Queue,
+    status: int,
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    google_server.add_event(ALICE, lunch("Lunch with Bob"))
+    google_server.fail_next(EVENTS, status, times=2, method="GET")
+
+    dispatch_syncs()
+    work(queue)
+    job = Job.fetch(f"sync-{connection_id}", connection=queue.connection)
+    assert job.get_status() == JobStatus.SCHEDULED
+    assert state(database, connection_id).status == "failing"
+    for _ in range(2):
+        let_retry_waits_pass(queue)
+        work(queue, scheduler=True)
+
+    assert job.return_value() == "connected"
+    assert state(database, connection_id).status == "ok"
+    assert [title for _, title in stored(database)] == ["Lunch with Bob"]
+
+
+def test_a_revoked_grant_breaks_the_connection_and_emails_its_user_once(
+    database: Database,
+    box: SecretBox,
+    alice_id: int,
+    google_server: FakeGoogle,
+    queue: Queue,
+    smtp_server: SmtpServer,
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    google_server.revoke_user(ALICE)
+
+    assert synced(queue) == ["broken"]
+    (message,) = smtp_server.wait_for(1)
+    assert message["To"] == ALICE
+    assert "Google Calendar" in message["Subject"]
+    assert f"{PUBLIC}/connect" in text_of(message)
+
+    assert dispatch_syncs() == 0
+    enqueue_sync(queue, connection_id)  # even run again, it does nothing
+    work(queue)
+    assert len(smtp_server.messages) == 1
+    assert state(database, connection_id).status == "broken"
+
+
+def channel_at_google(google_server: FakeGoogle, channel_id: str) -> Any:
+    return next(channel for channel in google_server.state.channels if channel.id == channel_id)
+
+
+def test_a_google_calendar_gets_a_push_channel_and_is_then_polled_only_every_six_hours(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+
+    assert renew_channels() == 1
+    work(queue)
+    opened = state(database, connection_id)
+    channel = channel_at_google(google_server, opened.channel_id)
+    assert (channel.address, channel.token) == (f"{PUBLIC}/google/push", opened.channel_token)
+    assert channel.live()
+    assert renew_channels() == 0  # it has one for a week
+
+    assert synced(queue) == ["connected"]
+    next_sync = state(database, connection_id).next_sync_at
+    assert next_sync is not None
+    assert next_sync > datetime.now(UTC) + timedelta(hours=5)
+
+
+def test_a_channel_about_to_end_is_replaced_and_then_stopped(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    renew_channels()
+    work(queue)
+    old = state(database, connection_id).channel_id
+    with database.unit() as session:
+        session.get_one(Connection, connection_id).channel_expires_at = datetime.now(
+            UTC
+        ) + timedelta(hours=1)
+
+    assert renew_channels() == 1
+    work(queue)
+
+    new = state(database, connection_id).channel_id
+    assert new != old
+    assert channel_at_google(google_server, new).live()
+    assert channel_at_google(google_server, old).stopped
+
+
+def test_a_calendar_google_will_not_push_for_is_polled_every_fifteen_minutes(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    now = datetime.now(UTC)
+    with database.unit() as session:  # its channel ended while polling every six hours
+        connection = session.get_one(Connection, connection_id)
+        connection.channel_id, connection.channel_resource_id = "ended", "res-ended"
+        connection.channel_expires_at = now - timedelta(hours=1)
+        connection.next_sync_at = now + timedelta(hours=5)
+    google_server.fail_next(WATCH, 500, method="POST")
+
+    renew_channels()
+    work(queue)
+    job = Job.fetch(f"channel-{connection_id}", connection=queue.connection)
+    assert job.get_status() == JobStatus.SCHEDULED
+    polling = state(database, connection_id)
+    assert polling.channel_id == ""
+    assert polling.next_sync_at is not None
+    assert polling.next_sync_at <= now + timedelta(minutes=16)
+
+    let_retry_waits_pass(queue)
+    work(queue, scheduler=True)
+    assert job.return_value() == "opened"
+    assert channel_at_google(google_server, state(database, connection_id).channel_id).live()

@@ -1,0 +1,243 @@
+"""Sync jobs: keep every connected calendar current, cheaply, and never stop silently.
+
+dispatch_syncs (every minute) enqueues a sync of each connection that is due; a Google push
+notification enqueues one at once (service.web.push). One job id per connection ("sync-42"), so
+a slow sync is never queued twice. renew_channels (hourly) keeps a push channel open for each
+Google calendar. When a sync is due and what a failure means is service.sync_schedule's to say.
+
+A feed whose server is down is not retried by RQ: the failure is recorded on the connection
+("failing", with the reason the user sees) and the dispatcher tries again after a growing wait.
+A Google outage raises, so RQ's Retry runs the job again soon; the connection waits meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from service.config import Settings
+from service.google import (
+    CredentialsRevoked,
+    GoogleError,
+    TransientGoogleError,
+    stop_channel,
+    watch_events,
+)
+from service.google_source import calendar_service
+from service.mail_delivery import send_now
+from service.models import Connection
+from service.queue import connect
+from service.sources import sync_connection
+from service.sync_schedule import (
+    channels_to_renew,
+    due_connections,
+    lease,
+    may_come_back,
+    needs_channel,
+    notify_broken,
+    poll_instead,
+    push_address,
+    record_failure,
+    schedule_next,
+)
+from workers.runtime import Runtime, current
+
+log = logging.getLogger(__name__)
+
+QUEUE = "sync"
+# For the periodic schedule: how often the dispatcher and the channel renewal run, in seconds.
+DISPATCH_EVERY = 60
+RENEW_EVERY = 60 * 60
+# Google away for a moment (429, 5xx): three more tries over about 12 minutes, then the
+# dispatcher's growing wait takes over.
+SYNC_RETRY = Retry(max=3, interval=[30, 120, 600])
+CHANNEL_TTL = timedelta(days=7)
+CHANGED = frozenset({"connected", "updated"})
+_ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """What one sync job did: its outcome, whose calendar it was, and an email to send."""
+
+    outcome: str
+    user_id: int = 0
+    notice: int | None = None
+
+
+def sync_connection_job(connection_id: int) -> str:
+    """Sync one connection and schedule its next sync; return what the sync did."""
+    runtime, now = current(), datetime.now(UTC)
+    with runtime.database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.status == "broken":
+            return "gone" if connection is None else "broken"  # reconnecting resumes it
+        failing_before = connection.status == "failing"
+        leased = lease(connection, now)
+    try:
+        done = _sync(runtime, connection_id, leased, failing_before, now)
+    except TransientGoogleError as error:
+        _record_outage(runtime, connection_id, str(error), failing_before, now)
+        raise  # RQ's Retry runs the job again
+    _tell(runtime, done.notice)
+    if done.outcome in CHANGED:
+        after_sync(done.user_id)
+    log.info("connection %s: %s", connection_id, done.outcome)
+    return done.outcome
+
+
+def after_sync(user_id: int) -> None:
+    """Run what follows a sync that changed a user's events: the place to re-plan prep notes.
+
+    Nothing runs here yet; the notes planner is enqueued here once it exists (a job per user,
+    by function reference, its id unique per user so a burst of syncs plans once).
+    """
+
+
+def _sync(
+    runtime: Runtime, connection_id: int, leased: datetime, failing_before: bool, now: datetime
+) -> Synced:
+    with runtime.database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None:
+            return Synced("gone")  # disconnected while it waited
+        result = sync_connection(session, runtime.settings, runtime.box, connection, now)
+        if result.outcome != "failed":
+            schedule_next(session, connection, leased, now)
+            return Synced(result.outcome, connection.user_id)
+        broken = record_failure(
+            connection,
+            result.error,
+            now,
+            failing_before=failing_before,
+            may_pass=may_come_back(connection),
+        )
+        notice = notify_broken(session, runtime.settings, connection, now) if broken else None
+        return Synced("broken" if broken else "failing", connection.user_id, notice)
+
+
+def _record_outage(
+    runtime: Runtime, connection_id: int, error: str, failing_before: bool, now: datetime
+) -> None:
+    """Keep a Google outage on the connection: the user sees why it is not syncing."""
+    with runtime.database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None:
+            return
+        broken = record_failure(
+            connection, error, now, failing_before=failing_before, may_pass=True
+        )
+        notice = notify_broken(session, runtime.settings, connection, now) if broken else None
+    _tell(runtime, notice)
+
+
+def _tell(runtime: Runtime, outbox_id: int | None) -> None:
+    """Send a reconnect email now; if the mail server is away, the outbox keeps it for later."""
+    if outbox_id is not None:
+        send_now(runtime.database, runtime.settings, outbox_id)
+
+
+def dispatch_syncs() -> int:
+    """Enqueue a sync of every connection that is due; return how many were newly enqueued."""
+    runtime, now = current(), datetime.now(UTC)
+    with runtime.database.unit() as session:
+        due = due_connections(session, now)
+    queue = sync_queue(runtime.settings)
+    return sum(enqueue_sync(queue, connection_id) for connection_id in due)
+
+
+def renew_channels() -> int:
+    """Enqueue a channel renewal for each Google calendar whose push channel is gone or ending."""
+    runtime, now = current(), datetime.now(UTC)
+    if push_address(runtime.settings) is None:
+        return 0  # Google pushes to https only: polling every 15 minutes does the work
+    with runtime.database.unit() as session:
+        ending = channels_to_renew(session, now)
+    queue = sync_queue(runtime.settings)
+    jobs = [(f"channel-{connection_id}", connection_id) for connection_id in ending]
+    return sum(_enqueue_once(queue, renew_channel, j, arg, SYNC_RETRY) for j, arg in jobs)
+
+
+def renew_channel(connection_id: int) -> str:
+    """Open a new push channel for one Google calendar, then stop the old one."""
+    runtime, now = current(), datetime.now(UTC)
+    address = push_address(runtime.settings)
+    failure: TransientGoogleError | None = None
+    with runtime.database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None or address is None or not needs_channel(connection, now):
+            return "skipped"  # gone, broken, or renewed by an earlier run
+        try:
+            outcome = _open_channel(runtime, connection, address)
+        except CredentialsRevoked:
+            connection.next_sync_at = now  # the sync marks it broken and tells the user
+            outcome = "revoked"
+        except GoogleError as error:
+            poll_instead(connection, now)
+            log.warning("no push channel for connection %s: %s", connection_id, error)
+            failure = error if isinstance(error, TransientGoogleError) else None
+            outcome = "polling"
+    if failure is not None:
+        raise failure  # committed the polling fallback first; RQ's Retry tries again
+    return outcome
+
+
+def _open_channel(runtime: Runtime, connection: Connection, address: str) -> str:
+    service = calendar_service(runtime.settings, runtime.box, connection)
+    token, ttl = secrets.token_urlsafe(32), int(CHANNEL_TTL.total_seconds())
+    channel = watch_events(service, "primary", str(uuid.uuid4()), address, token, ttl)
+    old = (connection.channel_id, connection.channel_resource_id)
+    connection.channel_id, connection.channel_resource_id = channel.id, channel.resource_id
+    connection.channel_token, connection.channel_expires_at = token, channel.expires_at
+    if not all(old):
+        return "opened"
+    try:
+        stop_channel(service, *old)
+    except GoogleError as error:  # it ends by itself within a day; its pushes now answer 404
+        log.warning("could not stop channel %s: %s", old[0], error)
+    return "renewed"
+
+
+def sync_queue(settings: Settings) -> Queue:
+    """Return the queue sync jobs run on."""
+    return Queue(QUEUE, connection=connect(settings.redis_url))
+
+
+def enqueue_sync(queue: Queue, connection_id: int) -> bool:
+    """Enqueue a sync of one connection; False when one is already waiting, running or retrying."""
+    job_id = f"sync-{connection_id}"
+    return _enqueue_once(queue, sync_connection_job, job_id, connection_id, retry=SYNC_RETRY)
+
+
+def _enqueue_once(
+    queue: Queue, job: Callable[[int], str], job_id: str, arg: int, retry: Retry | None = None
+) -> bool:
+    """Enqueue job(arg) under job_id unless that job has not ended yet; True when enqueued."""
+    options: dict[str, Any] = {"job_id": job_id, "retry": retry, "unique": True}
+    try:
+        queue.enqueue(job, arg, **options)
+        return True
+    except DuplicateJobError:
+        pass
+    try:
+        existing = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        existing = None  # it ended and expired in between
+    if existing is not None:
+        if existing.get_status() not in _ENDED:
+            return False
+        existing.delete()  # ended: running it again is safe
+    try:
+        queue.enqueue(job, arg, **options)
+    except DuplicateJobError:  # someone else enqueued it first
+        return False
+    return True
