@@ -229,6 +229,9 @@ REFLECTION_FIELDS = (
     ("going_well", "What is going well"),
     ("missing", "What is missing"),
     ("opportunity", "What the opportunity is"),
+    ("learned", "What I learned"),
+    ("follow_up", "What I will follow up on"),
+    ("offered", "What I offered"),
 )
 
 

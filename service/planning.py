@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -56,14 +56,26 @@ def _kind(value: str | None) -> Kind | None:
     return value  # type: ignore[return-value]  # stored values are checked when marked
 
 
-def plan_for_user(session: Session, user: User, now: datetime) -> Plan:
-    """Plan the next HORIZON_DAYS for a user from what was last synced ("now" is passed in)."""
+def plan_for_user(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    extra_busy: Sequence[tuple[datetime, datetime]] = (),
+    last_with: Mapping[str, str] | None = None,
+) -> Plan:
+    """Plan the next HORIZON_DAYS for a user from what was last synced ("now" is passed in).
+
+    extra_busy: times proposed slots must avoid beyond the user's calendar (the partner's);
+    last_with: what happened last time with each person (service.reflecting.last_with).
+    """
     marks = session.scalars(select(Mark).where(Mark.user_id == user.id)).all()
     profile = profile_of(user, marks)
     window = Window(now, now + timedelta(days=HORIZON_DAYS))
     span = lookback(profile, window)
     rows = load_occurrences(session, user.id, span.start, span.end)
-    return plan([to_engine(r, profile.tz) for r in rows], profile, window)
+    occurrences = [to_engine(r, profile.tz) for r in rows]
+    return plan(occurrences, profile, window, last_with=last_with, extra_busy=extra_busy)
 
 
 def load_occurrences(

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.models import Proposal
+from service.models import Proposal, User
 
 LINK_SALT = "proposal"
 # A backstop only: the proposal's own expires_at closes it long before this.
@@ -144,6 +144,8 @@ def answer(session: Session, proposal: Proposal, choice: Choice, now: datetime) 
     session.refresh(proposal)
     if changed is None:
         raise AlreadyAnswered(proposal) if proposal.status != PROPOSED else LinkExpired
+    # Any answer shows the proposals are read: the count toward an auto-pause starts again.
+    session.execute(update(User).where(User.id == proposal.user_id).values(ignored_proposals=0))
     return proposal
 
 

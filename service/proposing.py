@@ -20,8 +20,11 @@ from sqlalchemy.orm import Session
 from service import mail
 from service.calendars.zones import resolve_zone
 from service.config import Settings
+from service.crypto import SecretBox
 from service.engine.model import Proposal as Suggestion
 from service.engine.notes import clean
+from service.engine.plan import Plan
+from service.freebusy import partner_busy
 from service.models import OutboxEmail, Proposal, User
 from service.planning import HORIZON_DAYS, plan_for_user
 from service.proposals import (
@@ -63,7 +66,9 @@ def propose(session: Session, settings: Settings, user: User, now: datetime) -> 
     return attempt(session, settings, user, now).proposal
 
 
-def attempt(session: Session, settings: Settings, user: User, now: datetime) -> Attempt:
+def attempt(
+    session: Session, settings: Settings, user: User, now: datetime, box: SecretBox | None = None
+) -> Attempt:
     """Propose like propose(), and say why nothing was proposed; the caller commits."""
     _hold(session, user)
     blocked = _blocked(session, user, now)
@@ -72,11 +77,24 @@ def attempt(session: Session, settings: Settings, user: User, now: datetime) -> 
     plan = plan_for_user(session, user, now)
     if not plan.cadence.due:
         return Attempt(NOT_DUE, "your next career conversation is not due yet.")
+    plan = _around_partner(session, settings, box, user, plan)
     if not plan.proposals:
         why = f"no free 15 minutes in your working hours in the next {HORIZON_DAYS} days."
         return Attempt(NO_FREE_SLOT, why)
     proposal = _store(session, user, plan.proposals, now)
     return Attempt(SENT, proposal=proposal, email=queue_email(session, settings, user, proposal))
+
+
+def _around_partner(
+    session: Session, settings: Settings, box: SecretBox | None, user: User, plan: Plan
+) -> Plan:
+    """Plan again around the partner's busy times, when their calendar can be seen."""
+    email = plan.partner.email if plan.partner else None
+    if not email:
+        return plan
+    box, window = box or SecretBox(settings.encryption_keys), plan.window
+    busy = partner_busy(session, settings, box, user, email, window.start, window.end)
+    return plan_for_user(session, user, window.start, extra_busy=busy) if busy else plan
 
 
 def _hold(session: Session, user: User) -> None:

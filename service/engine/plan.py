@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from service.engine.cadence import cadence_of
 from service.engine.classify import classify, is_busy
@@ -45,10 +45,12 @@ def plan(
     window: Window,
     *,
     last_with: Mapping[str, str] | None = None,
+    extra_busy: Sequence[tuple[datetime, datetime]] = (),
 ) -> Plan:
     """Classify, note and propose for the window; occurrences may reach back before it.
 
     "Now" is the window's start: cadence looks back from it and proposals never precede it.
+    extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
     """
     tz = profile.tz
     judged = [(occ, classify(occ, profile)) for occ in occurrences]
@@ -68,7 +70,7 @@ def plan(
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
         partner = choose_partner(past, upcoming, profile, window.start)
-        proposals = _propose(occurrences, profile, window, partner)
+        proposals = _propose(occurrences, profile, window, partner, extra_busy)
     return Plan(window, inside, noted, cadence, partner, proposals)
 
 
@@ -78,9 +80,14 @@ def _touchpoint(occ: Occurrence, verdict: Verdict) -> Touchpoint:
 
 
 def _propose(
-    occurrences: Sequence[Occurrence], profile: Profile, window: Window, partner: Partner
+    occurrences: Sequence[Occurrence],
+    profile: Profile,
+    window: Window,
+    partner: Partner,
+    extra_busy: Sequence[tuple[datetime, datetime]],
 ) -> tuple[Proposal, ...]:
     tz = profile.tz
     busy = [(o.starts_at(tz), o.ends_at(tz)) for o in occurrences if is_busy(o)]
+    busy.extend(extra_busy)
     slots = find_slots(busy, window.start, window.end, profile.hours, tz, prefer=partner.after)
     return tuple(Proposal(s.start, s.end, partner.email, partner.reason) for s in slots)

@@ -78,10 +78,13 @@ def _register_blueprints(app: Flask) -> None:
         google,
         health,
         proposals,
+        push,
+        reflect,
         settings,
     )
 
-    for module in (health, auth, connect, google, settings, dashboard, proposals, account):
+    modules = (health, auth, connect, google, push, settings, dashboard, proposals, reflect)
+    for module in (*modules, account):
         app.register_blueprint(module.bp)
 
 

@@ -25,6 +25,7 @@ from service.extensions import db
 from service.models import Mark, Proposal, Reflection, User
 from service.planning import load_occurrences, plan_for_user, profile_of, to_engine
 from service.proposals import is_open, link_token, open_slots
+from service.reflecting import last_with
 from service.web.session import login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
@@ -96,7 +97,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     """Gather everything the dashboard shows, as of moment."""
     marks = insights.marks_of(session, user.id)
     profile = profile_of(user, marks)
-    plan = plan_for_user(session, user, moment)
+    plan = plan_for_user(session, user, moment, last_with=last_with(session, user.id))
     rows = load_occurrences(
         session, user.id, moment - timedelta(days=insights.YEAR_DAYS), plan.window.end
     )

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
-from service import mail, proposing
+from service import ignored, mail, proposing
 from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.enqueue import QueueUnavailable, enqueue_booking
@@ -36,6 +36,7 @@ from service.proposals import (
 from service.web.context import app_settings
 from service.web.dashboard import now as clock
 from service.web.session import login_required, require_user
+from service.web.settings import describe_pause
 
 bp = Blueprint("proposals", __name__)
 log = logging.getLogger(__name__)
@@ -224,5 +225,31 @@ def _subscriber_or_404(token: str) -> User:
         return proposing.user_from_unsubscribe_token(
             db.session(), current_app.config["SECRET_KEY"], token
         )
+    except LinkInvalid:
+        abort(404)
+
+
+# Resuming after the auto-pause: the paused email's signed link, then one button ----------------
+
+
+class ResumeForm(FlaskForm):
+    resume = SubmitField("Resume proposals")
+
+
+@bp.route("/resume/<token>", methods=["GET", "POST"])
+def resume(token: str) -> ResponseReturnValue:
+    user, form = _paused_user_or_404(token), ResumeForm()
+    resumed = False
+    if form.validate_on_submit():
+        ignored.resume(user)
+        db.session.commit()
+        resumed = True
+    paused = describe_pause(user) if ignored.is_paused(user, clock()) else ""
+    return render_template("web/proposals/resume.html", form=form, paused=paused, resumed=resumed)
+
+
+def _paused_user_or_404(token: str) -> User:
+    try:
+        return ignored.user_from_resume_token(db.session(), current_app.config["SECRET_KEY"], token)
     except LinkInvalid:
         abort(404)

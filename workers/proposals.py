@@ -1,0 +1,117 @@
+"""Proposing from the workers: an hourly dispatcher and one job per user on a weekday morning.
+
+The dispatcher first closes proposals that expired unanswered (three in a row pause proposals,
+and the user is told), then enqueues propose_for_user for each user whose local time is between
+08:00 and 09:00 on one of their working days, so a proposal arrives with the morning's mail. The
+job id names the user and their local date: dispatching twice the same morning adds nothing, and
+service.proposing allows one open proposal and the weekly budget whatever runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time
+
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.enqueue import QueueUnavailable
+from service.ignored import expire_proposals, queue_paused_email
+from service.models import Connection, User
+from service.planning import profile_of
+from service.proposing import attempt
+from service.queue import connect
+from workers.delivery import enqueue_email
+from workers.runtime import current
+
+log = logging.getLogger(__name__)
+
+QUEUE = "proposals"
+# Until 09:05, not 09:00: an hourly tick that drifts by seconds must not skip a morning; two
+# ticks inside the window add one job, as the job id names the user's local date.
+MORNING = (time(8, 0), time(9, 5))
+# The job id stays taken the whole local day, so a second dispatch that morning adds nothing.
+KEEP_DAY = 24 * 60 * 60
+
+
+def propose_for_user(user_id: int) -> str:
+    """Propose a chat to one user if one is due and allowed; return why, or "sent"."""
+    runtime = current()
+    with runtime.database.unit() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            return "gone"  # the account was deleted since the dispatch
+        result = attempt(session, runtime.settings, user, datetime.now(UTC), box=runtime.box)
+        outbox_id = result.email.id if result.email is not None else None
+    if outbox_id is not None:
+        hand_over(runtime.settings, outbox_id)
+    log.info("proposals for user %s: %s", user_id, result.reason)
+    return result.reason
+
+
+def dispatch_proposals() -> int:
+    """Expire ignored proposals, then enqueue this hour's morning proposals (hourly)."""
+    return dispatch_at(datetime.now(UTC))
+
+
+def dispatch_at(now: datetime) -> int:
+    """Dispatch as the hourly job does at this moment; return how many jobs were added."""
+    runtime = current()
+    with runtime.database.unit() as session:
+        paused = expire_proposals(session, now)
+        notices = [queue_paused_email(session, runtime.settings, user).id for user in paused]
+        due = morning_users(session, now)
+    for outbox_id in notices:
+        hand_over(runtime.settings, outbox_id)
+    queue = Queue(QUEUE, connection=connect(runtime.settings.redis_url))
+    added = sum(_enqueue_morning(queue, user_id, day) for user_id, day in due)
+    log.info("proposal dispatch: %d paused, %d of %d users enqueued", len(paused), added, len(due))
+    return added
+
+
+def morning_users(session: Session, now: datetime) -> list[tuple[int, date]]:
+    """Return (user id, local date) for each user who may get a proposal and whose morning it is.
+
+    That is: not paused, proposals wanted, a working calendar connection, and a local time
+    between 08:00 and 09:00 on one of their working days.
+    """
+    working = exists().where(Connection.user_id == User.id, Connection.status == "ok")
+    query = (
+        select(User)
+        .where(or_(User.paused_until.is_(None), User.paused_until <= now))
+        .where(User.weekly_nudges > 0, working)
+        .order_by(User.id)
+    )
+    due: list[tuple[int, date]] = []
+    for user in session.scalars(query):
+        profile = profile_of(user)
+        local = now.astimezone(profile.tz)
+        if local.weekday() in profile.hours.days and MORNING[0] <= local.time() < MORNING[1]:
+            due.append((user.id, local.date()))
+    return due
+
+
+def _enqueue_morning(queue: Queue, user_id: int, day: date) -> bool:
+    try:
+        queue.enqueue(
+            propose_for_user,
+            user_id,
+            job_id=f"propose-{user_id}-{day.isoformat()}",
+            unique=True,
+            result_ttl=KEEP_DAY,
+        )
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def hand_over(settings: Settings, outbox_id: int) -> None:
+    """Hand an email to the sender job; if Redis is away, the outbox sweep sends it later."""
+    try:
+        enqueue_email(settings, outbox_id)
+    except QueueUnavailable as error:
+        # The row is committed and unsent: the periodic outbox sweep enqueues it again.
+        log.warning("email %s left for the outbox sweep: %s", outbox_id, error)
