@@ -142,5 +142,112 @@ def rotate_keys() -> None:
     click.echo(f"Re-sealed {count} secrets under the newest key; older keys can now be removed.")
 
 
+@main.command()
+@click.option(
+    "--queues",
+    metavar="NAMES",
+    default=None,
+    help="Comma-separated queues to work on, most urgent first "
+    "(default: email,booking,notes,sync,proposals,maintenance).",
+)
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+def worker(queues: str | None, burst: bool) -> None:
+    """Run background jobs from Redis (REDIS_URL): sync, notes, emails, bookings, proposals.
+
+    Each job runs in a child process; start as many workers as the load needs.
+    """
+    from service.config import ConfigError
+    from service.queue import connect
+    from workers import runtime
+    from workers.schedule import QUEUES, background_settings, build_worker, configure_logging
+
+    names = [name.strip() for name in (queues or ",".join(QUEUES)).split(",") if name.strip()]
+    if not names or set(names) - set(QUEUES):
+        click.echo(f"touchpoint: --queues takes names from {','.join(QUEUES)}", err=True)
+        sys.exit(2)
+    try:
+        settings = background_settings()
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    configure_logging()
+    runtime.use(settings)
+    # with_scheduler: RQ re-runs Retry(interval=...) jobs only where a worker runs its scheduler.
+    worker = build_worker(connect(settings.redis_url), names)
+    worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
+
+
+@main.command()
+def scheduler() -> None:
+    """Enqueue the periodic jobs on time (REDIS_URL); run exactly one next to the workers."""
+    from service.config import ConfigError
+    from service.queue import connect
+    from workers.schedule import (
+        background_settings,
+        build_scheduler,
+        configure_logging,
+        running_schedulers,
+    )
+
+    try:
+        connection = connect(background_settings().redis_url)
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    if others := running_schedulers(connection):
+        click.echo(
+            f"touchpoint: a scheduler is already running ({', '.join(others)}); one is enough "
+            "(a stopped one is forgotten after two minutes)",
+            err=True,
+        )
+        sys.exit(2)
+    configure_logging()
+    build_scheduler(connection).start()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on (0: any free one).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the SQLite database, secrets, Redis data and outbox live (default: ./data).",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Add a sample user and calendar: a prep note and a proposal reach the outbox at once.",
+)
+def run(host: str, port: int, data_dir: str | None, demo: bool) -> None:
+    """Run Touchpoint on this machine: the web app, a worker and the scheduler, until Ctrl-C.
+
+    Uses DATABASE_URL and REDIS_URL when set; otherwise a SQLite file and an embedded Redis
+    server in the data directory. Without SMTP_HOST, emails are written to DATA/outbox and
+    listed at /outbox (from this machine only).
+    """
+    from pathlib import Path
+
+    from service.config import ConfigError, finish, from_env
+    from service.embedded import run as run_everything
+
+    try:
+        settings = from_env()
+        if data_dir:
+            settings = settings.with_changes(data_dir=Path(data_dir))
+        settings = finish(settings)
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(run_everything(settings, host, port, demo=demo))
+
+
 if __name__ == "__main__":
     main()

@@ -140,7 +140,9 @@ def test_times_are_shown_in_the_users_zone() -> None:
 
 
 def entry(**fields: str) -> Reflection:
-    values = {"person": "", "going_well": "", "missing": "", "opportunity": ""}
+    values = dict.fromkeys(
+        ("person", "going_well", "missing", "opportunity", "learned", "follow_up", "offered"), ""
+    )
     values.update(fields)
     return Reflection(created_at=datetime(2026, 3, 2, 7, 30, tzinfo=UTC), **values)
 
@@ -168,6 +170,9 @@ def test_the_json_export_lists_every_field() -> None:
                 "going_well": "",
                 "missing": "Feedback",
                 "opportunity": "",
+                "learned": "",
+                "follow_up": "",
+                "offered": "",
             }
         ]
     }

@@ -25,6 +25,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from service.config import Settings
+from service.enqueue import QueueUnavailable
 from service.google import (
     CredentialsRevoked,
     GoogleError,
@@ -49,6 +50,7 @@ from service.sync_schedule import (
     record_failure,
     schedule_next,
 )
+from workers.notes import enqueue_plan
 from workers.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -96,11 +98,14 @@ def sync_connection_job(connection_id: int) -> str:
 
 
 def after_sync(user_id: int) -> None:
-    """Run what follows a sync that changed a user's events: the place to re-plan prep notes.
+    """Re-plan a user's prep notes after a sync changed their events (one job per user).
 
-    Nothing runs here yet; the notes planner is enqueued here once it exists (a job per user,
-    by function reference, its id unique per user so a burst of syncs plans once).
+    When Redis is away the notes dispatcher still plans on its next tick.
     """
+    try:
+        enqueue_plan(current().settings, user_id)
+    except QueueUnavailable as error:
+        log.warning("could not enqueue planning for user %s: %s", user_id, error)
 
 
 def _sync(

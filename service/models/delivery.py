@@ -13,8 +13,8 @@ from service.models.base import Base, utcnow
 class PlannedNote(Base):
     """One prep note for one occurrence: planned, sent, or cancelled when the meeting went away.
 
-    A moved meeting keeps its row (same uid and original start) with a new due time; the sender
-    claims the row before sending, like the outbox.
+    A moved meeting keeps its row (same uid, the nearest start within 7 days) with a new start
+    and due time; the sender claims the row before sending, like the outbox.
     """
 
     __tablename__ = "planned_notes"
@@ -25,7 +25,7 @@ class PlannedNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     uid: Mapped[str] = mapped_column(String(255))
-    start: Mapped[datetime]  # the occurrence's start when it was planned
+    start: Mapped[datetime]  # the meeting's current start: a moved meeting moves it
     title: Mapped[str] = mapped_column(String(255), default="")
     kind: Mapped[str] = mapped_column(String(16), default="")
     due_at: Mapped[datetime] = mapped_column(index=True)

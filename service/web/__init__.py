@@ -77,6 +77,8 @@ def _register_blueprints(app: Flask) -> None:
         dashboard,
         google,
         health,
+        notes_feed,
+        outbox,
         proposals,
         push,
         reflect,
@@ -84,7 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     modules = (health, auth, connect, google, push, settings, dashboard, proposals, reflect)
-    for module in (*modules, account):
+    for module in (*modules, notes_feed, outbox, account):
         app.register_blueprint(module.bp)
 
 

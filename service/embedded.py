@@ -1,0 +1,295 @@
+"""`touchpoint run`: the web app, a worker and the scheduler on one machine, in one terminal.
+
+The web app serves from the main thread; the worker and the scheduler each run in a child
+process (RQ installs signal handlers, which only a main thread can), started fresh ("spawn") so
+they inherit no sockets or database connections. They share the Redis server (the embedded one,
+on a unix socket, unless REDIS_URL is set) and the database. Ctrl-C reaches only this process:
+it asks each child once to stop after its current job, waits a little, then ends the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import make_url
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from service.config import Settings, Smtp
+from service.db import Database, upgrade
+from service.queue import connect, redis_reachable, start_embedded
+
+log = logging.getLogger("service.embedded")
+GRACE_SECONDS = 10  # for a child to finish its current job after Ctrl-C
+DEFAULT_BASE_URL = Settings().base_url
+WEB_LOGGERS = ("werkzeug", "service.web", "flask")
+LOG_FORMAT = "%(asctime)s %(part)-9s %(level)s%(message)s"
+ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared with, not bound to)
+
+
+def log_to_terminal(part: str) -> None:
+    """Log this process's records as 'HH:MM:SS part message', the same in every part."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, "%H:%M:%S"))
+    handler.addFilter(functools.partial(_name_part, part))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration file
+
+
+def _name_part(part: str, record: logging.LogRecord) -> bool:
+    """Name the part a record comes from (web or run in the main process); mark warnings."""
+    web = part == "run" and record.name.startswith(WEB_LOGGERS)
+    record.part = "web" if web else part
+    loud = record.levelno >= logging.WARNING
+    record.level = f"{record.levelname.lower()}: " if loud else ""
+    return True
+
+
+def run(settings: Settings, host: str, port: int, *, demo: bool = False) -> int:
+    """Run everything until Ctrl-C (or SIGTERM); return the exit status."""
+    log_to_terminal("run")
+    # Ctrl-C and SIGTERM stop everything, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with ExitStack() as stack:
+            return _serve(stack, settings, host, port, demo)
+    except KeyboardInterrupt:  # during start-up: everything started is stopped by now
+        return 0
+    except CannotStart as problem:
+        log.error("%s", problem)
+        return 2
+
+
+class CannotStart(Exception):
+    """Something this run needs is not there; the message says what, in one sentence."""
+
+
+def _serve(stack: ExitStack, settings: Settings, host: str, port: int, demo: bool) -> int:
+    # The port first: a second run on the same data directory stops here, before it could
+    # share (and later stop) the first one's embedded Redis.
+    server = _listen(host, port)
+    stack.callback(server.server_close)
+    settings = _prepare(stack, _with_address(settings, host, server.server_port), demo)
+    children = Children([("worker", settings), ("scheduler", settings)])
+    stack.callback(children.stop)
+    server.app = _web_app(settings)
+    _announce(settings, demo)
+    children.watch(on_exit=server.shutdown)
+    server.serve_forever()  # until Ctrl-C, SIGTERM or a child ending
+    return 1 if children.failed else 0
+
+
+def _prepare(stack: ExitStack, settings: Settings, demo: bool) -> Settings:
+    """Start Redis, migrate the database, load the demo; return the settings every part uses."""
+    settings = _with_redis(stack, settings)
+    upgrade(settings.database_url)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    log.info("Database: %s, up to date", shown)
+    return _with_demo(settings) if demo else settings
+
+
+def _listen(host: str, port: int) -> BaseWSGIServer:
+    try:
+        return make_server(host, port, _starting, threaded=True, request_handler=_RequestLog)
+    except OSError as error:
+        raise CannotStart(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def _with_redis(stack: ExitStack, settings: Settings) -> Settings:
+    if settings.redis_url:
+        shown = settings.redis_url.rpartition("@")[2]  # no password in the terminal
+        if not redis_reachable(settings.redis_url):
+            raise CannotStart(f"Redis is not reachable at REDIS_URL ({shown})")
+        log.info("Redis: %s", shown)
+        return settings
+    server, url = start_embedded(settings.data_dir)
+    stack.callback(stop_embedded, server)
+    log.info("Redis: embedded, kept in %s", (settings.data_dir / "redis.rdb").resolve())
+    return settings.with_changes(redis_url=url)
+
+
+def stop_embedded(server: Any) -> None:
+    """Stop the embedded Redis server, saving its data, even while clients are connected."""
+    # Its own connection without retries: the server hanging up is the answer to SHUTDOWN, and
+    # the client's default retries would wait seconds for a server that is gone on purpose.
+    once = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0))
+    with contextlib.suppress(redis.RedisError), contextlib.closing(once):  # gone: saved
+        once.shutdown(save=True)
+    if server.redis_dir:  # its socket, config and log, in a temporary folder
+        shutil.rmtree(server.redis_dir, ignore_errors=True)
+
+
+def _with_address(settings: Settings, host: str, port: int) -> Settings:
+    """Make links point at where the app listens, unless TOUCHPOINT_BASE_URL says otherwise."""
+    if settings.base_url != DEFAULT_BASE_URL:
+        return settings
+    shown = "127.0.0.1" if host in ANY_ADDRESS else f"[{host}]" if ":" in host else host
+    return settings.with_changes(base_url=f"http://{shown}:{port}")
+
+
+def _with_demo(settings: Settings) -> Settings:
+    """Load the demo; its emails stay in the local outbox (its addresses are made up)."""
+    from service.demo import load_demo
+
+    if settings.smtp.enabled:
+        log.info("Demo: emails stay in the outbox, not sent to %s", settings.smtp.host)
+    settings = settings.with_changes(smtp=Smtp())
+    database = Database(settings.database_url)
+    try:
+        demo = load_demo(database, settings, datetime.now(UTC))
+    finally:
+        database.dispose()
+    log.info("Demo: %s", demo.summary())
+    print(f"\nSign in as the demo user (once, within 15 minutes):\n  {demo.sign_in_link}")
+    return settings
+
+
+def _web_app(settings: Settings) -> Any:
+    from service.web import create_app
+
+    return create_app(settings)
+
+
+def _announce(settings: Settings, demo: bool) -> None:
+    lines = [f"\nTouchpoint is running on {settings.base_url}/  (Ctrl-C stops it)"]
+    if not settings.smtp.enabled:
+        folder = settings.outbox_dir.resolve()
+        lines.append(f"Emails are not sent: read them at {settings.base_url}/outbox ({folder})")
+    if not demo:
+        lines.append("Try it with a sample calendar: touchpoint run --demo")
+    print("\n".join(lines) + "\n", flush=True)
+
+
+def _starting(_environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    start_response("503 Service Unavailable", [])  # never served: the app replaces it first
+    return []
+
+
+class _RequestLog(WSGIRequestHandler):
+    """Log requests as 'address "GET / HTTP/1.1" 200 size', without a second timestamp."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        getattr(logging.getLogger("werkzeug"), type)(
+            "%s %s", self.address_string(), (message % args).rstrip()
+        )
+
+
+# The worker and the scheduler --------------------------------------------------------------
+
+
+class Children:
+    """The worker and scheduler processes of one run."""
+
+    def __init__(self, parts: list[tuple[str, Settings]]) -> None:
+        context = multiprocessing.get_context("spawn")
+        parent = os.getpid()
+        self.processes: list[BaseProcess] = [
+            context.Process(target=child_main, args=(part, settings, parent), name=part)
+            for part, settings in parts
+        ]
+        self.stopping, self.failed = False, ""
+        for process in self.processes:
+            process.start()
+
+    def watch(self, on_exit: Callable[[], None]) -> None:
+        """Call on_exit (from another thread) when a child ends before it was asked to."""
+        # Polled: a child's sentinel pipe stays open in what it forks (RQ's scheduler).
+
+        def watching() -> None:
+            while not self.stopping:
+                ended = [p for p in self.processes if not p.is_alive()]
+                if ended and not self.stopping:
+                    self.failed = f"the {ended[0].name} stopped (exit status {ended[0].exitcode})"
+                    log.error("%s: stopping everything", self.failed)
+                    on_exit()
+                    return
+                time.sleep(0.2)
+
+        threading.Thread(target=watching, name="children", daemon=True).start()
+
+    def stop(self) -> None:
+        """Ask each child to stop after its current job; end what still runs after the grace."""
+        self.stopping = True
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: RQ's warm shutdown
+        deadline = time.monotonic() + GRACE_SECONDS
+        try:
+            while time.monotonic() < deadline and any(p.is_alive() for p in self.processes):
+                time.sleep(0.1)
+        except KeyboardInterrupt:  # Ctrl-C again: do not wait
+            pass
+        for process in self.processes:
+            if process.is_alive():
+                log.warning("the %s did not stop in time: ending it", process.name)
+                _kill_group(process)
+            process.join()
+        log.info("stopped")
+
+
+def _kill_group(process: BaseProcess) -> None:
+    """Kill a running child with anything it started: the process group it made for itself."""
+    assert process.pid is not None
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it had not made its group yet
+        process.kill()
+
+
+def child_main(part: str, settings: Settings, parent: int) -> None:
+    """Run the worker or the scheduler of `touchpoint run` in this (child) process."""
+    # Its own process group: Ctrl-C in the terminal reaches the parent only, which then asks
+    # each child once (a second signal would make RQ abandon the job it is running).
+    os.setpgid(0, 0)
+    log_to_terminal(part)
+    _follow(parent)
+    # What this child forks (RQ's own scheduler) follows it in turn, should it die suddenly.
+    os.register_at_fork(after_in_child=lambda: _follow(os.getppid()))
+    connection = connect(settings.redis_url)
+    if part == "worker":
+        _work(settings, connection)
+    else:
+        from workers.schedule import build_scheduler
+
+        build_scheduler(connection).start()
+
+
+def _work(settings: Settings, connection: redis.Redis) -> None:
+    from workers import runtime
+    from workers.schedule import QUEUES, build_worker
+
+    runtime.use(settings)
+    # No fork per job (macOS cannot fork safely); the RQ scheduler runs retries that wait.
+    worker = build_worker(connection, QUEUES, fork=False)
+    log.info("working on the queues %s", ", ".join(QUEUES))
+    worker.work(with_scheduler=True, logging_level="WARNING")
+
+
+def _follow(parent: int) -> None:
+    """Stop this process (SIGTERM) once its parent is gone, killed without a chance to stop it."""
+
+    def following() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=following, name="parent", daemon=True).start()

@@ -1,0 +1,200 @@
+"""`touchpoint run` on a fresh machine: one command, everything up, demo mail within a minute.
+
+These start the real command as a subprocess (web, worker and scheduler processes, embedded
+Redis) with an empty data directory and nothing configured, as a first-time user would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+
+from service.embedded import log_to_terminal
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("web", "worker", "scheduler")
+PROMISE = 60  # seconds from start until the demo's prep note and proposal are in the outbox
+_URL = re.compile(r"running on (http://127\.0\.0\.1:\d+)/")
+_CONFIG = ("TOUCHPOINT_", "REDIS_", "DATABASE_", "SMTP_", "GOOGLE_", "SECRET_KEY")
+
+
+class Run:
+    """One `touchpoint run` in a subprocess, its output kept in a file."""
+
+    def __init__(self, data: Path, *args: str, **environ: str) -> None:
+        self.data, self.started = data, time.monotonic()
+        self.output = data.parent / "run.log"
+        command = [sys.executable, "-m", "service.cli", "run", "--port", "0", "--data", str(data)]
+        with self.output.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*command, *args], stdout=log, stderr=subprocess.STDOUT, env=fresh(**environ)
+            )
+        self.family: list[psutil.Process] = []
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def until(self, found: Callable[[], object], what: str) -> None:
+        """Wait (within the promise) until found() is true; fail with the output otherwise."""
+        while time.monotonic() - self.started < PROMISE:
+            if found():
+                return
+            assert self.process.poll() is None, f"it stopped before {what}:\n{self.text()}"
+            time.sleep(0.2)
+        pytest.fail(f"no {what} within {PROMISE} s:\n{self.text()}")
+
+    def url(self) -> str:
+        self.until(lambda: _URL.search(self.text()), "address")
+        match = _URL.search(self.text())
+        assert match is not None
+        return match.group(1)
+
+    def remember_children(self) -> None:
+        self.family = psutil.Process(self.process.pid).children(recursive=True)
+
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=30)
+
+    def end(self) -> None:
+        """Kill what this test started and left running (after a failure)."""
+        if self.process.poll() is None:
+            self.family = psutil.Process(self.process.pid).children(recursive=True)
+            self.process.kill()
+            self.process.wait()
+        for process in self.family:
+            if process.is_running():
+                process.kill()
+
+
+def fresh(**environ: str) -> dict[str, str]:
+    """Return this environment without any Touchpoint setting: a machine with nothing set up."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(_CONFIG)}
+    return {**kept, "PYTHONPATH": str(ROOT), **environ}
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except OSError:
+        return 0, ""
+
+
+def ready(url: str) -> bool:
+    return get(f"{url}/healthz")[0] == 200
+
+
+def outbox(data: Path) -> list[str]:
+    return sorted(p.name.split(".")[0] for p in (data / "outbox").glob("*.eml"))
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def started() -> Iterator[list[Run]]:
+    runs: list[Run] = []
+    yield runs
+    for run in runs:
+        run.end()
+
+
+def test_run_demo_on_a_fresh_machine_shows_a_prep_note_and_a_proposal_within_a_minute(
+    data: Path, started: list[Run]
+) -> None:
+    run = Run(data, "--demo")
+    started.append(run)
+
+    url = run.url()
+    run.until(lambda: ready(url), "answer on /healthz")
+    run.until(lambda: outbox(data) == ["prep_note", "proposal"], "prep note and proposal")
+    status, page = get(f"{url}/outbox")
+    run.remember_children()
+
+    assert status == 200
+    assert "Prep: coffee with Dan" in page
+    assert "15 minutes with" in page
+    assert f"{url}/signin/" in run.text()  # the printed sign-in link
+    run.until(lambda: all(logged(run, part) for part in PARTS), "a log line from every part")
+
+    assert run.stop(signal.SIGINT) == 0
+    _gone, alive = psutil.wait_procs(run.family, timeout=10)
+    assert alive == []
+    assert embedded_redis_stopped(data)
+    assert (data / "redis.rdb").exists()  # queued work survives a restart
+
+
+def logged(run: Run, part: str) -> bool:
+    return re.search(rf"^\d\d:\d\d:\d\d {part} +\S", run.text(), re.MULTILINE) is not None
+
+
+def embedded_redis_stopped(data: Path) -> bool:
+    socket = json.loads((data / "redis.rdb.settings").read_text())["unixsocket"]
+    try:
+        redis.Redis(unix_socket_path=socket, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        return True
+    return False
+
+
+def test_when_the_worker_dies_run_stops_everything_and_says_so(
+    data: Path, started: list[Run]
+) -> None:
+    run = Run(data)
+    started.append(run)
+    url = run.url()
+    run.until(lambda: ready(url) and "sweep_outbox" in run.text(), "a job done by the worker")
+    run.remember_children()
+    # The worker is the child with a child of its own: RQ's scheduler, which it forked.
+    worker = next(p for p in psutil.Process(run.process.pid).children() if p.children())
+
+    worker.kill()
+
+    assert run.process.wait(timeout=30) == 1
+    assert "the worker stopped (exit status -9): stopping everything" in run.text()
+    _gone, alive = psutil.wait_procs(run.family, timeout=10)
+    assert alive == []
+
+
+def test_an_unreachable_redis_url_is_named_before_anything_starts(
+    data: Path, started: list[Run]
+) -> None:
+    run = Run(data, REDIS_URL="redis://:hunter2@127.0.0.1:9/0")
+    started.append(run)
+
+    assert run.process.wait(timeout=30) == 2
+    assert "Redis is not reachable at REDIS_URL (127.0.0.1:9/0)" in run.text()
+    assert "hunter2" not in run.text()
+
+
+def test_every_part_logs_time_part_and_message(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        log_to_terminal("worker")
+        logging.getLogger("workers.jobs").info("email sweep_outbox done in %.2fs", 0.01)
+        logging.getLogger("service.sources").warning("sync of connection %s failed", 7)
+    finally:
+        root.handlers[:], root.level = handlers, level
+
+    lines = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"\d\d:\d\d:\d\d worker    email sweep_outbox done in 0\.01s", lines[0])
+    assert lines[1].endswith("worker    warning: sync of connection 7 failed")
