@@ -1,13 +1,14 @@
 # Two commands for a fresh machine with only Python 3.11+:
-#   make run    set up .venv and scan the bundled sample calendar
+#   make run    set up .venv and run everything (web, worker, scheduler, embedded Redis) with a demo
 #   make test   set up .venv and run lint, format check, mypy and the test suite
-#   make web    set up .venv and serve the web app on http://127.0.0.1:5000
+#   make scan   set up .venv and scan the bundled sample calendar (the engine alone)
+#   make web    set up .venv and serve only the web app on http://127.0.0.1:5000
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run web test lint bench clean
+.PHONY: run scan web test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/touchpoint run --demo --data data
+
+scan: $(STAMP)
 	$(BIN)/touchpoint scan service/samples/alice.ics --from 2026-03-02 --days 14 \
 		--manager bob@example.com --goal "lead the Atlas platform team"
 
