@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench clean
+.PHONY: run scan web test lint bench bench-workers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scan.py
+
+bench-workers: $(STAMP)
+	$(BIN)/python bench/bench_workers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
