@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,10 +21,12 @@ from service.engine.model import (
     WorkingHours,
 )
 from service.engine.plan import Plan, lookback, plan
-from service.models import Connection, Mark, StoredOccurrence, User
+from service.models import Connection, Mark, Proposal, StoredOccurrence, User
+from service.proposals import ACCEPTED, chosen_slot, partner_name
 
 HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
 HISTORY_DAYS = 365  # how far back the mix of people and the cadence look
+CHAT_MINUTES = 15  # a booked chat counts once it is over
 
 
 def profile_of(user: User, marks: Sequence[Mark] = ()) -> Profile:
@@ -75,7 +77,59 @@ def plan_for_user(
     span = lookback(profile, window)
     rows = load_occurrences(session, user.id, span.start, span.end)
     occurrences = [to_engine(r, profile.tz) for r in rows]
+    chats = held_chats(session, user.id, span.start, now)
+    occurrences, profile = with_held_chats(occurrences, profile, chats)
     return plan(occurrences, profile, window, last_with=last_with, extra_busy=extra_busy)
+
+
+def held_chats(
+    session: Session, user_id: int, start: datetime, now: datetime
+) -> Sequence[Proposal]:
+    """Return the user's booked chats that were over by now and started after start."""
+    query = select(Proposal).where(Proposal.user_id == user_id, Proposal.status == ACCEPTED)
+    query = query.where(Proposal.booked_at.is_not(None), Proposal.chosen_start >= start)
+    over = now - timedelta(minutes=CHAT_MINUTES)
+    return session.scalars(query.where(Proposal.chosen_start <= over)).all()
+
+
+def with_held_chats(
+    occurrences: Sequence[Occurrence], profile: Profile, chats: Sequence[Proposal]
+) -> tuple[list[Occurrence], Profile]:
+    """Count each held chat as a career conversation, once.
+
+    A calendar may already hold the chat (Google syncs the booked event back, an ICS user may
+    have accepted the invite): then that occurrence counts as career, unless the user marked it.
+    """
+    added: list[Occurrence] = []
+    career: list[tuple[str, Kind | None]] = []
+    marked = {uid for uid, _ in profile.overrides}
+    for chat in chats:
+        held = _held_chat(chat, profile.tz)
+        if held is None:
+            continue
+        same = [o for o in occurrences if o.uid == held.uid or _same_start(o, held)]
+        added += [] if same else [held]
+        career += [(o.uid, "career") for o in same or [held] if o.uid not in marked]
+    return [*occurrences, *added], replace(profile, overrides=(*profile.overrides, *career))
+
+
+def _held_chat(chat: Proposal, tz: ZoneInfo) -> Occurrence | None:
+    slot = chosen_slot(chat)
+    if slot is None:
+        return None
+    partner = chat.partner or ""
+    return Occurrence(
+        uid=f"touchpoint-chat-{chat.id}-{int(chat.created_at.timestamp())}",
+        start=slot[0].astimezone(tz),
+        end=slot[1].astimezone(tz),
+        title=f"Career chat with {partner_name(partner) or 'someone'}",
+        attendees=(Attendee(partner, status="accepted"),) if partner else (),
+    )
+
+
+def _same_start(occ: Occurrence, held: Occurrence) -> bool:
+    utc = ZoneInfo("UTC")
+    return not occ.all_day and occ.starts_at(utc) == held.starts_at(utc)
 
 
 def load_occurrences(

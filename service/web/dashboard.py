@@ -27,6 +27,7 @@ from service.planning import load_occurrences, plan_for_user, profile_of, to_eng
 from service.proposals import is_open, link_token, open_slots
 from service.reflecting import last_with
 from service.web.session import login_required, require_user
+from service.withdrawing import booked_upcoming
 
 bp = Blueprint("dashboard", __name__)
 
@@ -117,6 +118,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "marks": {mark.uid: mark for mark in marks},
         "marked": insights.marked(marks, occurrences),
         "proposals": proposals,
+        "booked": booked_upcoming(session, user.id, moment),
         "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
         "partner": plan.partner,
         "mix": insights.people_by_category(history, profile, moment),

@@ -16,6 +16,7 @@ from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.enqueue import QueueUnavailable, enqueue_booking
 from service.extensions import csrf, db
+from service.google import TransientGoogleError
 from service.models import Proposal, User
 from service.proposals import (
     ACCEPTED,
@@ -33,10 +34,12 @@ from service.proposals import (
     proposal_from_token,
     slot_label,
 )
-from service.web.context import app_settings
+from service.web.context import app_settings, secret_box
 from service.web.dashboard import now as clock
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
+from service.withdrawing import unsent_cancels, withdraw
+from workers.delivery import enqueue_email
 
 bp = Blueprint("proposals", __name__)
 log = logging.getLogger(__name__)
@@ -202,6 +205,36 @@ def _sent_message(proposal: Proposal, sending: str) -> tuple[str, str]:
 
 
 # Unsubscribing from proposal emails: the signed link is the authorisation -------------------
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@login_required
+def withdraw_chat(proposal_id: int) -> ResponseReturnValue:
+    user, session = require_user(), db.session()
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.user_id != user.id:
+        abort(404)
+    try:
+        outcome = withdraw(session, app_settings(), secret_box(), proposal, clock())
+    except TransientGoogleError:
+        flash("Google Calendar did not answer: the chat is still booked. Try again soon.", "error")
+        return redirect(url_for("dashboard.index"))
+    cancels = unsent_cancels(session, app_settings(), proposal)
+    session.commit()
+    for outbox_id in cancels:
+        _send_later(outbox_id)
+    if outcome == "withdrawn":
+        flash("Cancelled: the other person is told, and the chat leaves both calendars.")
+    else:
+        flash("That chat is not booked ahead any more; nothing was changed.", "error")
+    return redirect(url_for("dashboard.index"))
+
+
+def _send_later(outbox_id: int) -> None:
+    try:
+        enqueue_email(app_settings(), outbox_id)
+    except QueueUnavailable as error:  # committed: the outbox sweep sends it within minutes
+        log.warning("cancel email %s left for the sweep: %s", outbox_id, error)
 
 
 @bp.get("/unsubscribe/<token>")
