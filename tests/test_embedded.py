@@ -163,8 +163,11 @@ def test_when_the_worker_dies_run_stops_everything_and_says_so(
     url = run.url()
     run.until(lambda: ready(url) and "sweep_outbox" in run.text(), "a job done by the worker")
     run.remember_children()
-    # The worker is the child with a child of its own: RQ's scheduler, which it forked.
-    worker = next(p for p in psutil.Process(run.process.pid).children() if p.children())
+    # The worker is the child with a child of its own: RQ's scheduler, which it forks (not
+    # always at once, so wait for it).
+    run.until(lambda: _worker(run), "the worker's own scheduler process")
+    worker = _worker(run)
+    assert worker is not None
 
     worker.kill()
 
@@ -172,6 +175,11 @@ def test_when_the_worker_dies_run_stops_everything_and_says_so(
     assert "the worker stopped (exit status -9): stopping everything" in run.text()
     _gone, alive = psutil.wait_procs(run.family, timeout=10)
     assert alive == []
+
+
+def _worker(run: Run) -> psutil.Process | None:
+    children = psutil.Process(run.process.pid).children()
+    return next((p for p in children if p.children()), None)
 
 
 def test_an_unreachable_redis_url_is_named_before_anything_starts(
