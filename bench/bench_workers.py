@@ -26,9 +26,9 @@ sys.path[:0] = [str(HERE), str(ROOT)]  # feeds, gen_calendar, the service and te
 
 from feeds import Feeds, FeedServer, build_feed, google_calls_per_day, user_email  # noqa: E402
 
-from service.db import upgrade  # noqa: E402
+from service.adapters.db import upgrade  # noqa: E402
+from service.adapters.redis import connect  # noqa: E402
 from service.models import Connection, PlannedNote, User  # noqa: E402
-from service.queue import connect  # noqa: E402
 from workers import runtime  # noqa: E402
 from workers.schedule import QUEUES  # noqa: E402
 from workers.sync import enqueue_sync, sync_queue  # noqa: E402

@@ -160,8 +160,8 @@ def _google_day(fake: Any, mode: str, changes: int) -> dict[str, float]:
 
 
 def _google_user(fake: Any, mode: str, day: datetime) -> tuple[int, str]:
-    from service.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
-    from service.google_source import save_connection
+    from service.adapters.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
+    from service.sources.google import save_connection
 
     email, scopes = f"{mode.split()[0]}@example.com", {*SIGN_IN_SCOPES, *CALENDAR_SCOPES}
     for n in range(GOOGLE_EVENTS):  # a working fortnight: four meetings a day
@@ -199,8 +199,8 @@ def _google_user(fake: Any, mode: str, day: datetime) -> tuple[int, str]:
 
 def _google_sync(fake: Any, connection_id: int, now: datetime) -> datetime:
     """Sync as the sync job does, at that time; return when the next sync is due."""
-    from service.sources import sync_connection
-    from service.sync_schedule import lease, schedule_next
+    from service.sources.connect import sync_connection
+    from service.sources.schedule import lease, schedule_next
 
     work = runtime.current()
     settings = work.settings.with_changes(google=fake.google_settings())

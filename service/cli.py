@@ -55,10 +55,10 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
     15-minute chats when one is due. Exit status 2 when the calendar cannot be read.
     """
     # Imported here so `touchpoint --help` stays instant.
-    from service import report
     from service.config import ConfigError, from_env
-    from service.scan import ScanError, ScanOptions, read_source
-    from service.scan import scan as run_scan
+    from service.scan import report
+    from service.scan.run import ScanError, ScanOptions, read_source
+    from service.scan.run import scan as run_scan
 
     try:
         settings = from_env()
@@ -84,9 +84,9 @@ def web(host: str, port: int, data_dir: str | None) -> None:
     """Serve the web app (sign in, connect calendars, dashboard)."""
     from pathlib import Path
 
+    from service.adapters.db import upgrade
+    from service.adapters.redis import start_embedded
     from service.config import ConfigError, finish, from_env
-    from service.db import upgrade
-    from service.queue import start_embedded
     from service.web import create_app
 
     try:
@@ -111,8 +111,8 @@ def web(host: str, port: int, data_dir: str | None) -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database (DATABASE_URL, else the SQLite file in the data directory) up to date."""
+    from service.adapters.db import upgrade
     from service.config import ConfigError, finish, from_env
-    from service.db import upgrade
 
     try:
         settings = finish(from_env())
@@ -126,10 +126,10 @@ def migrate() -> None:
 @main.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-seal stored secrets under the first key of TOUCHPOINT_ENCRYPTION_KEYS."""
+    from service.adapters.db import Database
+    from service.adapters.secrets import SecretBox
     from service.config import ConfigError, finish, from_env
-    from service.crypto import SecretBox
-    from service.db import Database
-    from service.keys import reseal_secrets
+    from service.sources.keys import reseal_secrets
 
     try:
         settings = finish(from_env())
@@ -156,8 +156,8 @@ def worker(queues: str | None, burst: bool) -> None:
 
     Each job runs in a child process; start as many workers as the load needs.
     """
+    from service.adapters.redis import connect
     from service.config import ConfigError
-    from service.queue import connect
     from workers import runtime
     from workers.schedule import QUEUES, background_settings, build_worker, configure_logging
 
@@ -180,8 +180,8 @@ def worker(queues: str | None, burst: bool) -> None:
 @main.command()
 def scheduler() -> None:
     """Enqueue the periodic jobs on time (REDIS_URL); run exactly one next to the workers."""
+    from service.adapters.redis import connect
     from service.config import ConfigError
-    from service.queue import connect
     from workers.schedule import (
         background_settings,
         build_scheduler,

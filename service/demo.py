@@ -20,13 +20,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import mail, notes_plan, proposing
+from service.adapters import mail
+from service.adapters.db import Database
+from service.adapters.secrets import SecretBox
 from service.calendars.zones import resolve_zone
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
 from service.models import Connection, User
-from service.sources import connect_ics_upload, sync_connection
+from service.notes import plan as notes_plan
+from service.proposals import propose as proposing
+from service.sources.connect import connect_ics_upload, sync_connection
 from service.web.auth import create_login_token
 
 DOMAIN = "touchpoint.local"

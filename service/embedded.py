@@ -31,9 +31,9 @@ from redis.retry import Retry
 from sqlalchemy import make_url
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from service.adapters.db import Database, upgrade
+from service.adapters.redis import connect, redis_reachable, start_embedded
 from service.config import Settings, Smtp
-from service.db import Database, upgrade
-from service.queue import connect, redis_reachable, start_embedded
 
 log = logging.getLogger("service.embedded")
 GRACE_SECONDS = 10  # for a child to finish its current job after Ctrl-C

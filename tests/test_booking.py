@@ -13,14 +13,14 @@ import icalendar
 import pytest
 from sqlalchemy import func, select
 
-from service.booking import BookingResult, book
+from service.adapters.db import Database
+from service.adapters.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
+from service.adapters.mail_delivery import deliver
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
-from service.google_source import save_connection
-from service.mail_delivery import deliver
 from service.models import OutboxEmail, Proposal, User
+from service.proposals.book import BookingResult, book
+from service.sources.google import save_connection
 from tests.factories import ALICE, BERLIN, CAROL
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer

@@ -9,16 +9,21 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import select
 
-from service.calendar_notes import APP_CALENDAR_NAME, CalendarChange, sync_calendar_notes
+from service.adapters.db import Database
+from service.adapters.google import (
+    APP_CALENDARS,
+    CALENDAR_SCOPES,
+    SIGN_IN_SCOPES,
+    TransientGoogleError,
+)
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
 from service.engine.model import Occurrence
-from service.google import APP_CALENDARS, CALENDAR_SCOPES, SIGN_IN_SCOPES, TransientGoogleError
-from service.google_source import save_connection
 from service.models import Connection, User
-from service.notes_plan import plan_notes
-from service.planning import store_occurrences, sync_span
+from service.notes.feed import APP_CALENDAR_NAME, CalendarChange, sync_calendar_notes
+from service.notes.plan import plan_notes
+from service.sources.calendar import store_occurrences, sync_span
+from service.sources.google import save_connection
 from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
 from tests.google_server import FakeGoogle
 

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from service import proposing
+from service.adapters.db import Database
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
-from service.db import Database
 from service.demo import DEMO_EMAIL, demo_calendar, load_demo, machine_zone
 from service.models import OutboxEmail, PlannedNote, StoredOccurrence, User
-from service.planning import plan_for_user, sync_span
+from service.proposals import propose as proposing
+from service.sources.calendar import plan_for_user, sync_span
 from tests.factories import BERLIN, NOW, at
 from tests.web.forms import post_form
 

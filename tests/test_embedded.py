@@ -199,7 +199,7 @@ def test_every_part_logs_time_part_and_message(capsys: pytest.CaptureFixture[str
     try:
         log_to_terminal("worker")
         logging.getLogger("workers.jobs").info("email sweep_outbox done in %.2fs", 0.01)
-        logging.getLogger("service.sources").warning("sync of connection %s failed", 7)
+        logging.getLogger("service.sources.connect").warning("sync of connection %s failed", 7)
     finally:
         root.handlers[:], root.level = handlers, level
 

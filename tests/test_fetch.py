@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from service.fetch import (
+from service.adapters.http import (
     USER_AGENT,
     FetchError,
     RefusedURL,

@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from service import proposing
+from service.adapters.db import Database
+from service.adapters.google import CALENDAR_SCOPES, FREEBUSY, SIGN_IN_SCOPES
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.freebusy import partner_busy
-from service.google import CALENDAR_SCOPES, FREEBUSY, SIGN_IN_SCOPES
-from service.google_source import save_connection
 from service.models import Connection, Proposal, User
-from service.planning import store_occurrences, sync_span
+from service.proposals import propose as proposing
+from service.sources.calendar import store_occurrences, sync_span
+from service.sources.freebusy import partner_busy
+from service.sources.google import save_connection
 from tests.factories import ALICE, BOB, CAROL, NOW, at, meeting
 from tests.google_server import FakeGoogle
 

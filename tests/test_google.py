@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service import google
+from service.adapters import google
 from tests import google_fixtures
 from tests.factories import ALICE, BOB, CAROL, DAN, at
 from tests.google_server import CALENDAR_SCOPES, FakeGoogle

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from google_auth_oauthlib.flow import Flow
 
-from service import google
+from service.adapters import google
 from tests import google_fixtures
 from tests.factories import ALICE, BOB
 from tests.google_fake.oauth import id_token_for

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service import google
+from service.adapters import google
 from tests import google_fixtures
 from tests.factories import ALICE
 from tests.google_server import FakeGoogle

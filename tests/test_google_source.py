@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.google import CALENDAR_SCOPES, SIGN_IN_SCOPES, TransientGoogleError
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.google import CALENDAR_SCOPES, SIGN_IN_SCOPES, TransientGoogleError
-from service.google_source import REVOKED, save_connection
 from service.models import Connection, StoredOccurrence, User
-from service.planning import plan_for_user
-from service.sources import disconnect, sync_connection
+from service.sources.calendar import plan_for_user
+from service.sources.connect import disconnect, sync_connection
+from service.sources.google import REVOKED, save_connection
 from tests.factories import ALICE, BOB, CAROL, NOW, at
 from tests.google_server import FakeGoogle
 

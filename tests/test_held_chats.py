@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from service.db import Database
+from service.adapters.db import Database
 from service.engine.classify import classify
 from service.engine.plan import Plan
 from service.models import Connection, Proposal, User
-from service.planning import (
+from service.sources.calendar import (
     load_occurrences,
     plan_for_user,
     profile_of,

@@ -10,17 +10,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from service.adapters.db import Database
+from service.adapters.mail import send_now
 from service.config import Settings
-from service.db import Database
-from service.ignored import (
+from service.models import OutboxEmail, Proposal, User
+from service.proposals.answer import Choice, answer
+from service.proposals.pause import (
     PAUSE_DAYS,
     expire_proposals,
     queue_paused_email,
     resume_token,
 )
-from service.mail import send_now
-from service.models import OutboxEmail, Proposal, User
-from service.proposals import Choice, answer
 from tests.factories import ALICE, CAROL, NOW, at
 from tests.smtp_server import SmtpServer
 from tests.web.forms import csrf_token
@@ -151,7 +151,7 @@ def test_a_proposal_left_during_a_pause_the_user_chose_is_not_ignored(
 
 def resume_path(app: Flask, user_id: int) -> str:
     with app.app_context():
-        from service.extensions import db
+        from service.web.extensions import db
 
         return (
             f"/resume/{resume_token(app.config['SECRET_KEY'], db.session.get_one(User, user_id))}"

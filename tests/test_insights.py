@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from service import insights
+from service.dashboard import insights
 from service.engine.model import Cadence
 from service.models import Reflection
 from tests.factories import BERLIN, BOB, CAROL, DAN, ERIN, NOW, alice, at, meeting

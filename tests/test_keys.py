@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from service.crypto import SecretBox
-from service.db import Database
-from service.keys import reseal_secrets
+from service.adapters.db import Database
+from service.adapters.secrets import SecretBox
 from service.models import Connection, User
+from service.sources.keys import reseal_secrets
 
 FEED = "https://calendar.example.com/private-4f9a/basic.ics"
 

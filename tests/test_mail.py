@@ -10,9 +10,9 @@ from typing import cast
 import pytest
 from sqlalchemy.orm import Session
 
-from service import mail
+from service.adapters import mail
+from service.adapters.db import Database
 from service.config import Settings
-from service.db import Database
 from service.models import OutboxEmail
 from tests.factories import ALICE, NOW
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401 (the fixture)

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.mail import send_now
 from service.config import Settings
-from service.db import Database
 from service.engine.model import Occurrence
-from service.mail import send_now
 from service.models import Connection, Mark, OutboxEmail, PlannedNote, Reflection, User
-from service.notes_plan import PlanChange, plan_notes, send_due_notes
-from service.planning import store_occurrences, sync_span
+from service.notes.plan import PlanChange, plan_notes, send_due_notes
+from service.sources.calendar import store_occurrences, sync_span
 from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
 from tests.smtp_server import SmtpServer
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from service.db import Database
+from service.adapters.db import Database
 from service.models import Connection, User
-from service.planning import plan_for_user, store_occurrences, sync_span
+from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from tests.factories import ALICE, BOB, CAROL, NOW, at, meeting
 
 

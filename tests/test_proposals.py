@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from service.adapters.db import Database
 from service.config import Settings
-from service.db import Database
 from service.models import Proposal, User
-from service.proposals import (
+from service.proposals.answer import (
     AlreadyAnswered,
     Choice,
     LinkExpired,

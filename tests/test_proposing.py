@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import proposing
+from service.adapters.db import Database
+from service.adapters.mail import send_now
 from service.config import Settings
-from service.db import Database
 from service.engine.model import Attendee, Occurrence
-from service.mail import send_now
 from service.models import Connection, OutboxEmail, Proposal, User
-from service.planning import store_occurrences, sync_span
-from service.proposals import proposal_from_token
+from service.proposals import propose as proposing
+from service.proposals.answer import proposal_from_token
+from service.sources.calendar import store_occurrences, sync_span
 from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
 from tests.smtp_server import SmtpServer
 

@@ -10,19 +10,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.mail import send_now
 from service.config import Settings
-from service.db import Database
 from service.engine.model import Occurrence
-from service.mail import send_now
 from service.models import Connection, Proposal, Reflection, User
-from service.planning import plan_for_user, store_occurrences, sync_span
-from service.reflecting import (
+from service.reflections.ask import (
     Reply,
     due_reflections,
     last_with,
     queue_reflections,
     save_reflection,
 )
+from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
 from tests.smtp_server import SmtpServer
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.db import Database
+from service.account.retention import purge
+from service.adapters.db import Database
 from service.models import (
     Connection,
     LoginToken,
@@ -17,7 +18,6 @@ from service.models import (
     StoredOccurrence,
     User,
 )
-from service.retention import purge
 from tests.factories import ALICE, NOW
 
 MINUTE = timedelta(minutes=1)

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.http import MiB, parse_networks
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.fetch import MiB, parse_networks
 from service.models import Connection, StoredOccurrence, User
-from service.sources import (
+from service.sources.connect import (
     SourceError,
     connect_ics_upload,
     connect_ics_url,

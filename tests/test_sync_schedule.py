@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from service.adapters.db import Database
 from service.calendars.ics import IcsCalendar
 from service.config import Google, Settings
-from service.db import Database
 from service.models import Connection, OutboxEmail, User
-from service.sync_schedule import (
+from service.sources.schedule import (
     connection_for_channel,
     due_connections,
     interval,

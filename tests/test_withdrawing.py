@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 
-from service.booking import invite_uid
+from service.adapters.db import Database
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
 from service.models import Proposal
-from service.withdrawing import withdraw
+from service.proposals.book import invite_uid
+from service.proposals.withdraw import withdraw
 from tests.factories import ALICE, CAROL
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer

@@ -1,6 +1,6 @@
 """The booking job: put an accepted proposal in the user's calendar, or email the invite.
 
-Safe to run twice or concurrently: service.booking claims the proposal before booking, and every
+Safe to run twice or concurrently: proposals.book claims the proposal before booking, and every
 invite email is claimed before it is sent. A transient failure (Google 5xx or 429, the mail
 server away) raises, and the RQ Retry it was enqueued with runs it again later; that run finds
 the booking done and only sends what is still unsent.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from service.booking import book, unsent_invites
-from service.mail_delivery import PermanentMailError, TransientMailError, deliver
+from service.adapters.mail_delivery import PermanentMailError, TransientMailError, deliver
 from service.models import Proposal
+from service.proposals.book import book, unsent_invites
 from workers.runtime import Runtime, current
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service import retention
-from service.enqueue import enqueue_booking
+from service.account import retention
 from service.models import Proposal
-from service.proposals import ACCEPTED
+from service.proposals.answer import ACCEPTED
+from workers.enqueue import enqueue_booking
 from workers.runtime import current
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 plan_user runs after each sync that changed a user's calendar and whenever the dispatcher finds
 a note (or a morning digest) due. It is safe to run twice or concurrently: planning and sending
 wait for each other on the user's row, a note is claimed before its email is queued, and the
-email is claimed again before it is sent (workers.delivery). Notes go out before the calendar is
+email is claimed again before it is sent (workers.email). Notes go out before the calendar is
 touched, so a Google outage delays the calendar, never the emails.
 """
 
@@ -16,14 +16,14 @@ from redis import RedisError
 from rq import Queue, Retry, get_current_job
 from rq.job import Job
 
-from service.calendar_notes import CalendarChange, sync_calendar_notes
+from service.adapters.google import CredentialsRevoked, PermanentGoogleError
+from service.adapters.redis import connect
 from service.config import Settings
-from service.enqueue import QueueUnavailable
-from service.google import CredentialsRevoked, PermanentGoogleError
 from service.models import User
-from service.notes_plan import plan_notes, send_due_notes, unsent_notes, users_with_due_notes
-from service.queue import connect
-from workers.delivery import enqueue_email, enqueue_once
+from service.notes.feed import CalendarChange, sync_calendar_notes
+from service.notes.plan import plan_notes, send_due_notes, unsent_notes, users_with_due_notes
+from workers.email import enqueue_email, enqueue_once
+from workers.enqueue import QueueUnavailable
 from workers.runtime import Runtime, current
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ The dispatcher first closes proposals that expired unanswered (three in a row pa
 and the user is told), then enqueues propose_for_user for each user whose local time is between
 08:00 and 09:00 on one of their working days, so a proposal arrives with the morning's mail. The
 job id names the user and their local date: dispatching twice the same morning adds nothing, and
-service.proposing allows one open proposal and the weekly budget whatever runs.
+service.proposals.propose allows one open proposal and the weekly budget whatever runs.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from service.adapters.redis import connect
 from service.config import Settings
-from service.enqueue import QueueUnavailable
-from service.ignored import expire_proposals, queue_paused_email
 from service.models import Connection, User
-from service.planning import profile_of
-from service.proposing import attempt
-from service.queue import connect
-from workers.delivery import enqueue_email
+from service.proposals.pause import expire_proposals, queue_paused_email
+from service.proposals.propose import attempt
+from service.sources.calendar import profile_of
+from workers.email import enqueue_email
+from workers.enqueue import QueueUnavailable
 from workers.runtime import current
 
 log = logging.getLogger(__name__)

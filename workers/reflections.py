@@ -1,7 +1,7 @@
 """Reflection emails from the workers: a dispatcher every 15 minutes, a job per user with one due.
 
 The email about a chat goes once whatever runs twice: its Message-ID is stable per user and chat,
-and service.reflecting checks the outbox under a write on the user's row before queueing.
+and service.reflections.ask checks the outbox under a write on the user's row before queueing.
 Reflections share the "proposals" queue: both are nudges about career conversations.
 """
 
@@ -15,10 +15,15 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from service.adapters.redis import connect
 from service.models import Proposal, StoredOccurrence, User
-from service.proposals import ACCEPTED
-from service.queue import connect
-from service.reflecting import BOOKED_WINDOW, DETECTED_WINDOW, due_reflections, queue_reflections
+from service.proposals.answer import ACCEPTED
+from service.reflections.ask import (
+    BOOKED_WINDOW,
+    DETECTED_WINDOW,
+    due_reflections,
+    queue_reflections,
+)
 from workers.proposals import QUEUE, hand_over
 from workers.runtime import current
 

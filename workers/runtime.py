@@ -12,9 +12,9 @@ import os
 import threading
 from dataclasses import dataclass
 
+from service.adapters.db import Database
+from service.adapters.secrets import SecretBox
 from service.config import Settings, finish, from_env
-from service.crypto import SecretBox
-from service.db import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,12 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.worker import BaseWorker
 
+from service.adapters.redis import redis_reachable
 from service.config import ConfigError, Settings, finish, from_env
-from service.queue import redis_reachable
 from workers import notes, proposals, sync
 from workers.booking import QUEUE as BOOKING_QUEUE
-from workers.delivery import QUEUE as EMAIL_QUEUE
-from workers.delivery import sweep_outbox
+from workers.email import QUEUE as EMAIL_QUEUE
+from workers.email import sweep_outbox
 from workers.maintenance import QUEUE as MAINTENANCE_QUEUE
 from workers.maintenance import purge, sweep_bookings
 from workers.reflections import dispatch_reflections

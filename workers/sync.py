@@ -3,7 +3,7 @@
 dispatch_syncs (every minute) enqueues a sync of each connection that is due; a Google push
 notification enqueues one at once (service.web.push). One job id per connection ("sync-42"), so
 a slow sync is never queued twice. renew_channels (hourly) keeps a push channel open for each
-Google calendar. When a sync is due and what a failure means is service.sync_schedule's to say.
+Google calendar. When a sync is due and what a failure means is service.sources.schedule's to say.
 
 A feed whose server is down is not retried by RQ: the failure is recorded on the connection
 ("failing", with the reason the user sees) and the dispatcher tries again after a growing wait.
@@ -24,21 +24,20 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from service.config import Settings
-from service.enqueue import QueueUnavailable
-from service.google import (
+from service.adapters.google import (
     CredentialsRevoked,
     GoogleError,
     TransientGoogleError,
     stop_channel,
     watch_events,
 )
-from service.google_source import calendar_service
-from service.mail_delivery import send_now
+from service.adapters.mail_delivery import send_now
+from service.adapters.redis import connect
+from service.config import Settings
 from service.models import Connection
-from service.queue import connect
-from service.sources import sync_connection
-from service.sync_schedule import (
+from service.sources.connect import sync_connection
+from service.sources.google import calendar_service
+from service.sources.schedule import (
     channels_to_renew,
     due_connections,
     lease,
@@ -50,6 +49,7 @@ from service.sync_schedule import (
     record_failure,
     schedule_next,
 )
+from workers.enqueue import QueueUnavailable
 from workers.notes import enqueue_plan
 from workers.runtime import Runtime, current
 

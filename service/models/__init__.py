@@ -3,7 +3,7 @@
 from service.models.activity import OutboxEmail, Proposal, Reflection
 from service.models.base import Base, utcnow
 from service.models.calendars import Connection, Mark, StoredOccurrence
-from service.models.delivery import PlannedNote
+from service.models.notes import PlannedNote
 from service.models.users import LoginToken, OAuthState, User
 
 __all__ = [

@@ -26,7 +26,7 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
-    # Booking an accepted proposal (service.booking): set once, by whoever claims it first.
+    # Booking an accepted proposal (service.proposals.book): set once, by whoever claims it first.
     booked_at: Mapped[datetime | None] = mapped_column(default=None)
     calendar_event_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # The iTIP SEQUENCE of the emailed invite; any later change (a CANCEL) must bump it.

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask, render_template
 
 from service import config as config_module
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.extensions import csrf, db, limiter
+from service.web.extensions import csrf, db, limiter
 from service.web.security import add_security_headers, content_security_policy
 
 ROOT = Path(__file__).resolve().parents[2]

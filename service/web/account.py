@@ -11,16 +11,16 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from service.account import (
+from service.account.data import (
     delete_account,
     export_calendar,
     export_data,
     google_revoke,
     revoke_tokens,
 )
-from service.extensions import db
 from service.models import User
 from service.web.context import app_settings, secret_box
+from service.web.extensions import db
 from service.web.session import login_required, require_user, sign_out
 
 bp = Blueprint("account", __name__)

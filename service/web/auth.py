@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 from wtforms import EmailField, HiddenField, ValidationError
 from wtforms.validators import InputRequired, Length
 
-from service import mail
+from service.adapters import mail
 from service.config import Settings
-from service.extensions import db, limiter
 from service.models import LoginToken, User
 from service.web.context import app_settings
+from service.web.extensions import db, limiter
 from service.web.session import current_user, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)

@@ -22,12 +22,12 @@ from werkzeug.wrappers import Response
 from wtforms import Field, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from service import sources
 from service.calendars.zones import resolve_zone
-from service.extensions import db, limiter
 from service.models import Connection
-from service.sources import MAX_BYTES, SourceError, SyncResult
+from service.sources import connect as sources
+from service.sources.connect import MAX_BYTES, SourceError, SyncResult
 from service.web.context import app_settings, events, secret_box
+from service.web.extensions import db, limiter
 from service.web.session import login_required, require_user
 
 bp = Blueprint("connect", __name__)

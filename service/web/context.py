@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
 
 
 def app_settings() -> Settings:

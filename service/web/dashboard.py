@@ -18,16 +18,16 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from service import insights
+from service.dashboard import insights
 from service.engine.model import KINDS, Profile
 from service.engine.notes import clean
-from service.extensions import db
 from service.models import Mark, Proposal, Reflection, User
-from service.planning import load_occurrences, plan_for_user, profile_of, to_engine
-from service.proposals import is_open, link_token, open_slots
-from service.reflecting import last_with
+from service.proposals.answer import is_open, link_token, open_slots
+from service.proposals.withdraw import booked_upcoming
+from service.reflections.ask import last_with
+from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
+from service.web.extensions import db
 from service.web.session import login_required, require_user
-from service.withdrawing import booked_upcoming
 
 bp = Blueprint("dashboard", __name__)
 

@@ -33,9 +33,7 @@ from google_auth_oauthlib.flow import Flow
 from sqlalchemy import delete
 from werkzeug.wrappers import Response
 
-from service import google_source, sources
-from service.extensions import db, limiter
-from service.google import (
+from service.adapters.google import (
     APP_CALENDARS,
     CALENDAR_SCOPES,
     EVENTS_OWNED,
@@ -50,10 +48,13 @@ from service.google import (
     make_flow,
 )
 from service.models import OAuthState, User
+from service.sources import connect as sources
+from service.sources import google as google_source
 from service.web.auth import account_for, safe_next
 from service.web.connect import connect_attempts
 from service.web.context import app_settings, events, secret_box
 from service.web.dashboard import now
+from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user, sign_in
 
 bp = Blueprint("google", __name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from service.extensions import db, limiter
-from service.queue import redis_reachable
+from service.adapters.redis import redis_reachable
 from service.web.context import app_settings
+from service.web.extensions import db, limiter
 
 bp = Blueprint("health", __name__)
 

@@ -11,13 +11,13 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
-from service import notes_mail
-from service.calendar_notes import feed_ics, user_from_feed_token
-from service.extensions import csrf, db
 from service.models import User
-from service.proposals import LinkInvalid
+from service.notes import email as notes_mail
+from service.notes.feed import feed_ics, user_from_feed_token
+from service.proposals.answer import LinkInvalid
 from service.web.context import app_settings
 from service.web.dashboard import now as clock
+from service.web.extensions import csrf, db
 from service.web.settings import describe_pause
 
 bp = Blueprint("notes_feed", __name__)

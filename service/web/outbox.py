@@ -27,7 +27,7 @@ from service.web.context import app_settings
 bp = Blueprint("outbox", __name__)
 
 LISTED = 200  # newest first; older files stay in the folder
-# What the local outbox writes (service.mail_delivery): no slash, no leading dot (partial files).
+# What the local outbox writes (adapters.mail_delivery): no slash, no leading dot (partial files).
 NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,250}\.eml")
 PROXY_HEADERS = frozenset({"forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip"})
 # The HTML part is shown on its own, as an opaque origin that can run nothing and fetch nothing.

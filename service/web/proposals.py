@@ -11,14 +11,14 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
-from service import ignored, mail, proposing
+from service.adapters import mail
+from service.adapters.google import TransientGoogleError
 from service.calendars.zones import resolve_zone
 from service.config import Settings
-from service.enqueue import QueueUnavailable, enqueue_booking
-from service.extensions import csrf, db
-from service.google import TransientGoogleError
 from service.models import Proposal, User
-from service.proposals import (
+from service.proposals import pause as ignored
+from service.proposals import propose as proposing
+from service.proposals.answer import (
     ACCEPTED,
     AlreadyAnswered,
     Choice,
@@ -34,12 +34,14 @@ from service.proposals import (
     proposal_from_token,
     slot_label,
 )
+from service.proposals.withdraw import unsent_cancels, withdraw
 from service.web.context import app_settings, secret_box
 from service.web.dashboard import now as clock
+from service.web.extensions import csrf, db
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
-from service.withdrawing import unsent_cancels, withdraw
-from workers.delivery import enqueue_email
+from workers.email import enqueue_email
+from workers.enqueue import QueueUnavailable, enqueue_booking
 
 bp = Blueprint("proposals", __name__)
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from flask import Blueprint, request
 from redis import RedisError
 from werkzeug.wrappers import Response
 
-from service.extensions import csrf, db, limiter
-from service.sync_schedule import PUSH_PATH, connection_for_channel, mark_due
+from service.sources.schedule import PUSH_PATH, connection_for_channel, mark_due
 from service.web.context import app_settings
+from service.web.extensions import csrf, db, limiter
 from workers.sync import enqueue_sync, sync_queue
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
-from service.extensions import db
 from service.models import Reflection
-from service.proposals import LinkExpired, LinkInvalid, partner_name
-from service.reflecting import (
+from service.proposals.answer import LinkExpired, LinkInvalid, partner_name
+from service.reflections.ask import (
     FIELD_CHARS,
     Reply,
     reflection_for,
@@ -24,6 +23,7 @@ from service.reflecting import (
     save_reflection,
 )
 from service.web.dashboard import now as clock
+from service.web.extensions import db
 
 bp = Blueprint("reflect", __name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import abort, redirect, request, session, url_for
 
-from service.extensions import db
 from service.models import User
+from service.web.extensions import db
 
 
 def current_user() -> User | None:

@@ -27,8 +27,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.calendars.zones import resolve_zone
-from service.extensions import db
 from service.models import User
+from service.web.extensions import db
 from service.web.session import login_required, require_user
 
 bp = Blueprint("settings", __name__)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 from flask import Flask
 
-from service.extensions import db
 from service.models import User
-from service.sources import connect_ics_upload
+from service.sources.connect import connect_ics_upload
+from service.web.extensions import db
 from tests.browser.conftest import Tabs
 from tests.factories import ALICE, CAROL, DAN, ERIN
 from tests.google_server import FakeGoogle

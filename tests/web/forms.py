@@ -37,8 +37,8 @@ def sign_in_as(client: Any, app: Flask, email: str) -> int:
 
     A shortcut for tests of other pages: tests/web/test_auth.py covers the real magic-link flow.
     """
-    from service.extensions import db
     from service.models import User
+    from service.web.extensions import db
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))

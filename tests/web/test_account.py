@@ -17,7 +17,6 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from service.config import Settings
-from service.extensions import db
 from service.models import (
     Connection,
     LoginToken,
@@ -28,8 +27,9 @@ from service.models import (
     StoredOccurrence,
     User,
 )
-from service.planning import store_occurrences, sync_span
+from service.sources.calendar import store_occurrences, sync_span
 from service.web import create_app
+from service.web.extensions import db
 from tests.factories import ALICE, BERLIN, BOB, CAROL, meeting
 from tests.web.forms import csrf_token
 

@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from service.config import Google, Settings
-from service.extensions import db
 from service.models import LoginToken, OutboxEmail, User
 from service.web import create_app
+from service.web.extensions import db
 from tests.factories import ALICE, BOB, DAN
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401 (the fixture)
 from tests.web.forms import csrf_token, post_form, sign_in_as

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from service.adapters.http import MiB, parse_networks
 from service.config import Settings
-from service.extensions import db
-from service.fetch import MiB, parse_networks
 from service.models import Connection, StoredOccurrence, User
 from service.web import create_app
+from service.web.extensions import db
 from tests.test_sources import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
 
 LABEL = "127.0.0.1/…/basic.ics"

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from service.engine.model import Occurrence
-from service.extensions import db
 from service.models import Connection, Mark, Proposal, Reflection, User
-from service.planning import store_occurrences, sync_span
+from service.sources.calendar import store_occurrences, sync_span
+from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN, NOW, at, meeting
 
 MENTORING = meeting("Mentoring with Dan", at(17, 9, month=2), with_=(DAN,))  # 12 days before NOW

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, text, update
 
+from service.adapters.google import APP_CALENDARS, EVENTS_OWNED, FREEBUSY
 from service.config import Settings
-from service.extensions import db
-from service.google import APP_CALENDARS, EVENTS_OWNED, FREEBUSY
 from service.models import Connection, OAuthState, StoredOccurrence, User
+from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, NOW
 from tests.google_server import FakeGoogle
 from tests.web.forms import csrf_token, post_form, sign_in_as

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.extensions import db
 from service.models import Connection, Proposal, User
+from service.web.extensions import db
 from tests.factories import ALICE, CAROL, NOW
 from tests.web.forms import sign_in_as
 

@@ -9,12 +9,12 @@ import icalendar
 import pytest
 from flask import Flask
 
-from service.calendar_notes import feed_token, retire_feed
+from service.adapters.db import Database
 from service.config import Settings
-from service.db import Database
 from service.models import Proposal, User
-from service.notes_mail import SNOOZE_SALT, UNSUBSCRIBE, token
-from service.proposing import unsubscribe_token
+from service.notes.email import SNOOZE_SALT, UNSUBSCRIBE, token
+from service.notes.feed import feed_token, retire_feed
+from service.proposals.propose import unsubscribe_token
 from service.web import notes_feed
 from tests.factories import CAROL, NOW, at, meeting
 from tests.test_notes_plan import COFFEE, LUNCH, add_alice, plan, resync

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service import mail
+from service.adapters import mail
+from service.adapters.db import Database
+from service.adapters.mail_delivery import deliver
 from service.config import Settings, Smtp
-from service.db import Database
-from service.mail_delivery import deliver
 from service.web import create_app
 from service.web.outbox import bp as outbox
 from service.web.outbox import is_loopback

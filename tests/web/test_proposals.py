@@ -9,9 +9,9 @@ from typing import Any
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
-from service.extensions import db
 from service.models import Proposal, User
-from service.proposals import link_token
+from service.proposals.answer import link_token
+from service.web.extensions import db
 from tests.factories import ALICE, BERLIN, BOB, CAROL
 from tests.web.forms import csrf_token
 

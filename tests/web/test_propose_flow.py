@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from service.config import Settings
 from service.engine.model import Occurrence
-from service.extensions import db
 from service.models import Connection, OutboxEmail, Proposal, User
-from service.planning import store_occurrences, sync_span
+from service.sources.calendar import store_occurrences, sync_span
+from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
 from tests.smtp_server import SmtpServer
 from tests.web.forms import csrf_token, post_form, sign_in_as

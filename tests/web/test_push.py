@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from rq import Queue
 
+from service.adapters.db import Database
+from service.adapters.redis import connect
 from service.config import Settings
-from service.db import Database
 from service.models import Connection, User
-from service.queue import connect
 from service.web import push
 from tests.factories import ALICE
 

@@ -12,13 +12,13 @@ from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.mail import send_now
 from service.config import Settings
-from service.db import Database
-from service.mail import send_now
 from service.models import Connection, Proposal, Reflection, User
-from service.planning import plan_for_user, store_occurrences, sync_span
-from service.proposing import EPOCH
-from service.reflecting import LINK_SALT, last_with, queue_reflections
+from service.proposals.propose import EPOCH
+from service.reflections.ask import LINK_SALT, last_with, queue_reflections
+from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from service.web import reflect
 from tests.factories import ALICE, CAROL, meeting
 from tests.smtp_server import SmtpServer

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from service.extensions import db
 from service.models import User
+from service.web.extensions import db
 from service.web.settings import UNTIL_RESUMED
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN
 from tests.web.forms import csrf_token

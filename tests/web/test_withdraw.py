@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.extensions import db
 from service.models import Connection, OutboxEmail, Proposal, User
+from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, NOW
 from tests.web.forms import csrf_token, sign_in_as
 

@@ -10,13 +10,12 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 
+from service.adapters.db import Database
+from service.adapters.redis import connect
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.enqueue import enqueue_booking
 from service.models import Proposal
-from service.proposals import link_token
-from service.queue import connect
+from service.proposals.answer import link_token
 from service.web import create_app
 from tests.factories import ALICE, CAROL
 from tests.google_server import FakeGoogle
@@ -24,6 +23,7 @@ from tests.smtp_server import SmtpServer
 from tests.test_booking import START, add_alice, addressed_to, connect_google, invite_of
 from tests.web.forms import csrf_token
 from workers import runtime
+from workers.enqueue import enqueue_booking
 
 INSERTS = r"/calendars/primary/events$"
 

@@ -15,16 +15,16 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy.orm import Session
 
-from service import mail
+from service.adapters import mail
+from service.adapters.db import Database
+from service.adapters.redis import connect
 from service.config import Settings
-from service.db import Database
 from service.models import OutboxEmail
-from service.queue import connect
 from tests.factories import ALICE, NOW
 from tests.smtp_server import SmtpServer
 from tests.workers.test_schedule import restored_signals  # noqa: F401 (the fixture)
 from workers import runtime
-from workers.delivery import INTERRUPTED, STALE_CLAIM, enqueue_email, send_email, sweep
+from workers.email import INTERRUPTED, STALE_CLAIM, enqueue_email, send_email, sweep
 from workers.schedule import build_worker
 
 

@@ -6,8 +6,6 @@ Each test asserts that no email and no calendar event is lost or duplicated.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,22 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.http import parse_networks
+from service.adapters.redis import connect
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.enqueue import enqueue_booking
-from service.fetch import parse_networks
 from service.models import StoredOccurrence
-from service.queue import connect
-from tests.conftest import unavailable
 from tests.factories import ALICE, CAROL
 from tests.google_server import FakeGoogle
+from tests.redis_server import RedisProcess, wait_until
 from tests.smtp_server import SmtpServer
 from tests.test_booking import add_alice, addressed_to, connect_google, invite_of
 from tests.test_sources import SECRET_PATH, Feed, serving
@@ -40,74 +35,13 @@ from tests.workers.test_delivery import queued, stored
 from tests.workers.test_notes import add_user, lunch, statuses
 from tests.workers.test_sync import add_feed
 from workers import runtime
-from workers.delivery import enqueue_email, send_email, sweep_outbox
+from workers.email import enqueue_email, send_email, sweep_outbox
+from workers.enqueue import enqueue_booking
 from workers.maintenance import sweep_bookings
 from workers.notes import plan_user
 from workers.sync import sync_connection_job
 
 TOUCHPOINT = Path(sys.executable).with_name("touchpoint")
-
-
-class RedisProcess:
-    """A redis-server this test starts and stops itself, keeping nothing on disk."""
-
-    def __init__(self, binary: str, directory: Path) -> None:
-        self.binary, self.directory = binary, directory
-        with socket.socket() as probe:  # a port free now; the server binds it again each start
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        """Start the server on this port and wait until it answers."""
-        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
-        persistence = ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        self.process = subprocess.Popen(
-            [self.binary, *arguments, *persistence], stdout=subprocess.DEVNULL
-        )
-        wait_until(self._answers, what=f"redis-server on port {self.port}")
-
-    def stop(self) -> None:
-        """Stop the server: every queued job it held is gone."""
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def _answers(self) -> bool:
-        try:
-            with Redis(port=self.port, socket_timeout=0.5) as client:
-                return bool(client.ping())
-        except RedisConnectionError:  # still starting
-            return False
-
-
-def wait_until(ready: Callable[[], bool], *, what: str, timeout: float = 10.0) -> None:
-    """Poll ready() until true; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} was not ready after {timeout} seconds")
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server", "the binary is not on PATH")
-    server = RedisProcess(str(binary), tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

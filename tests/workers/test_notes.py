@@ -16,14 +16,14 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.google import APP_CALENDARS, CALENDAR_SCOPES, SIGN_IN_SCOPES
+from service.adapters.redis import connect
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.google import APP_CALENDARS, CALENDAR_SCOPES, SIGN_IN_SCOPES
-from service.google_source import save_connection
 from service.models import Connection, Mark, PlannedNote, User
-from service.planning import store_occurrences, sync_span
-from service.queue import connect
+from service.sources.calendar import store_occurrences, sync_span
+from service.sources.google import save_connection
 from tests.factories import ALICE, BOB, CAROL, meeting
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer

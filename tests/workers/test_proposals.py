@@ -11,10 +11,10 @@ import pytest
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
+from service.adapters.db import Database
+from service.adapters.redis import connect
 from service.config import Settings
-from service.db import Database
 from service.models import Connection, OutboxEmail, Proposal, User
-from service.queue import connect
 from tests.factories import ALICE, BOB, at
 from tests.smtp_server import SmtpServer
 from workers import proposals, runtime

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from rq import Queue, SimpleWorker
 
+from service.adapters.db import Database
+from service.adapters.redis import connect
 from service.config import Settings
-from service.db import Database
 from service.models import Connection, Proposal, User
-from service.queue import connect
 from tests.factories import ALICE, CAROL
 from tests.smtp_server import SmtpServer
 from workers import reflections, runtime

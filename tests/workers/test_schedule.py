@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from rq import Queue
 from rq.cron import CronScheduler
 
+from service.adapters.db import Database
+from service.adapters.mail import queue_magic_link
+from service.adapters.redis import connect
 from service.cli import main
 from service.config import Settings
-from service.db import Database
-from service.mail import queue_magic_link
 from service.models import OutboxEmail, Proposal, User
-from service.queue import connect
 from tests.factories import ALICE, BERLIN, CAROL
 from tests.smtp_server import SmtpServer
 from workers import runtime
@@ -158,7 +158,7 @@ def test_touchpoint_worker_runs_the_queued_jobs_in_child_processes(
     smtp_server: SmtpServer,
     tmp_path: Path,
 ) -> None:
-    from workers.delivery import enqueue_email
+    from workers.email import enqueue_email
 
     enqueue_email(settings, queued_email(database, settings))
 

@@ -11,13 +11,13 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.http import parse_networks
+from service.adapters.redis import connect
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.fetch import parse_networks
 from service.models import Connection, StoredOccurrence, User
-from service.queue import connect
-from service.sources import masked_label
+from service.sources.connect import masked_label
 from tests.factories import ALICE
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer

@@ -10,12 +10,12 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
+from service.adapters.db import Database
+from service.adapters.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
+from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.crypto import SecretBox
-from service.db import Database
-from service.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
-from service.google_source import save_connection
 from service.models import Connection, User
+from service.sources.google import save_connection
 from tests.factories import ALICE
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer

@@ -1,0 +1,91 @@
+"""Database engine and sessions, usable from Flask, the workers and the command line alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets foreign keys on and a wait instead of 'database is locked'."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+class Database:
+    """One engine and a session per request (Flask) or per unit of work (workers)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        if url:
+            self.connect(url)
+
+    def connect(self, url: str) -> None:
+        self.dispose()
+        self.engine = make_engine(url)
+        self.session.configure(bind=self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (a new app, or the end of a test)."""
+        self.session.remove()
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    def init_app(self, app: Any) -> None:
+        self.connect(app.config["DATABASE_URL"])
+        app.teardown_appcontext(lambda _exc: self.session.remove())
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        """Give a session that commits at the end, or rolls back everything on error."""
+        session = self.session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self.session.remove()
+
+    def reachable(self) -> bool:
+        try:
+            assert self.engine is not None
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any driver error means "not reachable" for a health check
+            return False
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at url to the newest schema (Alembic upgrade head)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config

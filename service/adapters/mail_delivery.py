@@ -1,0 +1,225 @@
+"""Delivering one outbox row: claim it, send it (SMTP, or a file in the local outbox), record it.
+
+The claim makes sending at-most-once: a row is sent only by whoever changed its claimed_at from
+NULL. A transient failure releases the claim for a later retry; a permanent one keeps it, so the
+row is never retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from service.adapters.db import Database
+from service.config import Settings, Smtp
+from service.models import OutboxEmail
+
+log = logging.getLogger(__name__)
+SMTP_TIMEOUT = 10  # seconds, for connecting and for each reply
+_FILE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+_ITIP_METHOD = re.compile(r"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
+
+
+class MailError(Exception):
+    """An email could not be sent."""
+
+
+class TransientMailError(MailError):
+    """Sending failed for now (server down or busy, a 4xx reply): try again later."""
+
+
+class PermanentMailError(MailError):
+    """The email cannot be sent as it is (a 5xx reply, a malformed row): never retry it."""
+
+
+def deliver(db: Database, outbox_id: int, settings: Settings, now: datetime) -> str:
+    """Send one queued email unless it is claimed or sent already; return "sent" or "skipped"."""
+    engine = _engine(db)
+    row = _claim(engine, outbox_id, now)
+    if row is None:
+        return "skipped"
+    try:
+        _transport(compose(row, settings, now), settings)
+    except TransientMailError as exc:
+        _record_failure(engine, outbox_id, str(exc), release=True)
+        raise
+    except PermanentMailError as exc:
+        _record_failure(engine, outbox_id, str(exc), release=False)
+        raise
+    _record_sent(engine, outbox_id, now)
+    return "sent"
+
+
+def send_now(db: Database, settings: Settings, outbox_id: int) -> str:
+    """Deliver a committed email at once; return "sent", "skipped", "retrying" or "failed".
+
+    "retrying" means the mail server did not take it now: the row is left for the sender job.
+    """
+    try:
+        return deliver(db, outbox_id, settings, datetime.now(UTC))
+    except TransientMailError as exc:
+        log.warning("email %s not sent yet, left for a retry: %s", outbox_id, exc)
+        return "retrying"
+    except PermanentMailError as exc:
+        log.error("email %s refused for good: %s", outbox_id, exc)
+        return "failed"
+
+
+def compose(row: OutboxEmail, settings: Settings, now: datetime) -> EmailMessage:
+    """Build the message for one outbox row: plain text with an HTML alternative.
+
+    A row with a calendar invite gets it as a third alternative (text/calendar, so mail clients
+    show Accept / Decline) and again as an invite.ics attachment.
+    """
+    # Long List-Unsubscribe URLs must stay plain: RFC 5322 allows 998 characters a line, and a
+    # 78-character fold would turn them into encoded words mail clients cannot read.
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
+    try:
+        # The SMTP policy refuses any header value with a line break: no header injection.
+        message["Subject"] = row.subject
+        message["From"] = settings.mail_from
+        message["To"] = row.to
+        message["Date"] = format_datetime(now.astimezone(UTC))
+        message["Message-ID"] = row.message_id
+        message["Auto-Submitted"] = "auto-generated"
+        for name, value in row.headers.items():
+            message[name] = value
+    except (ValueError, TypeError) as exc:
+        raise PermanentMailError(f"malformed email: {exc}") from exc
+    message.set_content(row.text)
+    if row.html:
+        message.add_alternative(row.html, subtype="html")
+    if row.calendar:
+        _add_invite(message, row.calendar)
+    return message
+
+
+def _add_invite(message: EmailMessage, calendar: str) -> None:
+    method = _ITIP_METHOD.search(calendar)
+    params = {"method": method.group(1) if method else "REQUEST"}
+    message.add_alternative(calendar, subtype="calendar", params=params)
+    # Its own part with the default policy, so the base64 lines are 76 characters, not 998.
+    attachment = EmailMessage(policy=SMTP)
+    attachment.set_content(
+        calendar.encode(), maintype="application", subtype="ics", filename="invite.ics"
+    )
+    message.make_mixed()
+    message.attach(attachment)
+
+
+def _engine(db: Database) -> Engine:
+    if db.engine is None:
+        raise RuntimeError("the database is not connected")
+    return db.engine
+
+
+def _claim(engine: Engine, outbox_id: int, now: datetime) -> OutboxEmail | None:
+    """Claim the row for this sender; return it, or None when someone else has it."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        # The UPDATE comes first in its transaction, so SQLite waits for the write lock
+        # instead of failing on a stale snapshot, and PostgreSQL re-checks the WHERE.
+        claimed = session.connection().execute(
+            update(OutboxEmail)
+            .where(
+                OutboxEmail.id == outbox_id,
+                OutboxEmail.claimed_at.is_(None),
+                OutboxEmail.sent_at.is_(None),
+            )
+            .values(claimed_at=now)
+        )
+        if claimed.rowcount != 1:
+            return None
+        return session.get(OutboxEmail, outbox_id)
+
+
+def _record_sent(engine: Engine, outbox_id: int, now: datetime) -> None:
+    _change(engine, outbox_id, sent_at=now, attempts=OutboxEmail.attempts + 1, last_error="")
+
+
+def _record_failure(engine: Engine, outbox_id: int, error: str, *, release: bool) -> None:
+    changes: dict[str, Any] = {"attempts": OutboxEmail.attempts + 1, "last_error": error[:500]}
+    if release:
+        changes["claimed_at"] = None
+    _change(engine, outbox_id, **changes)
+
+
+def _change(engine: Engine, outbox_id: int, **values: Any) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(OutboxEmail).where(OutboxEmail.id == outbox_id).values(values))
+
+
+def _transport(message: EmailMessage, settings: Settings) -> None:
+    if settings.smtp.enabled:
+        _send_smtp(message, settings.smtp)
+    else:
+        _write_to_local_outbox(message, settings.outbox_dir)
+
+
+def _send_smtp(message: EmailMessage, smtp: Smtp) -> None:
+    try:
+        server = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
+        try:
+            if smtp.starttls:
+                server.starttls(context=ssl.create_default_context())
+            if smtp.username:
+                server.login(smtp.username, smtp.password)
+            server.send_message(message)
+        finally:
+            _quit_quietly(server)
+    except smtplib.SMTPRecipientsRefused as exc:
+        refusals = exc.recipients.items()
+        error = "; ".join(f"{to} refused: {code} {_text(reply)}" for to, (code, reply) in refusals)
+        raise _by_code(min(code for code, _reply in exc.recipients.values()), error) from exc
+    except smtplib.SMTPAuthenticationError as exc:
+        # Our credentials, not this email, are wrong: it can go once the operator fixes them.
+        raise TransientMailError(f"SMTP login refused: {_reply(exc)}") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise _by_code(exc.smtp_code, _reply(exc)) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientMailError(f"SMTP server unreachable: {exc!r}") from exc
+
+
+def _quit_quietly(server: smtplib.SMTP) -> None:
+    """Say goodbye; once the message was accepted, a failed QUIT must not count as a failure."""
+    try:
+        server.quit()
+    except (smtplib.SMTPException, OSError):
+        server.close()
+
+
+def _by_code(code: int, error: str) -> MailError:
+    if 500 <= code < 600:
+        return PermanentMailError(error)
+    return TransientMailError(error)
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _write_to_local_outbox(message: EmailMessage, directory: Path) -> None:
+    """Write the message as an .eml file (a laptop without SMTP reads its mail there)."""
+    name = _FILE_NAME_UNSAFE.sub("_", str(message["Message-ID"]).strip("<>")) + ".eml"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = directory / f".{name}.partial"
+        partial.write_bytes(message.as_bytes())
+        os.replace(partial, directory / name)  # readers never see half a message
+    except OSError as exc:
+        raise TransientMailError(f"cannot write to the local outbox: {exc}") from exc

@@ -1,0 +1,132 @@
+"""The prep note and morning digest emails, and the signed links they carry.
+
+Every such email has a one-click unsubscribe (prep notes only: email_notes off) and a snooze link
+(a week's pause); both are signed links that work without signing in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from service.adapters import mail
+from service.config import Settings
+from service.models import OutboxEmail, PlannedNote, User
+from service.proposals.answer import LinkInvalid
+from service.proposals.propose import zone_of
+
+SNOOZE = timedelta(days=7)
+UNSUBSCRIBE = "notes-unsubscribe"  # the signing salts: a link of one kind never works as another
+SNOOZE_SALT = "notes-snooze"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# The emails ------------------------------------------------------------------------------------
+
+
+def queue_prep_note(
+    session: Session, settings: Settings, user: User, row: PlannedNote
+) -> OutboxEmail:
+    """Queue one note's email, under a Message-ID that exists once per note."""
+    zone = zone_of(user)
+    context = {**_item(row, zone), "tz": zone.key, **links(settings, user)}
+    return _queue(session, settings, user, "prep_note", context, f"{row.id}-{_stamp(row)}")
+
+
+def queue_digest(
+    session: Session, settings: Settings, user: User, rows: Sequence[PlannedNote], day: date
+) -> OutboxEmail:
+    """Queue the morning digest listing the day's touchpoints with their notes."""
+    zone = zone_of(user)
+    context = {"day": f"{day:%a} {day.day} {day:%b}", "items": [_item(r, zone) for r in rows]}
+    context |= {"tz": zone.key, **links(settings, user)}
+    return _queue(session, settings, user, "digest", context, f"{_made(user)}.{day.isoformat()}")
+
+
+def _queue(
+    session: Session, settings: Settings, user: User, kind: str, context: dict[str, Any], key: str
+) -> OutboxEmail:
+    domain = urlsplit(settings.base_url).hostname or "localhost"
+    return mail.queue(
+        session,
+        settings,
+        kind=kind,
+        to=user.email,
+        context=context,
+        user_id=user.id,
+        headers=mail.unsubscribe_headers(context["unsubscribe_url"]),
+        message_id=f"<{kind}.{user.id}.{key}@{domain}>",
+    )
+
+
+def _item(row: PlannedNote, zone: ZoneInfo) -> dict[str, Any]:
+    local = row.start.astimezone(zone)
+    return {
+        "subject": row.subject,
+        "title": row.title,
+        "when": f"{local:%a} {local.day} {local:%b} {local:%H:%M}",
+        "time": f"{local:%H:%M}",
+        "lines": [line for line in row.text.splitlines() if line.strip()],
+    }
+
+
+def _stamp(row: PlannedNote) -> int:
+    # Ids can come back after a deletion (SQLite): the creation time keeps the key unique.
+    return (row.created_at - EPOCH) // timedelta(microseconds=1)
+
+
+# Links: unsubscribe from prep notes, snooze a week ----------------------------------------------
+
+
+def links(settings: Settings, user: User) -> dict[str, str]:
+    """Return the signed unsubscribe and snooze links every note email carries."""
+    base, key = settings.base_url, settings.secret_key
+    return {
+        "unsubscribe_url": f"{base}/notes/unsubscribe/{token(key, user, UNSUBSCRIBE)}",
+        "snooze_url": f"{base}/notes/snooze/{token(key, user, SNOOZE_SALT)}",
+        "dashboard_url": f"{base}/",
+    }
+
+
+def token(secret_key: str, user: User, purpose: str) -> str:
+    """Return the signed token that lets this user's link do one thing (salt = purpose)."""
+    return str(URLSafeSerializer(secret_key, salt=purpose).dumps(_claims(user)))
+
+
+def user_from_token(session: Session, secret_key: str, value: str, purpose: str) -> User:
+    """Return the user a link names, or raise LinkInvalid."""
+    try:
+        claims = URLSafeSerializer(secret_key, salt=purpose).loads(value)
+    except BadSignature:
+        raise LinkInvalid from None
+    user_id = claims.get("user") if isinstance(claims, dict) else None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or _claims(user) != claims:  # an id reused after a deletion
+        raise LinkInvalid
+    return user
+
+
+def unsubscribe(user: User) -> None:
+    """Stop prep note emails (proposals are not affected); the caller commits."""
+    user.email_notes = False
+
+
+def snooze(user: User, now: datetime) -> datetime:
+    """Pause notes and proposals for a week (a longer pause stays); the caller commits."""
+    if user.paused_until is None or user.paused_until < now + SNOOZE:
+        user.paused_until = now + SNOOZE
+    return user.paused_until
+
+
+def _claims(user: User) -> dict[str, Any]:
+    return {"user": user.id, "made": _made(user)}
+
+
+def _made(user: User) -> int:
+    return (user.created_at - EPOCH) // timedelta(microseconds=1)

@@ -1,0 +1,144 @@
+"""Auto-pause: proposals that expire unanswered are ignored, and three in a row pause proposals.
+
+A proposal nobody answered before its expiry counts as ignored; any answer (accept, decline,
+other times: proposals.answer.answer) resets the count. At IGNORED_LIMIT the user is paused for
+PAUSE_DAYS (long enough to be a real break, short enough that a busy month does not silence
+Touchpoint for good) and told so once, with a link that resumes at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from service.adapters import mail
+from service.config import Settings
+from service.models import OutboxEmail, Proposal, User
+from service.proposals.answer import EXPIRED, PROPOSED, LinkInvalid
+from service.proposals.propose import EPOCH, zone_of
+
+IGNORED_LIMIT = 3
+PAUSE_DAYS = 30
+RESUME_SALT = "resume"
+
+
+def expire_proposals(session: Session, now: datetime) -> list[User]:
+    """Close every open proposal past its expiry as ignored; return the users paused just now.
+
+    The caller commits, after queue_paused_email for each user returned.
+    """
+    # One conditional UPDATE: a proposal leaves "proposed" once, so two sweeps racing count
+    # each expired proposal once.
+    expired = session.scalars(
+        update(Proposal)
+        .where(Proposal.status == PROPOSED, Proposal.expires_at <= now)
+        .values(status=EXPIRED)
+        .returning(Proposal.user_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    paused: list[User] = []
+    for user_id, count in sorted(Counter(expired).items()):
+        user = _count_ignored(session, user_id, count, now)
+        if user is not None:
+            paused.append(user)
+    return paused
+
+
+def _count_ignored(session: Session, user_id: int, count: int, now: datetime) -> User | None:
+    """Count ignored proposals; pause the user and return them when the count reaches the limit."""
+    user = session.get(User, user_id)
+    if user is None or is_paused(user, now):
+        return None  # a proposal left unanswered during a pause the user chose is not ignored
+    total = session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(ignored_proposals=User.ignored_proposals + count)
+        .returning(User.ignored_proposals)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+    if total is None or total < IGNORED_LIMIT:
+        return None
+    # The pause uses up the count: after it, three more must go unanswered to pause again.
+    user.paused_until, user.ignored_proposals = now + timedelta(days=PAUSE_DAYS), 0
+    return user
+
+
+def is_paused(user: User, now: datetime) -> bool:
+    """Say whether the user's proposals are paused at this moment."""
+    return user.paused_until is not None and user.paused_until > now
+
+
+def queue_paused_email(session: Session, settings: Settings, user: User) -> OutboxEmail:
+    """Queue the email saying proposals were paused, with a link to resume; the caller commits."""
+    until = user.paused_until
+    if until is None:
+        raise ValueError("the user is not paused")
+    local = until.astimezone(zone_of(user))
+    return mail.queue(
+        session,
+        settings,
+        kind="paused",
+        to=user.email,
+        context={
+            "count": IGNORED_LIMIT,
+            "until": f"{local:%a} {local.day} {local:%b}",
+            "resume_url": resume_url(settings, user),
+            "settings_url": f"{settings.base_url}/settings",
+        },
+        user_id=user.id,
+        # Once per pause: the same pause can never be announced twice.
+        message_id=f"<paused.{user.id}.{int(until.timestamp())}@{_domain(settings)}>",
+    )
+
+
+def _domain(settings: Settings) -> str:
+    return urlsplit(settings.base_url).hostname or "localhost"
+
+
+# Resuming from the email's link ----------------------------------------------------------------
+
+
+def resume(user: User) -> None:
+    """Resume proposals now, with a fresh count of ignored ones; the caller commits."""
+    user.paused_until, user.ignored_proposals = None, 0
+
+
+def resume_url(settings: Settings, user: User) -> str:
+    """Return the absolute address of the page that resumes this user's proposals."""
+    return f"{settings.base_url}/resume/{resume_token(settings.secret_key, user)}"
+
+
+def resume_token(secret_key: str, user: User) -> str:
+    """Return the signed token naming the user whose proposals the link resumes."""
+    return str(_serializer(secret_key).dumps(_claims(user)))
+
+
+def user_from_resume_token(session: Session, secret_key: str, token: str) -> User:
+    """Return the user a resume token names, or raise LinkInvalid."""
+    try:
+        claims = _serializer(secret_key).loads(token)
+    except BadSignature:
+        raise LinkInvalid from None
+    user_id = claims.get("user") if isinstance(claims, dict) else None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    # Ids can be reused after a deletion (SQLite): the creation time must match too.
+    if user is None or _claims(user) != claims:
+        raise LinkInvalid
+    return user
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    # No expiry: resuming is harmless and idempotent, and the link should work for the whole pause.
+    return URLSafeSerializer(secret_key, salt=RESUME_SALT)
+
+
+def _claims(user: User) -> dict[str, Any]:
+    made = (user.created_at - EPOCH) // timedelta(microseconds=1)
+    return {"user": user.id, "made": made}

@@ -1,0 +1,152 @@
+"""Render a scan for machines (the public JSON shape) and for people (a week-by-week list)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from service.engine.cadence import describe
+from service.engine.model import Occurrence, Touchpoint, Verdict
+from service.scan.run import ScanReport
+
+
+def iso(value: date) -> str:
+    """Return ISO 8601: dates plain, date-times with their UTC offset."""
+    return value.isoformat()
+
+
+def to_json(report: ScanReport) -> str:
+    """Return the scan as one JSON object; keys may be added later, never removed or renamed."""
+    plan, tz = report.plan, report.profile.tz
+    cadence = plan.cadence
+    document: dict[str, Any] = {
+        "window": {"start": iso(plan.window.start), "end": iso(plan.window.end), "tz": tz.key},
+        "me": report.profile.me or None,
+        "occurrences": [_occurrence(o, v) for o, v in plan.occurrences],
+        "touchpoints": [_touchpoint(tp) for tp in plan.touchpoints],
+        "proposals": [
+            {
+                "start": iso(p.start),
+                "end": iso(p.end),
+                "minutes": p.minutes,
+                "with": p.partner,
+                "reason": p.reason,
+            }
+            for p in plan.proposals
+        ],
+        "cadence": {
+            "last_career_conversation": iso(cadence.last) if cadence.last else None,
+            "days_since": cadence.days_since,
+            "due": cadence.due,
+            "booked_ahead": iso(cadence.booked_ahead) if cadence.booked_ahead else None,
+        },
+        "warnings": report.warnings,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
+    return {
+        "uid": occ.uid,
+        "start": iso(occ.start),
+        "end": iso(occ.end),
+        "title": occ.title,
+        "all_day": occ.all_day,
+        "attendees": [a.email for a in occ.attendees],
+        "kind": verdict.kind,
+        "component": occ.component,
+        "status": occ.status,
+        "response": occ.my_response,
+    }
+
+
+def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
+    occ = tp.occurrence
+    note = {"subject": tp.note.subject, "text": tp.note.text} if tp.note else None
+    return {
+        "uid": occ.uid,
+        "start": iso(occ.start),
+        "end": iso(occ.end),
+        "title": occ.title,
+        "kind": tp.kind,
+        "score": tp.score,
+        "reasons": list(tp.reasons),
+        "people": list(tp.people),
+        "prep_note": note,
+    }
+
+
+def to_text(report: ScanReport) -> str:
+    """Return the scan as a readable list: cadence, each week's touchpoints, notes, proposals."""
+    plan, tz = report.plan, report.profile.tz
+    end = plan.window.end - timedelta(microseconds=1)
+    lines = [
+        f"Touchpoint scan: {_day(plan.window.start)} to {_day(end)} ({tz.key})",
+        f"Calendar of {report.profile.me or 'an unknown owner (use --me)'}",
+        "",
+        describe(plan.cadence, max_days=report.profile.max_days),
+    ]
+    notes = {(tp.occurrence.uid, tp.occurrence.start): tp for tp in plan.touchpoints}
+    first_note: dict[tuple[str, str], str] = {}  # a daily stand-up gets its note once
+    week = None
+    for occ, _verdict in plan.occurrences:
+        start = occ.starts_at(tz)
+        monday = start.date() - timedelta(days=start.weekday())
+        if monday != week:
+            week = monday
+            lines += ["", f"Week of {_day(monday)}"]
+        lines += _entry(occ, notes.get((occ.uid, occ.start)), report, first_note)
+    if not plan.occurrences:
+        lines += ["", "Nothing on the calendar in this window."]
+    lines += _proposals(report) + _warnings(report)
+    return "\n".join(lines) + "\n"
+
+
+def _entry(
+    occ: Occurrence, tp: Touchpoint | None, report: ScanReport, first_note: dict
+) -> list[str]:
+    when = _when(occ, report)
+    if tp is None:
+        return [f"  {when}  {occ.title or '(no title)'}"]
+    lines = [f"* {when}  {occ.title or '(no title)'}  [{tp.kind}, {tp.score:.2f}]"]
+    lines.append(f"      why: {'; '.join(tp.reasons)}")
+    if tp.note is None:
+        return lines
+    key = (occ.uid, tp.note.text)
+    if occ.recurring and key in first_note:
+        return [*lines, f"      Prep: the same as on {first_note[key]}"]
+    first_note[key] = _day(occ.start)
+    lines.append(f"      {tp.note.subject}")
+    return lines + [f"        {line}" for line in tp.note.text.splitlines() if line.strip()]
+
+
+def _when(occ: Occurrence, report: ScanReport) -> str:
+    if occ.all_day:
+        return f"{_day(occ.start)} (all day)"
+    tz = report.profile.tz
+    start, end = occ.starts_at(tz), occ.ends_at(tz)
+    return f"{_day(start)} {start:%H:%M}-{end:%H:%M}"
+
+
+def _proposals(report: ScanReport) -> list[str]:
+    plan = report.plan
+    if not plan.cadence.due:
+        return []
+    if not plan.proposals:
+        return ["", "A career conversation is due, but no free 15 minutes fit your hours."]
+    partner = plan.proposals[0].partner or "someone objective who listens"
+    lines = ["", f"Proposed 15-minute career chat with {partner}", f"  {plan.proposals[0].reason}"]
+    for n, p in enumerate(plan.proposals, start=1):
+        lines.append(f"  {n}. {_day(p.start)} {p.start:%H:%M}-{p.end:%H:%M}")
+    return lines
+
+
+def _warnings(report: ScanReport) -> list[str]:
+    if not report.warnings:
+        return []
+    return ["", "Warnings:", *(f"  - {w}" for w in report.warnings)]
+
+
+def _day(value: date | datetime) -> str:
+    return f"{value:%a} {value.day} {value:%b %Y}"

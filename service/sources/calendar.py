@@ -1,0 +1,231 @@
+"""The engine for people with accounts: stored occurrences in, a plan out; synced occurrences in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.calendars.zones import resolve_zone
+from service.engine.model import (
+    STAGES,
+    Attendee,
+    Kind,
+    Occurrence,
+    Profile,
+    Window,
+    WorkingHours,
+)
+from service.engine.plan import Plan, lookback, plan
+from service.models import Connection, Mark, Proposal, StoredOccurrence, User
+from service.proposals.answer import ACCEPTED, chosen_slot, partner_name
+
+HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
+HISTORY_DAYS = 365  # how far back the mix of people and the cadence look
+CHAT_MINUTES = 15  # a booked chat counts once it is over
+
+
+def profile_of(user: User, marks: Sequence[Mark] = ()) -> Profile:
+    """Return the engine's view of a user and their settings."""
+    tz = resolve_zone(user.tz) or ZoneInfo("UTC")
+    return Profile(
+        me=user.email,
+        tz=tz,
+        manager=user.manager_email.lower(),
+        stage=user.stage if user.stage in STAGES else "growth",  # type: ignore[arg-type]
+        goal=user.goal,
+        hours=WorkingHours(
+            start=time.fromisoformat(user.hours_start),
+            end=time.fromisoformat(user.hours_end),
+            days=frozenset(int(d) for d in user.work_days.split(",") if d.strip()),
+        ),
+        ideal_days=user.ideal_days,
+        max_days=user.max_days,
+        never_suggest=frozenset(_emails(user.never_suggest)),
+        overrides=tuple((m.uid, _kind(m.kind)) for m in marks),
+    )
+
+
+def _emails(text: str) -> list[str]:
+    return [e.strip().lower() for e in text.replace(",", " ").split() if "@" in e]
+
+
+def _kind(value: str | None) -> Kind | None:
+    return value  # type: ignore[return-value]  # stored values are checked when marked
+
+
+def plan_for_user(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    extra_busy: Sequence[tuple[datetime, datetime]] = (),
+    last_with: Mapping[str, str] | None = None,
+) -> Plan:
+    """Plan the next HORIZON_DAYS for a user from what was last synced ("now" is passed in).
+
+    extra_busy: times proposed slots must avoid beyond the user's calendar (the partner's);
+    last_with: what happened last time with each person (service.reflections.ask.last_with).
+    """
+    marks = session.scalars(select(Mark).where(Mark.user_id == user.id)).all()
+    profile = profile_of(user, marks)
+    window = Window(now, now + timedelta(days=HORIZON_DAYS))
+    span = lookback(profile, window)
+    rows = load_occurrences(session, user.id, span.start, span.end)
+    occurrences = [to_engine(r, profile.tz) for r in rows]
+    chats = held_chats(session, user.id, span.start, now)
+    occurrences, profile = with_held_chats(occurrences, profile, chats)
+    return plan(occurrences, profile, window, last_with=last_with, extra_busy=extra_busy)
+
+
+def held_chats(
+    session: Session, user_id: int, start: datetime, now: datetime
+) -> Sequence[Proposal]:
+    """Return the user's booked chats that were over by now and started after start."""
+    query = select(Proposal).where(Proposal.user_id == user_id, Proposal.status == ACCEPTED)
+    query = query.where(Proposal.booked_at.is_not(None), Proposal.chosen_start >= start)
+    over = now - timedelta(minutes=CHAT_MINUTES)
+    return session.scalars(query.where(Proposal.chosen_start <= over)).all()
+
+
+def with_held_chats(
+    occurrences: Sequence[Occurrence], profile: Profile, chats: Sequence[Proposal]
+) -> tuple[list[Occurrence], Profile]:
+    """Count each held chat as a career conversation, once.
+
+    A calendar may already hold the chat (Google syncs the booked event back, an ICS user may
+    have accepted the invite): then that occurrence counts as career, unless the user marked it.
+    """
+    added: list[Occurrence] = []
+    career: list[tuple[str, Kind | None]] = []
+    marked = {uid for uid, _ in profile.overrides}
+    for chat in chats:
+        held = _held_chat(chat, profile.tz)
+        if held is None:
+            continue
+        same = [o for o in occurrences if o.uid == held.uid or _same_start(o, held)]
+        added += [] if same else [held]
+        career += [(o.uid, "career") for o in same or [held] if o.uid not in marked]
+    return [*occurrences, *added], replace(profile, overrides=(*profile.overrides, *career))
+
+
+def _held_chat(chat: Proposal, tz: ZoneInfo) -> Occurrence | None:
+    slot = chosen_slot(chat)
+    if slot is None:
+        return None
+    partner = chat.partner or ""
+    return Occurrence(
+        uid=f"touchpoint-chat-{chat.id}-{int(chat.created_at.timestamp())}",
+        start=slot[0].astimezone(tz),
+        end=slot[1].astimezone(tz),
+        title=f"Career chat with {partner_name(partner) or 'someone'}",
+        attendees=(Attendee(partner, status="accepted"),) if partner else (),
+    )
+
+
+def _same_start(occ: Occurrence, held: Occurrence) -> bool:
+    utc = ZoneInfo("UTC")
+    return not occ.all_day and occ.starts_at(utc) == held.starts_at(utc)
+
+
+def load_occurrences(
+    session: Session, user_id: int, start: datetime, end: datetime
+) -> Sequence[StoredOccurrence]:
+    """Return a user's stored occurrences overlapping [start, end), in order."""
+    query = (
+        select(StoredOccurrence)
+        .where(StoredOccurrence.user_id == user_id)
+        .where(StoredOccurrence.start < end, StoredOccurrence.end > start - timedelta(days=1))
+        .order_by(StoredOccurrence.start, StoredOccurrence.id)
+    )
+    return session.scalars(query).all()
+
+
+def to_engine(row: StoredOccurrence, tz: ZoneInfo) -> Occurrence:
+    """Turn a stored row back into the engine's Occurrence (all-day rows become dates in tz)."""
+    if row.all_day:  # kept as UTC midnights of their dates
+        start: date | datetime = row.start.astimezone(UTC).date()
+        end: date | datetime = row.end.astimezone(UTC).date()
+    else:
+        start, end = row.start.astimezone(tz), row.end.astimezone(tz)
+    return Occurrence(
+        uid=row.uid,
+        start=start,
+        end=end,
+        title=row.title,
+        all_day=row.all_day,
+        location=row.location,
+        organizer=row.organizer,
+        attendees=tuple(Attendee(**a) for a in row.attendees),
+        status=row.status,
+        transparent=row.transparent,
+        recurring=row.recurring,
+        my_response=row.my_response,
+    )
+
+
+def store_occurrences(
+    session: Session,
+    connection: Connection,
+    occurrences: Sequence[Occurrence],
+    start: datetime,
+    end: datetime,
+) -> int:
+    """Replace what a connection had stored in [start, end) with these occurrences.
+
+    The caller commits: a failed sync leaves the previous rows as they were.
+    """
+    session.execute(
+        delete(StoredOccurrence)
+        .where(StoredOccurrence.connection_id == connection.id)
+        .where(StoredOccurrence.start >= start, StoredOccurrence.start < end)
+    )
+    seen: set[tuple[str, datetime]] = set()
+    for occ in occurrences:
+        row = _row(connection, occ)
+        if (row.uid, row.start) not in seen and start <= row.start < end:
+            seen.add((row.uid, row.start))
+            session.add(row)
+    return len(seen)
+
+
+def _row(connection: Connection, occ: Occurrence) -> StoredOccurrence:
+    # All-day occurrences are kept as UTC midnights of their dates and read back as dates.
+    utc = ZoneInfo("UTC")
+    start, end = occ.starts_at(utc), occ.ends_at(utc)
+    return StoredOccurrence(
+        user_id=connection.user_id,
+        connection_id=connection.id,
+        uid=occ.uid[:255],
+        start=start,
+        end=end,
+        all_day=occ.all_day,
+        title=occ.title,
+        location=occ.location,
+        organizer=occ.organizer,
+        attendees=[asdict(a) for a in occ.attendees],
+        status=occ.status,
+        transparent=occ.transparent,
+        my_response=occ.my_response,
+        recurring=occ.recurring,
+    )
+
+
+def _attendee(a: Attendee) -> dict[str, str]:
+    return {
+        "email": a.email,
+        "name": a.name,
+        "status": a.status,
+        "cutype": a.cutype,
+        "role": a.role,
+    }
+
+
+def sync_span(now: datetime) -> tuple[datetime, datetime]:
+    """Return the span a sync stores: a year back (cadence, people mix) to HORIZON_DAYS ahead."""
+    midnight = datetime.combine(now.date(), time(), now.tzinfo)
+    return midnight - timedelta(days=HISTORY_DAYS), midnight + timedelta(days=HORIZON_DAYS + 1)

@@ -1,0 +1,354 @@
+"""Connect calendar sources to an account and keep what they hold in sync (no Flask here).
+
+The caller commits, so one connect or sync is one transaction: on an error it rolls back and
+nothing is half-written. Messages name the host of an address, never the address itself: a
+secret iCal address is as good as a password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from service.adapters.http import (
+    FetchError,
+    FetchResult,
+    MiB,
+    RefusedURL,
+    TooLarge,
+    fetch,
+    fetchable_url,
+)
+from service.adapters.secrets import SecretBox
+from service.calendars.ics import CalendarError, IcsCalendar
+from service.calendars.zones import resolve_zone
+from service.config import Settings
+from service.models import Connection, StoredOccurrence, User
+from service.sources.calendar import store_occurrences, sync_span
+from service.sources.schedule import refresh_minutes
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 10 * MiB
+Outcome = Literal["connected", "updated", "unchanged", "failed"]
+# A last path segment shown in a label: a plain word and a calendar suffix ("basic.ics").
+# Anything else may be the secret part of the address, so it is masked.
+_PUBLIC_NAME = re.compile(r"[A-Za-z][A-Za-z_-]{0,23}\.(ics|ical|ifb|ifc|vcs)", re.IGNORECASE)
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+class SourceError(ValueError):
+    """A calendar could not be connected or synced; str() is one sentence for the user."""
+
+
+@dataclass
+class SyncResult:
+    """What one connect or sync did, and the reader's warnings to show the user."""
+
+    connection: Connection
+    outcome: Outcome
+    events: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def skipped(self) -> int:
+        """Return how many broken events the reader left out."""
+        return sum(1 for w in self.warnings if w.startswith("skipped "))
+
+    def notices(self) -> list[str]:
+        """Return the warnings as short sentences that never quote the calendar's text."""
+        skipped, partial = self.skipped, len(self.warnings) - self.skipped
+        found = []
+        if skipped:
+            found.append(f"{_many(skipped, 'broken event was', 'broken events were')} skipped.")
+        if partial:
+            found.append(f"{_many(partial, 'part', 'parts')} of the calendar could not be read.")
+        return found
+
+
+def _many(n: int, one: str, more: str) -> str:
+    return f"{n} {one if n == 1 else more}"
+
+
+# How each kind of connection is synced and what happens before it is deleted. The Google
+# source registers its own entries here (sync through the API, revoke the grant at Google).
+Syncer = Callable[[Session, Settings, SecretBox, Connection, datetime], SyncResult]
+# A disconnect hook may return a notice for the user (e.g. "remove the access yourself").
+DisconnectHook = Callable[[Session, Settings, SecretBox, Connection], str | None]
+SYNCERS: dict[str, Syncer] = {}
+DISCONNECT_HOOKS: dict[str, DisconnectHook] = {}
+
+
+def connect_ics_url(
+    session: Session, settings: Settings, box: SecretBox, user: User, url: str, now: datetime
+) -> SyncResult:
+    """Fetch and read a calendar address now, then store it (sealed) with its occurrences."""
+    try:
+        address = fetchable_url(url)
+    except RefusedURL as refusal:
+        raise SourceError(str(refusal)) from None
+    _refuse_twice(session, box, user, address)
+    feed = _download(address, settings)
+    calendar = _read(feed.content, _host(address))
+    connection = Connection(
+        user=user, kind="ics_url", label=masked_label(address), secret=box.seal(address)
+    )
+    connection.refresh_minutes = refresh_minutes(calendar)  # REFRESH-INTERVAL, 15 minutes at least
+    _remember(connection, feed, now)
+    session.add(connection)
+    session.flush()  # the occurrences need its id
+    log.info("user %s connected %s", user.id, connection.label)
+    return _store(session, connection, calendar, now, "connected")
+
+
+def connect_ics_upload(
+    session: Session, settings: Settings, user: User, filename: str, data: bytes, now: datetime
+) -> SyncResult:
+    """Read an uploaded calendar and store its occurrences; the file is kept for re-expanding."""
+    if len(data) > MAX_BYTES:
+        raise SourceError("That file is too big (10 MiB at most).")
+    calendar = _read(data, None)
+    connection = Connection(user=user, kind="ics_upload", label=upload_label(filename))
+    connection.content_hash, connection.synced_at = _digest(data), now
+    connection.content = data
+    session.add(connection)
+    session.flush()
+    return _store(session, connection, calendar, now, "connected")
+
+
+def sync_connection(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
+) -> SyncResult:
+    """Sync one connection; a failure marks it broken with the reason and keeps its old events."""
+    syncer = SYNCERS[connection.kind]
+    try:
+        result = syncer(session, settings, box, connection, now)
+    except SourceError as error:
+        log.warning("sync of connection %s failed: %s", connection.id, error)
+        connection.status, connection.last_error = "broken", str(error)[:500]
+        return SyncResult(connection, "failed", error=str(error))
+    connection.status, connection.last_error = "ok", ""
+    return result
+
+
+def sync_ics_url(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
+) -> SyncResult:
+    """Fetch a connected address again; unchanged (304 or same bytes) rewrites nothing."""
+    address = _opened(box, connection)
+    # Only within the same stored span may an unchanged feed skip the rewrite: a new day moves
+    # the span forward, and recurring events must be expanded into the new days.
+    same_span = connection.synced_at is not None and _same_span(connection.synced_at, now)
+    feed = _download(address, settings, _conditional(connection) if same_span else None)
+    if same_span and (feed.status == 304 or _digest(feed.content) == connection.content_hash):
+        connection.synced_at = now
+        return SyncResult(connection, "unchanged", count_events(session, connection))
+    calendar = _read(feed.content, _host(address))
+    _remember(connection, feed, now)
+    connection.refresh_minutes = refresh_minutes(calendar)
+    return _store(session, connection, calendar, now, "updated")
+
+
+def sync_ics_upload(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
+) -> SyncResult:
+    """Expand a kept upload again, so its weekly meetings reach the days that came since."""
+    if connection.synced_at is not None and _same_span(connection.synced_at, now):
+        connection.synced_at = now
+        return SyncResult(connection, "unchanged", count_events(session, connection))
+    if not connection.content:  # uploaded before files were kept
+        raise SourceError("This upload is too old to refresh: upload the file again.")
+    calendar = _read(connection.content, None)
+    connection.synced_at = now
+    return _store(session, connection, calendar, now, "updated")
+
+
+SYNCERS["ics_url"] = sync_ics_url
+SYNCERS["ics_upload"] = sync_ics_upload
+
+
+# Imported when used: service.sources.google builds on this module, and the Google client
+# libraries need loading only for accounts that use Google.
+def _sync_google(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
+) -> SyncResult:
+    from service.sources.google import sync_google
+
+    return sync_google(session, settings, box, connection, now)
+
+
+def _revoke_google(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection
+) -> str | None:
+    from service.sources.google import revoke_grant
+
+    return revoke_grant(session, settings, box, connection)
+
+
+SYNCERS["google"] = _sync_google
+DISCONNECT_HOOKS["google"] = _revoke_google
+
+
+def disconnect(
+    session: Session, settings: Settings, box: SecretBox, connection: Connection
+) -> tuple[str, list[str]]:
+    """Delete a connection and everything synced from it; return its label and any notices."""
+    hook = DISCONNECT_HOOKS.get(connection.kind)
+    notice = hook(session, settings, box, connection) if hook is not None else None
+    session.execute(delete(StoredOccurrence).where(StoredOccurrence.connection_id == connection.id))
+    session.delete(connection)
+    log.info("user %s disconnected %s", connection.user_id, connection.label)
+    return connection.label, [notice] if notice else []
+
+
+def can_refresh(connection: Connection) -> bool:
+    """Say whether a connection can be synced again (every kind can today)."""
+    return connection.kind in SYNCERS
+
+
+def connection_of(session: Session, user: User, connection_id: int) -> Connection | None:
+    """Return the user's connection with this id, or None (someone else's is None too)."""
+    query = select(Connection).where(Connection.id == connection_id)
+    return session.scalars(query.where(Connection.user_id == user.id)).first()
+
+
+def connections_of(session: Session, user: User) -> list[tuple[Connection, int]]:
+    """Return the user's connections, oldest first, each with how many events it stored."""
+    mine = select(Connection).where(Connection.user_id == user.id)
+    connections = session.scalars(mine.order_by(Connection.created_at, Connection.id)).all()
+    per_connection = (
+        select(StoredOccurrence.connection_id, func.count())
+        .where(StoredOccurrence.user_id == user.id)
+        .group_by(StoredOccurrence.connection_id)
+    )
+    counts = {connection_id: int(n) for connection_id, n in session.execute(per_connection)}
+    return [(connection, counts.get(connection.id, 0)) for connection in connections]
+
+
+def count_events(session: Session, connection: Connection) -> int:
+    """Return how many occurrences are stored for a connection."""
+    query = select(func.count()).where(StoredOccurrence.connection_id == connection.id)
+    return int(session.scalar(query) or 0)
+
+
+def masked_label(url: str) -> str:
+    """Name an address by its host and, when it looks harmless, its file name."""
+    parts = urlsplit(url)
+    host = parts.hostname or "calendar"
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if not segments:
+        return host
+    last = segments[-1]
+    if not _PUBLIC_NAME.fullmatch(last):
+        return f"{host}/…"
+    return f"{host}/{last}" if len(segments) == 1 else f"{host}/…/{last}"
+
+
+def upload_label(filename: str) -> str:
+    """Return the name an uploaded file is shown under: no folders, no control characters."""
+    name = re.split(r"[\\/]", filename)[-1]
+    name = " ".join(_UNPRINTABLE.sub(" ", name).split())
+    return name[:120] or "uploaded calendar"
+
+
+def _refuse_twice(session: Session, box: SecretBox, user: User, address: str) -> None:
+    """Refuse an address the user already connected: its events would count twice."""
+    query = select(Connection).where(Connection.user_id == user.id, Connection.kind == "ics_url")
+    for existing in session.scalars(query):
+        if _address_of(box, existing) == address:
+            raise SourceError(f"That calendar is already connected as {existing.label}.")
+
+
+def _download(
+    address: str, settings: Settings, headers: Mapping[str, str] | None = None
+) -> FetchResult:
+    """Fetch through the SSRF-safe chokepoint, turning its errors into sentences for the user."""
+    try:
+        return fetch(
+            address, allow_networks=settings.allow_networks, max_bytes=MAX_BYTES, headers=headers
+        )
+    except TooLarge as error:
+        raise SourceError(f"That calendar is too big: {error}") from None
+    except RefusedURL as error:
+        raise SourceError(f"Touchpoint will not fetch that address: {error}") from None
+    except FetchError as error:
+        raise SourceError(f"That address did not answer with a calendar: {error}") from None
+
+
+def _read(data: bytes, host: str | None) -> IcsCalendar:
+    """Cut the data into a calendar, or say in one sentence why it is none (host None: a file)."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        if host:
+            raise SourceError(
+                f"{host} sent a web page, not a calendar: use the secret iCal address."
+            )
+        raise SourceError("That file is a web page, not a calendar: export the calendar as .ics.")
+    try:
+        return IcsCalendar.from_bytes(data)
+    except CalendarError as error:
+        raise SourceError(f"That calendar cannot be read: {error}.") from None
+
+
+def _store(
+    session: Session, connection: Connection, calendar: IcsCalendar, now: datetime, outcome: Outcome
+) -> SyncResult:
+    """Replace the connection's occurrences over the sync span, in the user's time zone."""
+    # The calendar's own zone only matters for floating times; the user's zone is where they live.
+    user = connection.user
+    tz = resolve_zone(user.tz) or ZoneInfo("UTC")
+    start, end = sync_span(now)
+    occurrences = calendar.occurrences(start, end, tz, user.email.lower())
+    stored = store_occurrences(session, connection, occurrences, start, end)
+    return SyncResult(connection, outcome, stored, list(calendar.warnings))
+
+
+def _remember(connection: Connection, feed: FetchResult, now: datetime) -> None:
+    """Keep what makes the next fetch conditional, dropping validators too long to store."""
+    etag, modified = feed.etag or "", feed.last_modified or ""
+    connection.etag = etag if len(etag) <= 200 else ""
+    connection.last_modified = modified if len(modified) <= 100 else ""
+    connection.content_hash = _digest(feed.content)
+    connection.synced_at = now
+
+
+def _conditional(connection: Connection) -> dict[str, str]:
+    headers = {"If-None-Match": connection.etag, "If-Modified-Since": connection.last_modified}
+    return {name: value for name, value in headers.items() if value}
+
+
+def _opened(box: SecretBox, connection: Connection) -> str:
+    if (address := _address_of(box, connection)) is None:
+        raise SourceError("The saved address can no longer be read (its key was retired).")
+    return address
+
+
+def _address_of(box: SecretBox, connection: Connection) -> str | None:
+    """Return the sealed address of a connection, or None when no configured key opens it."""
+    try:
+        return box.open(connection.secret or b"")
+    except ValueError:
+        return None
+
+
+def _same_span(synced_at: datetime, now: datetime) -> bool:
+    """Say whether the last sync stored the same span a sync now would store."""
+    return sync_span(synced_at.astimezone(now.tzinfo)) == sync_span(now)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "the calendar server"

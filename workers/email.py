@@ -1,0 +1,162 @@
+"""Sending the outbox from the workers: one job per email, and a sweep that leaves none behind.
+
+Every email is sent by adapters.mail_delivery.deliver, which claims the row first, so a job that
+runs twice, or two senders racing, send it once. A transient failure (server down, a 4xx reply)
+raises and RQ's Retry runs the job again later; a permanent one (a 5xx reply) is recorded on the
+row and fails the job without a retry.
+
+A sender killed mid-send leaves its row claimed and unsent. Resending may duplicate the email (the
+server may have taken it before the kill); not resending may lose it. The policy: a claim older
+than STALE_CLAIM on a row that never failed is released once, and the row sent again under the
+same Message-ID, so mail servers and clients that deduplicate by Message-ID show it once. The
+release is recorded (attempts counts the interrupted send, last_error says why), which is also
+what makes it happen only once: a row with an error is never released. A permanently refused row
+keeps its claim with its error, so it is never released either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis import RedisError
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.adapters.db import Database
+from service.adapters.mail_delivery import PermanentMailError, deliver
+from service.adapters.redis import connect
+from service.config import Settings
+from service.models import OutboxEmail
+from workers.enqueue import QueueUnavailable
+from workers.runtime import current
+
+log = logging.getLogger(__name__)
+
+QUEUE = "email"
+# A mail server away for a while: retried over about two and a half hours; after that the sweep
+# hands the email over again, until it is SEND_WINDOW old.
+EMAIL_RETRY = Retry(max=6, interval=[30, 60, 300, 900, 3600, 3600])
+# Far longer than any send can take (SMTP waits 10 seconds a reply, RQ stops a job after 180).
+STALE_CLAIM = timedelta(minutes=15)
+# An email not sent after two days is stale: the meeting it prepares has passed, the link expired.
+SEND_WINDOW = timedelta(days=2)
+SWEEP_BATCH = 500
+INTERRUPTED = "interrupted mid-send (the sender stopped); sent again with the same Message-ID"
+_ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
+
+
+def send_email(outbox_id: int) -> str:
+    """Send one outbox email unless it is sent or claimed already; return "sent" or "skipped"."""
+    runtime = current()
+    try:
+        return deliver(runtime.database, outbox_id, runtime.settings, datetime.now(UTC))
+    except PermanentMailError:
+        _never_retry()
+        raise
+
+
+def _never_retry() -> None:
+    # RQ retries whatever a job raises while retries are left; a refused email would only be
+    # skipped by each retry (its row stays claimed) and end as a finished job, hiding the
+    # refusal. Zeroing the running job's retries lets the error reach RQ's failed registry with
+    # its traceback, unswallowed: the worker reads this same Job object to handle the failure.
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
+
+
+def enqueue_email(settings: Settings, outbox_id: int) -> Job:
+    """Ask the workers to send one outbox email; return its job (an existing one if waiting)."""
+    if not settings.redis_url:
+        raise QueueUnavailable("REDIS_URL is not set")
+    try:
+        return _enqueue_email(Queue(QUEUE, connection=connect(settings.redis_url)), outbox_id)
+    except RedisError as error:
+        raise QueueUnavailable(f"Redis is not reachable: {error}") from error
+
+
+def _enqueue_email(queue: Queue, outbox_id: int) -> Job:
+    return enqueue_once(queue, f"email-{outbox_id}", send_email, outbox_id, retry=EMAIL_RETRY)
+
+
+def enqueue_once(
+    queue: Queue, job_id: str, func: Callable[..., Any], *args: Any, retry: Retry | None = None
+) -> Job:
+    """Enqueue func(*args) as job_id unless that job is waiting, running or set for a retry.
+
+    A job that ended (done or failed) is replaced: every job is safe to run again.
+    """
+    try:
+        return _enqueue(queue, job_id, func, args, retry)
+    except DuplicateJobError:
+        pass
+    try:
+        existing = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:  # it ended and expired in between
+        return _enqueue(queue, job_id, func, args, retry)
+    if existing.get_status() not in _ENDED:
+        return existing
+    existing.delete()
+    try:
+        return _enqueue(queue, job_id, func, args, retry)
+    except DuplicateJobError:  # someone else replaced it first
+        return Job.fetch(job_id, connection=queue.connection)
+
+
+def _enqueue(
+    queue: Queue, job_id: str, func: Callable[..., Any], args: tuple[Any, ...], retry: Retry | None
+) -> Job:
+    # unique=True: Redis checks and saves the id in one step, so two callers cannot both add it.
+    return queue.enqueue(func, *args, job_id=job_id, retry=retry, unique=True)
+
+
+def sweep_outbox() -> int:
+    """Hand every email still due to the sender (periodic); return how many."""
+    runtime = current()
+    return len(sweep(runtime.database, runtime.settings, datetime.now(UTC)))
+
+
+def sweep(database: Database, settings: Settings, now: datetime) -> list[int]:
+    """Release interrupted sends, then enqueue every unsent, unclaimed recent email; return ids."""
+    with database.unit() as session:
+        released = release_interrupted(session, now)
+        due = due_emails(session, now)
+    queue = Queue(QUEUE, connection=connect(settings.redis_url))
+    for outbox_id in due:
+        _enqueue_email(queue, outbox_id)
+    if released or due:
+        log.info("outbox sweep: %d interrupted sends released, %d due", released, len(due))
+    return due
+
+
+def release_interrupted(session: Session, now: datetime) -> int:
+    """Unclaim each row whose sender stopped mid-send, once; return how many."""
+    released = session.connection().execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.sent_at.is_(None),
+            OutboxEmail.claimed_at < now - STALE_CLAIM,
+            OutboxEmail.last_error == "",  # never failed: not refused, not released before
+            OutboxEmail.created_at >= now - SEND_WINDOW,
+        )
+        .values(claimed_at=None, attempts=OutboxEmail.attempts + 1, last_error=INTERRUPTED)
+    )
+    return released.rowcount
+
+
+def due_emails(session: Session, now: datetime) -> list[int]:
+    """Return the ids of emails nobody is sending that are recent enough to send, oldest first."""
+    query = (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.claimed_at.is_(None))
+        .where(OutboxEmail.created_at >= now - SEND_WINDOW)
+        .order_by(OutboxEmail.id)
+        .limit(SWEEP_BATCH)
+    )
+    return list(session.scalars(query))
