@@ -9,13 +9,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from service.adapters.db import Database
+from service.adapters.links import LinkExpired, LinkInvalid
 from service.config import Settings
 from service.models import Proposal, User
 from service.proposals.answer import (
     AlreadyAnswered,
     Choice,
-    LinkExpired,
-    LinkInvalid,
     SlotNotOffered,
     answer,
     link_token,

@@ -7,24 +7,23 @@ Every such email has a one-click unsubscribe (prep notes only: email_notes off) 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.links import Purpose, read_user_token, stamp, user_token
 from service.config import Settings
 from service.models import OutboxEmail, PlannedNote, User
-from service.proposals.answer import LinkInvalid
 from service.proposals.propose import zone_of
 
 SNOOZE = timedelta(days=7)
-UNSUBSCRIBE = "notes-unsubscribe"  # the signing salts: a link of one kind never works as another
-SNOOZE_SALT = "notes-snooze"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A link of one kind never works as another; neither expires (they act on the account as it is).
+UNSUBSCRIBE_LINK = Purpose("notes-unsubscribe")
+SNOOZE_LINK = Purpose("notes-snooze")
 
 
 # The emails ------------------------------------------------------------------------------------
@@ -46,7 +45,9 @@ def queue_digest(
     zone = zone_of(user)
     context = {"day": f"{day:%a} {day.day} {day:%b}", "items": [_item(r, zone) for r in rows]}
     context |= {"tz": zone.key, **links(settings, user)}
-    return _queue(session, settings, user, "digest", context, f"{_made(user)}.{day.isoformat()}")
+    return _queue(
+        session, settings, user, "digest", context, f"{stamp(user.created_at)}.{day.isoformat()}"
+    )
 
 
 def _queue(
@@ -78,7 +79,7 @@ def _item(row: PlannedNote, zone: ZoneInfo) -> dict[str, Any]:
 
 def _stamp(row: PlannedNote) -> int:
     # Ids can come back after a deletion (SQLite): the creation time keeps the key unique.
-    return (row.created_at - EPOCH) // timedelta(microseconds=1)
+    return stamp(row.created_at)
 
 
 # Links: unsubscribe from prep notes, snooze a week ----------------------------------------------
@@ -88,28 +89,20 @@ def links(settings: Settings, user: User) -> dict[str, str]:
     """Return the signed unsubscribe and snooze links every note email carries."""
     base, key = settings.base_url, settings.secret_key
     return {
-        "unsubscribe_url": f"{base}/notes/unsubscribe/{token(key, user, UNSUBSCRIBE)}",
-        "snooze_url": f"{base}/notes/snooze/{token(key, user, SNOOZE_SALT)}",
+        "unsubscribe_url": f"{base}/notes/unsubscribe/{token(key, user, UNSUBSCRIBE_LINK)}",
+        "snooze_url": f"{base}/notes/snooze/{token(key, user, SNOOZE_LINK)}",
         "dashboard_url": f"{base}/",
     }
 
 
-def token(secret_key: str, user: User, purpose: str) -> str:
-    """Return the signed token that lets this user's link do one thing (salt = purpose)."""
-    return str(URLSafeSerializer(secret_key, salt=purpose).dumps(_claims(user)))
+def token(secret_key: str, user: User, purpose: Purpose) -> str:
+    """Return the signed token that lets this user's link do one thing."""
+    return user_token(purpose, secret_key, user)
 
 
-def user_from_token(session: Session, secret_key: str, value: str, purpose: str) -> User:
+def user_from_token(session: Session, secret_key: str, value: str, purpose: Purpose) -> User:
     """Return the user a link names, or raise LinkInvalid."""
-    try:
-        claims = URLSafeSerializer(secret_key, salt=purpose).loads(value)
-    except BadSignature:
-        raise LinkInvalid from None
-    user_id = claims.get("user") if isinstance(claims, dict) else None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or _claims(user) != claims:  # an id reused after a deletion
-        raise LinkInvalid
-    return user
+    return read_user_token(purpose, session, secret_key, value)[0]
 
 
 def unsubscribe(user: User) -> None:
@@ -122,11 +115,3 @@ def snooze(user: User, now: datetime) -> datetime:
     if user.paused_until is None or user.paused_until < now + SNOOZE:
         user.paused_until = now + SNOOZE
     return user.paused_until
-
-
-def _claims(user: User) -> dict[str, Any]:
-    return {"user": user.id, "made": _made(user)}
-
-
-def _made(user: User) -> int:
-    return (user.created_at - EPOCH) // timedelta(microseconds=1)

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import icalendar
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,10 +35,10 @@ from service.adapters.google import (
     patch_event,
 )
 from service.adapters.google.client import Event, Service
+from service.adapters.links import LinkInvalid, Purpose, read_user_token, stamp, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Connection, PlannedNote, Proposal, User
-from service.notes.email import EPOCH
 from service.notes.plan import CANCELLED
 from service.proposals.answer import ACCEPTED, chosen_slot
 from service.proposals.book import Chat, description, google_connection, invite_uid
@@ -47,7 +46,7 @@ from service.proposals.propose import zone_of
 from service.sources.google import calendar_service
 
 APP_CALENDAR_NAME = "Touchpoint prep notes"
-FEED_SALT = "feed"
+FEED_LINK = Purpose("feed")  # no expiry: a calendar app polls it for as long as it is kept
 FEED_NAME = "Touchpoint: prep notes and career chats"
 FEED_PAST = timedelta(days=30)  # how far back the feed still lists notes and chats
 PRODID = "-//Touchpoint//Prep notes//EN"
@@ -138,7 +137,7 @@ def _version(body: Body) -> str:
 
 def note_event_id(row: PlannedNote) -> str:
     """Return the Google event id of one note (the same on every try)."""
-    return event_id_for(f"note:{row.id}:{(row.created_at - EPOCH) // timedelta(microseconds=1)}")
+    return event_id_for(f"note:{row.id}:{stamp(row.created_at)}")
 
 
 def _new_app_calendar(
@@ -199,28 +198,21 @@ def feed_url(settings: Settings, user: User) -> str:
 
 def feed_token(secret_key: str, user: User) -> str:
     """Return the signed token of the user's current feed address."""
-    return str(URLSafeSerializer(secret_key, salt=FEED_SALT).dumps(_feed_claims(user)))
+    return user_token(FEED_LINK, secret_key, user, v=user.feed_version)
 
 
 def user_from_feed_token(session: Session, secret_key: str, token: str) -> User | None:
     """Return the user whose current feed this is, or None (forged, or a retired address)."""
     try:
-        claims = URLSafeSerializer(secret_key, salt=FEED_SALT).loads(token)
-    except BadSignature:
+        user, claims = read_user_token(FEED_LINK, session, secret_key, token)
+    except LinkInvalid:
         return None
-    user_id = claims.get("user") if isinstance(claims, dict) else None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    return user if user is not None and _feed_claims(user) == claims else None
+    return user if claims.get("v") == user.feed_version else None
 
 
 def retire_feed(user: User) -> None:
     """Give the feed a new address; the old one stops working. The caller commits."""
     user.feed_version += 1
-
-
-def _feed_claims(user: User) -> dict[str, Any]:
-    made = (user.created_at - EPOCH) // timedelta(microseconds=1)
-    return {"user": user.id, "made": made, "v": user.feed_version}
 
 
 def feed_ics(session: Session, settings: Settings, user: User, now: datetime) -> bytes:

@@ -11,16 +11,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.adapters.links import LinkExpired, LinkInvalid, Purpose
 from service.config import Settings
 from service.models import Proposal, User
 
-LINK_SALT = "proposal"
-# A backstop only: the proposal's own expires_at closes it long before this.
-LINK_MAX_AGE = 60 * 60 * 24 * 60
+# The max age is a backstop only: the proposal's own expires_at closes it long before.
+LINK = Purpose("proposal", max_age=60 * 60 * 24 * 60)
 
 PROPOSED = "proposed"
 ACCEPTED = "accepted"
@@ -32,14 +31,6 @@ Action = Literal["accept", "decline", "other_times"]
 _STATUS_OF: dict[str, str] = {"accept": ACCEPTED, "decline": DECLINED, "other_times": OTHER_TIMES}
 
 Slot = tuple[datetime, datetime]
-
-
-class LinkInvalid(Exception):
-    """The link was not made by us, or its proposal is gone."""
-
-
-class LinkExpired(Exception):
-    """The proposal can no longer be answered: too late."""
 
 
 class AlreadyAnswered(Exception):
@@ -69,27 +60,18 @@ def proposal_link(settings: Settings, proposal: Proposal) -> str:
 
 def link_token(secret_key: str, proposal: Proposal) -> str:
     """Return the signed token that names this proposal."""
-    return str(_serializer(secret_key).dumps(_claims(proposal)))
+    return LINK.sign(secret_key, _claims(proposal))
 
 
 def proposal_from_token(session: Session, secret_key: str, token: str) -> Proposal:
     """Return the proposal a token names, or raise LinkInvalid / LinkExpired."""
-    try:
-        claims = _serializer(secret_key).loads(token, max_age=LINK_MAX_AGE)
-    except SignatureExpired:
-        raise LinkExpired from None
-    except BadSignature:
-        raise LinkInvalid from None
-    proposal_id = claims.get("id") if isinstance(claims, dict) else None
+    claims = LINK.read(secret_key, token)
+    proposal_id = claims.get("id")
     proposal = session.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
     # Ids can be reused after a deletion (SQLite): the owner and creation time must match too.
     if proposal is None or _claims(proposal) != claims:
         raise LinkInvalid
     return proposal
-
-
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
 
 
 def _claims(proposal: Proposal) -> dict[str, Any]:

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.links import Purpose, read_user_token, user_token
 from service.config import Settings
 from service.models import OutboxEmail, Proposal, User
-from service.proposals.answer import EXPIRED, PROPOSED, LinkInvalid
-from service.proposals.propose import EPOCH, zone_of
+from service.proposals.answer import EXPIRED, PROPOSED
+from service.proposals.propose import zone_of
 
 IGNORED_LIMIT = 3
 PAUSE_DAYS = 30
-RESUME_SALT = "resume"
+# No expiry: resuming is harmless and idempotent, and the link should work for the whole pause.
+RESUME_LINK = Purpose("resume")
 
 
 def expire_proposals(session: Session, now: datetime) -> list[User]:
@@ -117,28 +117,9 @@ def resume_url(settings: Settings, user: User) -> str:
 
 def resume_token(secret_key: str, user: User) -> str:
     """Return the signed token naming the user whose proposals the link resumes."""
-    return str(_serializer(secret_key).dumps(_claims(user)))
+    return user_token(RESUME_LINK, secret_key, user)
 
 
 def user_from_resume_token(session: Session, secret_key: str, token: str) -> User:
     """Return the user a resume token names, or raise LinkInvalid."""
-    try:
-        claims = _serializer(secret_key).loads(token)
-    except BadSignature:
-        raise LinkInvalid from None
-    user_id = claims.get("user") if isinstance(claims, dict) else None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    # Ids can be reused after a deletion (SQLite): the creation time must match too.
-    if user is None or _claims(user) != claims:
-        raise LinkInvalid
-    return user
-
-
-def _serializer(secret_key: str) -> URLSafeSerializer:
-    # No expiry: resuming is harmless and idempotent, and the link should work for the whole pause.
-    return URLSafeSerializer(secret_key, salt=RESUME_SALT)
-
-
-def _claims(user: User) -> dict[str, Any]:
-    made = (user.created_at - EPOCH) // timedelta(microseconds=1)
-    return {"user": user.id, "made": made}
+    return read_user_token(RESUME_LINK, session, secret_key, token)[0]

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.adapters.secrets import SecretBox
 from service.calendars.zones import resolve_zone
 from service.config import Settings
@@ -27,7 +27,6 @@ from service.engine.plan import Plan
 from service.models import OutboxEmail, Proposal, User
 from service.proposals.answer import (
     PROPOSED,
-    LinkInvalid,
     offered_slots,
     partner_name,
     proposal_link,
@@ -37,9 +36,9 @@ from service.sources.calendar import HORIZON_DAYS, plan_for_user
 from service.sources.freebusy import partner_busy
 
 WEEK = timedelta(days=7)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REASON_CHARS = 500  # the proposals.reason column
-UNSUBSCRIBE_SALT = "unsubscribe"
+# No expiry: an unsubscribe link must keep working as long as the emails it came in.
+UNSUBSCRIBE_LINK = Purpose("unsubscribe")
 # A pause "until you resume" is stored as a date no planner reaches.
 FOREVER_YEAR = 9999
 
@@ -219,7 +218,7 @@ def zone_of(user: User) -> ZoneInfo:
 
 def unsubscribe_token(secret_key: str, user: User) -> str:
     """Return the signed token that unsubscribes this user from proposal emails."""
-    return str(_unsubscribe_serializer(secret_key).dumps(_unsubscribe_claims(user)))
+    return user_token(UNSUBSCRIBE_LINK, secret_key, user, list="proposals")
 
 
 def unsubscribe_url(settings: Settings, user: User) -> str:
@@ -229,14 +228,8 @@ def unsubscribe_url(settings: Settings, user: User) -> str:
 
 def user_from_unsubscribe_token(session: Session, secret_key: str, token: str) -> User:
     """Return the user a token names, or raise LinkInvalid."""
-    try:
-        claims = _unsubscribe_serializer(secret_key).loads(token)
-    except BadSignature:
-        raise LinkInvalid from None
-    user_id = claims.get("user") if isinstance(claims, dict) else None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    # Ids can be reused after a deletion (SQLite): the creation time must match too.
-    if user is None or _unsubscribe_claims(user) != claims:
+    user, claims = read_user_token(UNSUBSCRIBE_LINK, session, secret_key, token)
+    if claims.get("list") != "proposals":
         raise LinkInvalid
     return user
 
@@ -244,15 +237,3 @@ def user_from_unsubscribe_token(session: Session, secret_key: str, token: str) -
 def unsubscribe(user: User) -> None:
     """Stop proposal emails for this user (a weekly budget of 0); the caller commits."""
     user.weekly_nudges = 0
-
-
-def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
-    # No expiry: an unsubscribe link must keep working as long as the emails it came in.
-    return URLSafeSerializer(secret_key, salt=UNSUBSCRIBE_SALT)
-
-
-def _unsubscribe_claims(user: User) -> dict[str, Any]:
-    # Exact microseconds: an account deleted and another made in the same second may share an
-    # id on SQLite, never the creation time too.
-    made = (user.created_at - EPOCH) // timedelta(microseconds=1)
-    return {"user": user.id, "made": made, "list": "proposals"}

@@ -16,21 +16,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
 from service.engine.classify import classify
 from service.engine.notes import clean
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
-from service.proposals.answer import ACCEPTED, LinkExpired, LinkInvalid, partner_name
-from service.proposals.propose import EPOCH, unsubscribe_url, zone_of
+from service.proposals.answer import ACCEPTED, partner_name
+from service.proposals.propose import unsubscribe_url, zone_of
 from service.sources.calendar import profile_of, to_engine
 
-LINK_SALT = "reflect"
 LINK_DAYS = 14
+REPLY_LINK = Purpose("reflect", max_age=LINK_DAYS * 24 * 60 * 60)
 CHAT = timedelta(minutes=15)
 # How long after a chat its reflection may still be asked: a worker down for a while catches
 # up, and an old chat is never asked about (outbox rows may be purged by then).
@@ -185,37 +185,19 @@ class Reply:
 
 def reply_url(settings: Settings, user: User, chat: Chat) -> str:
     """Return the absolute address of the reflection form for one chat."""
-    claims = _claims(user) | {"source": chat.source, "person": chat.person}
-    token = _serializer(settings.secret_key).dumps(claims)
+    token = user_token(
+        REPLY_LINK, settings.secret_key, user, source=chat.source, person=chat.person
+    )
     return f"{settings.base_url}/reflect/{token}"
 
 
 def reply_from_token(session: Session, secret_key: str, token: str) -> Reply:
     """Return what a reply link names, or raise LinkInvalid / LinkExpired."""
-    try:
-        claims = _serializer(secret_key).loads(token, max_age=LINK_DAYS * 24 * 60 * 60)
-    except SignatureExpired:
-        raise LinkExpired from None
-    except BadSignature:
-        raise LinkInvalid from None
-    if not isinstance(claims, dict) or not isinstance(claims.get("user"), int):
-        raise LinkInvalid
-    user = session.get(User, claims["user"])
-    # Ids can be reused after a deletion (SQLite): the creation time must match too.
-    if user is None or _claims(user)["made"] != claims.get("made"):
-        raise LinkInvalid
+    user, claims = read_user_token(REPLY_LINK, session, secret_key, token)
     source = claims.get("source")
     if not isinstance(source, str) or not source:  # "" would name the entries typed in the log
         raise LinkInvalid
     return Reply(user, source, str(claims.get("person", "")))
-
-
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
-
-
-def _claims(user: User) -> dict[str, Any]:
-    return {"user": user.id, "made": (user.created_at - EPOCH) // timedelta(microseconds=1)}
 
 
 # The answer, in the reflection log -------------------------------------------------------------

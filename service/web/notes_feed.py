@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from service.adapters.links import LinkInvalid, Purpose
 from service.models import User
 from service.notes import email as notes_mail
 from service.notes.feed import feed_ics, user_from_feed_token
-from service.proposals.answer import LinkInvalid
 from service.web.context import app_settings
 from service.web.dashboard import now as clock
 from service.web.extensions import csrf, db
@@ -45,7 +45,7 @@ def feed(token: str) -> ResponseReturnValue:
 
 @bp.get("/notes/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
-    user = _user_or_404(token, notes_mail.UNSUBSCRIBE)
+    user = _user_or_404(token, notes_mail.UNSUBSCRIBE_LINK)
     return render_template("web/notes_feed/unsubscribe.html", done=not user.email_notes)
 
 
@@ -54,14 +54,14 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @bp.post("/notes/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
-    notes_mail.unsubscribe(_user_or_404(token, notes_mail.UNSUBSCRIBE))
+    notes_mail.unsubscribe(_user_or_404(token, notes_mail.UNSUBSCRIBE_LINK))
     db.session.commit()
     return render_template("web/notes_feed/unsubscribe.html", done=True, just_now=True)
 
 
 @bp.route("/notes/snooze/<token>", methods=["GET", "POST"])
 def snooze(token: str) -> ResponseReturnValue:
-    user = _user_or_404(token, notes_mail.SNOOZE_SALT)
+    user = _user_or_404(token, notes_mail.SNOOZE_LINK)
     form = SnoozeForm()
     if form.validate_on_submit():
         notes_mail.snooze(user, clock())
@@ -70,7 +70,7 @@ def snooze(token: str) -> ResponseReturnValue:
     return render_template("web/notes_feed/snooze.html", until=None, form=form)
 
 
-def _user_or_404(token: str, purpose: str) -> User:
+def _user_or_404(token: str, purpose: Purpose) -> User:
     try:
         return notes_mail.user_from_token(
             db.session(), current_app.config["SECRET_KEY"], token, purpose

@@ -13,6 +13,7 @@ from wtforms import RadioField, SelectChoice, SubmitField
 
 from service.adapters import mail
 from service.adapters.google import TransientGoogleError
+from service.adapters.links import LinkExpired, LinkInvalid
 from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.models import Proposal, User
@@ -22,8 +23,6 @@ from service.proposals.answer import (
     ACCEPTED,
     AlreadyAnswered,
     Choice,
-    LinkExpired,
-    LinkInvalid,
     SlotNotOffered,
     answer,
     chosen_slot,

@@ -13,8 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
+from service.adapters.links import LinkExpired, LinkInvalid
 from service.models import Reflection
-from service.proposals.answer import LinkExpired, LinkInvalid, partner_name
+from service.proposals.answer import partner_name
 from service.reflections.ask import (
     FIELD_CHARS,
     Reply,

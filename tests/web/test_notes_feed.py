@@ -10,9 +10,10 @@ import pytest
 from flask import Flask
 
 from service.adapters.db import Database
+from service.adapters.links import Purpose
 from service.config import Settings
 from service.models import Proposal, User
-from service.notes.email import SNOOZE_SALT, UNSUBSCRIBE, token
+from service.notes.email import SNOOZE_LINK, UNSUBSCRIBE_LINK, token
 from service.notes.feed import feed_token, retire_feed
 from service.proposals.propose import unsubscribe_token
 from service.web import notes_feed
@@ -49,9 +50,9 @@ def feed_path(settings: Settings, database: Database, user_id: int) -> str:
         return f"/feed/{feed_token(settings.secret_key, session.get_one(User, user_id))}.ics"
 
 
-def link(settings: Settings, database: Database, user_id: int, purpose: str) -> str:
+def link(settings: Settings, database: Database, user_id: int, purpose: Purpose) -> str:
     """Return the path of the user's unsubscribe or snooze link, as the emails carry it."""
-    page = "unsubscribe" if purpose == UNSUBSCRIBE else "snooze"
+    page = "unsubscribe" if purpose == UNSUBSCRIBE_LINK else "snooze"
     return f"/notes/{page}/{token(settings.secret_key, user_of(database, user_id), purpose)}"
 
 
@@ -145,7 +146,7 @@ def test_one_click_unsubscribe_stops_prep_notes_only(
     client: Any, settings: Settings, database: Database
 ) -> None:
     user_id = alice_with_notes(database, settings)
-    path = link(settings, database, user_id, UNSUBSCRIBE)
+    path = link(settings, database, user_id, UNSUBSCRIBE_LINK)
 
     assert "Unsubscribe from prep notes" in client.get(path).text
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
@@ -160,7 +161,7 @@ def test_an_unsubscribe_link_of_another_kind_is_not_found(
     client: Any, settings: Settings, database: Database
 ) -> None:
     user = user_of(database, alice_with_notes(database, settings))
-    snooze = token(settings.secret_key, user, SNOOZE_SALT)
+    snooze = token(settings.secret_key, user, SNOOZE_LINK)
 
     assert client.post(f"/notes/unsubscribe/{snooze}").status_code == 404
     assert client.get(f"/notes/snooze/{snooze}x").status_code == 404
@@ -171,7 +172,7 @@ def test_the_snooze_link_pauses_notes_for_a_week_after_one_button(
     client: Any, settings: Settings, database: Database
 ) -> None:
     user_id = alice_with_notes(database, settings)
-    path = link(settings, database, user_id, SNOOZE_SALT)
+    path = link(settings, database, user_id, SNOOZE_LINK)
 
     page = client.get(path)
     assert user_of(database, user_id).paused_until is None
@@ -185,7 +186,7 @@ def test_snoozing_without_the_form_token_changes_nothing(
     client: Any, settings: Settings, database: Database
 ) -> None:
     user_id = alice_with_notes(database, settings)
-    path = link(settings, database, user_id, SNOOZE_SALT)
+    path = link(settings, database, user_id, SNOOZE_LINK)
 
     assert client.post(path, data={"snooze": "Pause"}).status_code == 400
     assert user_of(database, user_id).paused_until is None

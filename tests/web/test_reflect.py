@@ -13,11 +13,11 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from service.adapters.db import Database
+from service.adapters.links import stamp
 from service.adapters.mail import send_now
 from service.config import Settings
 from service.models import Connection, Proposal, Reflection, User
-from service.proposals.propose import EPOCH
-from service.reflections.ask import LINK_SALT, last_with, queue_reflections
+from service.reflections.ask import REPLY_LINK, last_with, queue_reflections
 from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from service.web import reflect
 from tests.factories import ALICE, CAROL, meeting
@@ -198,9 +198,9 @@ def test_a_link_older_than_two_weeks_says_it_expired(
     user_id, proposal_id = chat_yesterday(database)
     with database.unit() as session:
         user = session.get_one(User, user_id)
-        made = (user.created_at - EPOCH) // timedelta(microseconds=1)
+        made = stamp(user.created_at)
     old = URLSafeTimedSerializer(
-        app.config["SECRET_KEY"], salt=LINK_SALT, signer=SignedFifteenDaysAgo
+        app.config["SECRET_KEY"], salt=REPLY_LINK.salt, signer=SignedFifteenDaysAgo
     ).dumps({"user": user_id, "made": made, "source": f"proposal:{proposal_id}", "person": CAROL})
 
     page = client.get(f"/reflect/{old}")
