@@ -25,6 +25,7 @@ from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
 from service.calendars.zones import resolve_zone
 from service.config import Settings
+from service.engine.people import display_name
 from service.models import Connection, User
 from service.notes import plan as notes_plan
 from service.proposals import propose as proposing
@@ -197,15 +198,11 @@ def _event(
         f"DTSTART;TZID={zone}:{start:%Y%m%dT%H%M%S}",
         f"DTEND;TZID={zone}:{end:%Y%m%dT%H%M%S}",
         f"SUMMARY:{title}",
-        f"ORGANIZER;CN={_name(organizer)}:mailto:{organizer}",
-        *(f"ATTENDEE;CN={_name(p)};PARTSTAT=ACCEPTED:mailto:{p}" for p in people),
+        f"ORGANIZER;CN={display_name(organizer)}:mailto:{organizer}",
+        *(f"ATTENDEE;CN={display_name(p)};PARTSTAT=ACCEPTED:mailto:{p}" for p in people),
         *(["RRULE:FREQ=WEEKLY"] if weekly else []),
         "END:VEVENT",
     ]
-
-
-def _name(email: str) -> str:
-    return email.partition("@")[0].title()
 
 
 def _at(day: date, hour: int, zone: ZoneInfo) -> datetime:

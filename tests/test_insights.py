@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from service.dashboard import insights
 from service.engine.model import Cadence
+from service.engine.people import display_name
 from service.models import Reflection
 from tests.factories import BERLIN, BOB, CAROL, DAN, ERIN, NOW, alice, at, meeting
 
@@ -179,7 +180,7 @@ def test_the_json_export_lists_every_field() -> None:
 
 
 def test_an_address_without_a_name_reads_as_one() -> None:
-    assert insights.readable("gina.rossi@sales.example.com") == "Gina Rossi"
+    assert display_name("gina.rossi@sales.example.com") == "Gina Rossi"
 
 
 def test_the_day_before_today_is_yesterday() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.adapters.db import Database
 from service.adapters.links import LinkExpired, LinkInvalid
 from service.config import Settings
+from service.engine.people import display_name
 from service.models import Proposal, User
 from service.proposals.answer import (
     AlreadyAnswered,
@@ -19,7 +20,6 @@ from service.proposals.answer import (
     answer,
     link_token,
     open_slots,
-    partner_name,
     proposal_from_token,
     proposal_link,
     slot_label,
@@ -191,5 +191,5 @@ def test_a_slot_reads_in_the_users_time_zone() -> None:
 
 
 def test_the_partner_is_named_from_their_address() -> None:
-    assert partner_name("carol.smith@example.com") == "Carol Smith"
-    assert partner_name(None) == ""
+    assert display_name("carol.smith@example.com") == "Carol Smith"
+    assert display_name(None) == ""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.secrets import SecretBox
 from service.engine.model import Touchpoint, Window
+from service.engine.people import display_name
 from service.engine.plan import plan
 from service.models import (
     Connection,
@@ -25,7 +26,7 @@ from service.models import (
     StoredOccurrence,
     User,
 )
-from service.proposals.answer import ACCEPTED, chosen_slot, partner_name
+from service.proposals.answer import ACCEPTED, chosen_slot
 from service.sources.calendar import load_occurrences, profile_of, sync_span, to_engine
 
 Revoke = Callable[[str], None]
@@ -138,7 +139,7 @@ def _chat_event(proposal: Proposal, now: datetime) -> Event:
     assert proposal.chosen_start is not None
     start = proposal.chosen_start
     slot = chosen_slot(proposal)
-    partner = partner_name(proposal.partner)
+    partner = display_name(proposal.partner)
     event = Event()
     event.add("uid", _uid("chat", str(proposal.id), start.isoformat()))
     event.add("dtstamp", now)

@@ -7,7 +7,6 @@ each scoped to one user: no Flask, no clock.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.engine.classify import classify
 from service.engine.model import Cadence, Occurrence, Profile, Touchpoint
+from service.engine.people import display_name
 from service.models import Connection, Mark, Proposal, Reflection, StoredOccurrence
 
 YEAR_DAYS = 365
@@ -32,7 +32,6 @@ KIND_LABELS = {"meal": "Meal", "coffee": "Coffee", "one_on_one": "1:1", "project
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")  # fmt: skip
-_NAME_PARTS = re.compile(r"[._\-+]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +117,7 @@ def people_by_category(
     grouped: dict[str, list[PersonCount]] = {category: [] for category in CATEGORIES}
     for email, count in sorted(met.items(), key=lambda item: (-item[1], item[0])):
         category = category_of(email, profile, mentors=mentors, peers=peers)
-        grouped[category].append(PersonCount(email, names.get(email) or readable(email), count))
+        grouped[category].append(PersonCount(email, names.get(email) or display_name(email), count))
     return grouped
 
 
@@ -152,12 +151,6 @@ def directory(occurrences: Iterable[Occurrence]) -> dict[str, str]:
             if name and "@" not in name:
                 names.setdefault(attendee.email.lower(), name)
     return names
-
-
-def readable(email: str) -> str:
-    """Return a name read from an address ("carol.jones@x" -> "Carol Jones")."""
-    local = email.partition("@")[0]
-    return " ".join(p.capitalize() for p in _NAME_PARTS.split(local) if p) or email
 
 
 def clock_of(

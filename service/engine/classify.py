@@ -11,6 +11,7 @@ from typing import Final
 
 from service.engine import vocabulary as vocab
 from service.engine.model import Attendee, Kind, Occurrence, Profile, Verdict
+from service.engine.people import address, display_name
 
 MAX_OTHERS: Final = 8  # beyond this nobody gets a word in
 SMALL: Final = 5  # standups and demos stop being conversations above this
@@ -30,7 +31,7 @@ Adjustment = tuple[float, str]
 
 def classify(occ: Occurrence, profile: Profile) -> Verdict:
     """Judge one occurrence: which kind of touchpoint it is, if any, how good, and why."""
-    me = _address(profile.me)
+    me = address(profile.me)
     crowd = _crowd_of(occ, me)
     for uid, marked in profile.overrides:
         if uid == occ.uid:  # the user's own mark beats every rule below
@@ -113,23 +114,23 @@ def _crowd_of(occ: Occurrence, me: str) -> _Crowd:
     declined: list[str] = []
     counts = {"room": 0, "list": 0}
     for who in _everyone(occ):
-        email = _address(who.email)
+        email = address(who.email)
         if email == me or email in names:
             continue
         sort = _sort_of(who, email)
         if sort != "person":
             counts[sort] += 1
         elif who.status.lower() == "declined":
-            declined.append(_name_of(who, email))
+            declined.append(display_name(email, who.name))
         else:
-            names[email] = _name_of(who, email)
+            names[email] = display_name(email, who.name)
     return _Crowd(tuple(names), names, tuple(declined), counts["list"], counts["room"])
 
 
 def _everyone(occ: Occurrence) -> tuple[Attendee, ...]:
     # Feeds often leave the organiser out of the attendee list; they are there all the same.
-    organiser = _address(occ.organizer)
-    listed = {_address(a.email) for a in occ.attendees}
+    organiser = address(occ.organizer)
+    listed = {address(a.email) for a in occ.attendees}
     if not organiser or organiser in listed or _sort_of(Attendee(organiser), organiser) != "person":
         return occ.attendees
     return (Attendee(organiser, status="accepted"), *occ.attendees)
@@ -147,17 +148,6 @@ def _sort_of(who: Attendee, email: str) -> str:
     if local in vocab.GROUP_LOCAL_PARTS or local.startswith(vocab.GROUP_LOCAL_PREFIXES):
         return "list"
     return "person"
-
-
-def _name_of(who: Attendee, email: str) -> str:
-    if who.name.strip() and "@" not in who.name:
-        return who.name.strip()
-    return " ".join(part.title() for part in re.split(r"[._]", email.partition("@")[0]) if part)
-
-
-def _address(email: str) -> str:
-    email = email.strip().lower()
-    return email[len("mailto:") :] if email.startswith("mailto:") else email
 
 
 def _named_partner(title: str, me: str) -> str | None:
@@ -252,7 +242,7 @@ def _kind_of(
 
 
 def _project(word: str, any_size: bool, crowd: _Crowd, profile: Profile) -> tuple[Kind | None, str]:
-    if crowd.people == (_address(profile.manager),) and not crowd.lists:
+    if crowd.people == (address(profile.manager),) and not crowd.lists:
         return "one_on_one", f"title mentions {word}"
     if not any_size and crowd.size > SMALL:
         return None, f"{word} with {crowd.size} others is a status round, not a talk"
@@ -304,12 +294,12 @@ def _company(
         yield _size_delta(kind, crowd.size), _who(names)
     if crowd.lists:
         yield -0.1, "a mailing list is invited, so it may be bigger"
-    if _address(profile.manager) in crowd.names:
+    if address(profile.manager) in crowd.names:
         alone = len(names) == 1
         yield (0.05 if alone else 0.0), ("with your manager" if alone else "your manager is there")
     if outsiders := [e for e in crowd.people if _outside(e, profile.domain)]:
         yield 0.0, _networking(outsiders, crowd)
-    organiser = crowd.names.get(_address(occ.organizer))
+    organiser = crowd.names.get(address(occ.organizer))
     if organiser and kind != "project":  # they asked for the time: they want to talk
         yield 0.02, f"{organiser} set it up"
 
@@ -354,7 +344,7 @@ def _setting(kind: Kind, occ: Occurrence, crowd: _Crowd) -> Iterable[Adjustment]
 
 
 def _answer(occ: Occurrence, profile: Profile) -> Iterable[Adjustment]:
-    answer = _my_response(occ, _address(profile.me))
+    answer = _my_response(occ, address(profile.me))
     if answer == "tentative":
         yield -0.1, "you are only tentative"
     elif answer == "needs-action":
@@ -385,7 +375,7 @@ def _clamp(kind: Kind, score: float) -> float:
 def _my_response(occ: Occurrence, me: str) -> str:
     if occ.my_response:
         return occ.my_response.lower()
-    mine = (a.status for a in occ.attendees if _address(a.email) == me)
+    mine = (a.status for a in occ.attendees if address(a.email) == me)
     return next(mine, "").lower()
 
 

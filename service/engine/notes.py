@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
@@ -12,20 +11,15 @@ from typing import Any
 import jinja2
 
 from service.engine.model import Occurrence, PrepNote, Profile, Touchpoint
+from service.engine.people import NAME_CHARS, address, clean, display_name
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MAX_WORDS = 120
-NAME_CHARS = 80
 GOAL_CHARS = 120
 LAST_CHARS = 160
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MEALS = ("breakfast", "brunch", "lunch", "dinner")
-# Control characters and line separators could start a new header line in an email.
-_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Zero-width and bidi-override characters could make a title display as something it is not.
-_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_NAME_PARTS = re.compile(r"[._\-]+")
 # Whom to catch in a group: someone outside first when looking outside (and colleagues only
 # discreetly), otherwise a peer, who sees the work up close, before the manager.
 _PREFERENCE: dict[str, tuple[str, ...]] = {"external_move": ("external", "peer", "manager")}
@@ -38,16 +32,8 @@ def compose_note(
     tp: Touchpoint, profile: Profile, *, last_with: Mapping[str, str] | None = None
 ) -> PrepNote:
     """Write the prep note for one touchpoint."""
-    facts = _facts(tp, profile, {_key(k): v for k, v in (last_with or {}).items()})
+    facts = _facts(tp, profile, {address(k): v for k, v in (last_with or {}).items()})
     return PrepNote(subject=_subject(facts), text=_fit(facts))
-
-
-def clean(value: str, limit: int) -> str:
-    """Return value as one plain line of at most about limit characters."""
-    # Titles and names come from other people's calendars: nothing in them may start a new line
-    # (an email header), hide text or run on. Slicing first bounds the work on a huge title.
-    line = _INVISIBLE.sub("", _BREAKS.sub(" ", value[: limit * 8]))
-    return _shorten(" ".join(line.split()), limit)
 
 
 @cache
@@ -113,8 +99,8 @@ def _people(tp: Touchpoint, profile: Profile) -> list[str]:
     emails = tp.people or tuple(
         a.email for a in tp.occurrence.attendees if a.is_person and a.status != "declined"
     )
-    me = _key(profile.me)
-    return [email for email in dict.fromkeys(map(_key, emails)) if email and email != me]
+    me = address(profile.me)
+    return [email for email in dict.fromkeys(map(address, emails)) if email and email != me]
 
 
 def _focus(people: Sequence[str], profile: Profile, last_with: Mapping[str, str]) -> str:
@@ -125,7 +111,7 @@ def _focus(people: Sequence[str], profile: Profile, last_with: Mapping[str, str]
 
 
 def _relation(email: str, profile: Profile) -> str:
-    if email == _key(profile.manager):
+    if email == address(profile.manager):
         return "manager"
     domain, home = email.rpartition("@")[2], profile.domain
     same = not home or domain == home or domain.endswith("." + home) or home.endswith("." + domain)
@@ -133,15 +119,9 @@ def _relation(email: str, profile: Profile) -> str:
 
 
 def _display_name(occurrence: Occurrence, email: str) -> str:
-    """Return the name the calendar gives, or one read from the email's local part."""
-    for attendee in occurrence.attendees:
-        if _key(attendee.email) == email:
-            name = clean(attendee.name, NAME_CHARS)
-            if name and "@" not in name:
-                return name
-    local = email.partition("@")[0].partition("+")[0]
-    readable = " ".join(part.capitalize() for part in _NAME_PARTS.split(local) if part)
-    return clean(readable or email, NAME_CHARS)
+    """Return the person's name as the calendar gives it, or as read from the address."""
+    given = next((a.name for a in occurrence.attendees if address(a.email) == email), "")
+    return display_name(email, given)
 
 
 def _meal(title: str, local: datetime) -> str:
@@ -156,20 +136,6 @@ def _when(occurrence: Occurrence, local: datetime) -> str:
     # Weekday names are fixed here rather than taken from the locale, so notes stay deterministic.
     day = _DAYS[local.weekday()]
     return day if occurrence.all_day else f"{day} {local:%H:%M}"
-
-
-def _key(email: str) -> str:
-    email = email.strip().lower()
-    return email.removeprefix("mailto:")
-
-
-def _shorten(line: str, limit: int) -> str:
-    """Cut line to limit characters at a word boundary, marking the cut with an ellipsis."""
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    head = cut.rsplit(" ", 1)[0] if " " in cut else cut
-    return head.rstrip(" ,;:.-") + "…"
 
 
 def _drop_words(value: str, excess: int, floor: int) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from service.engine.cadence import short_date
 from service.engine.model import Kind, Profile, Touchpoint
+from service.engine.people import display_name
 
 INFORMAL: frozenset[Kind] = frozenset({"meal", "coffee", "one_on_one"})
 RECENT_DAYS = 90
@@ -47,6 +48,11 @@ class _Person:
     last_career: datetime | None = None
     mentor: bool = False
     with_manager: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The person's name as every page and email shows it."""
+        return display_name(self.email, self.name)
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ def _informal_reason(person: _Person, context: _Context) -> tuple[int, str] | No
         return None
     touchpoint = person.informal[0]
     what, when = _what(touchpoint, context.profile), _when(touchpoint, context)
-    sentence = f"You have {what} with {_name(person)} {when}; ask for fifteen minutes right after."
+    sentence = f"You have {what} with {person.shown} {when}; ask for fifteen minutes right after."
     return INFORMAL_POINTS, sentence
 
 
@@ -165,7 +171,7 @@ def _manager_reason(person: _Person, context: _Context) -> tuple[int, str] | Non
     if person.email != context.profile.manager.lower():
         return None
     if context.catch_up:
-        name = _name(person)
+        name = person.shown
         return CATCH_UP_POINTS, (
             f"Your recent career conversations were with others; keep {name}, your manager, "
             "up to date too."
@@ -177,7 +183,10 @@ def _met_reason(person: _Person, context: _Context) -> tuple[int, str] | None:
     if not person.met:
         return None
     points = MET_POINTS * min(person.met, MET_CAP)
-    return points, f"You have met {_name(person)} {_times(person.met)}{_lately()}."
+    return (
+        points,
+        f"You have met {person.shown} {_times(person.met)}{_lately()}.",
+    )
 
 
 def _internal_move(person: _Person, context: _Context) -> tuple[int, str] | None:
@@ -185,7 +194,7 @@ def _internal_move(person: _Person, context: _Context) -> tuple[int, str] | None
         return None
     if not context.profile.manager or person.email == context.profile.manager.lower():
         return None
-    name = _name(person)
+    name = person.shown
     if person.met:
         met = f"you two have met {_times(person.met)}{_lately()}"
         return STAGE_POINTS, f"{name} works on another team and {met}."
@@ -193,7 +202,7 @@ def _internal_move(person: _Person, context: _Context) -> tuple[int, str] | None
 
 
 def _external_move(person: _Person, context: _Context) -> tuple[int, str] | None:
-    name = _name(person)
+    name = person.shown
     if context.profile.domain and not _colleague(person, context.profile):
         return STAGE_POINTS, f"{name} works outside your company and sees your field from there."
     if person.mentor:
@@ -204,11 +213,14 @@ def _external_move(person: _Person, context: _Context) -> tuple[int, str] | None
 def _new_project(person: _Person, context: _Context) -> tuple[int, str] | None:
     if not person.projects:
         return None
-    return STAGE_POINTS, f"{_name(person)} is in your upcoming project meetings; ask what it needs."
+    return (
+        STAGE_POINTS,
+        f"{person.shown} is in your upcoming project meetings; ask what it needs.",
+    )
 
 
 def _growth(person: _Person, context: _Context) -> tuple[int, str] | None:
-    name, last = _name(person), person.last_career
+    name, last = person.shown, person.last_career
     if last is None:
         met = f", and you two have met {_times(person.met)}{_lately()}" if person.met else ""
         return STAGE_POINTS, f"You have never had a career conversation with {name}{met}."
@@ -229,20 +241,12 @@ STAGE_RULES: dict[str, Callable[[_Person, _Context], tuple[int, str] | None]] = 
 
 def _fallback(person: _Person, profile: Profile) -> str:
     if person.email == profile.manager.lower():
-        return f"{_name(person)} is your manager and should hear where you want to go."
-    return f"{_name(person)} is among the people you meet; anyone objective who listens counts."
+        return f"{person.shown} is your manager and should hear where you want to go."
+    return f"{person.shown} is among the people you meet; anyone objective who listens counts."
 
 
 def _colleague(person: _Person, profile: Profile) -> bool:
     return bool(profile.domain) and person.email.rpartition("@")[2] == profile.domain
-
-
-def _name(person: _Person) -> str:
-    """Return the person's name, or the local part of the address made readable."""
-    if person.name:
-        return person.name
-    local = person.email.partition("@")[0].partition("+")[0]
-    return " ".join(w.capitalize() for w in re.split(r"[._-]+", local) if w) or person.email
 
 
 def _what(touchpoint: Touchpoint, profile: Profile) -> str:

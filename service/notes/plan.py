@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.engine.model import PrepNote
-from service.engine.notes import clean
+from service.engine.people import clean
 from service.models import OutboxEmail, PlannedNote, User
 from service.notes import email as notes_mail
 from service.proposals.propose import zone_of

@@ -156,14 +156,6 @@ def slot_label(slot: Slot, tz: ZoneInfo) -> str:
     return f"{start:%a} {start.day} {start:%b} {start:%H:%M}\u2013{end:%H:%M}"
 
 
-def partner_name(partner: str | None) -> str:
-    """Return a readable name for the partner: carol.smith@example.com -> Carol Smith."""
-    if not partner:
-        return ""
-    local = partner.partition("@")[0] if "@" in partner else partner
-    return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
-
-
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("slot times must carry a time zone")

@@ -29,9 +29,9 @@ from service.adapters.google import (
 )
 from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.engine.notes import clean
+from service.engine.people import clean, display_name
 from service.models import Connection, OutboxEmail, Proposal, User
-from service.proposals.answer import ACCEPTED, Slot, chosen_slot, partner_name, slot_label
+from service.proposals.answer import ACCEPTED, Slot, chosen_slot, slot_label
 from service.proposals.propose import zone_of
 from service.sources.google import calendar_service
 
@@ -41,7 +41,6 @@ Outcome = Literal["booked", "invited", "already_booked", "not_accepted", "no_tim
 Role = Literal["user", "partner"]
 Method = Literal["REQUEST", "CANCEL"]
 PRODID = "-//Touchpoint//Career chat//EN"
-NAME_CHARS = 80
 REASON_CHARS = 500
 _RSVP = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
 
@@ -74,13 +73,13 @@ class Chat:
 
     @property
     def organizer(self) -> Person:
-        return Person(self.user.email, _name(self.user.email))
+        return Person(self.user.email, display_name(self.user.email))
 
     @property
     def partner(self) -> Person | None:
         """Return the partner when the proposal names one plain address mail can go to."""
         email = self.proposal.partner or ""
-        return Person(email, _name(email)) if mail.is_plain_address(email) else None
+        return Person(email, display_name(email)) if mail.is_plain_address(email) else None
 
     @property
     def summary(self) -> str:
@@ -247,7 +246,7 @@ def build_invite(chat: Chat, *, shared: bool, method: Method = "REQUEST") -> str
 
 def _address(person: Person, params: dict[str, str]) -> icalendar.vCalAddress:
     address = icalendar.vCalAddress(f"mailto:{person.email}")
-    if name := clean(person.name, NAME_CHARS).replace('"', ""):
+    if name := person.name.replace('"', ""):  # display_name cleaned it already
         address.params["CN"] = name
     address.params.update(params)
     return address
@@ -270,10 +269,6 @@ def description(chat: Chat, *, shared: bool) -> str:
         f"2. What is one insight I'd like from {them}?",
     ]
     return "\n".join(lines)
-
-
-def _name(email: str) -> str:
-    return clean(partner_name(email), NAME_CHARS) or email
 
 
 def _key(proposal: Proposal) -> str:

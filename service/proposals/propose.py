@@ -22,13 +22,12 @@ from service.adapters.secrets import SecretBox
 from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.engine.model import Proposal as Suggestion
-from service.engine.notes import clean
+from service.engine.people import clean, display_name
 from service.engine.plan import Plan
 from service.models import OutboxEmail, Proposal, User
 from service.proposals.answer import (
     PROPOSED,
     offered_slots,
-    partner_name,
     proposal_link,
     slot_label,
 )
@@ -199,7 +198,7 @@ def email_context(settings: Settings, user: User, proposal: Proposal) -> dict[st
         for number, slot in enumerate(offered_slots(proposal), start=1)
     ]
     return {
-        "partner": partner_name(proposal.partner),
+        "partner": display_name(proposal.partner),
         "reason": proposal.reason,
         "slots": slots,
         "tz": tz.key,

@@ -23,9 +23,9 @@ from service.adapters import mail
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
 from service.engine.classify import classify
-from service.engine.notes import clean
+from service.engine.people import clean, display_name
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
-from service.proposals.answer import ACCEPTED, partner_name
+from service.proposals.answer import ACCEPTED
 from service.proposals.propose import unsubscribe_url, zone_of
 from service.sources.calendar import profile_of, to_engine
 
@@ -158,7 +158,7 @@ def email_context(settings: Settings, user: User, chat: Chat) -> dict[str, Any]:
     """Return what the reflection email shows."""
     start = chat.start.astimezone(zone_of(user))
     return {
-        "name": partner_name(chat.person),
+        "name": display_name(chat.person),
         "title": clean(chat.title, TITLE_CHARS),
         "booked": chat.source.startswith("proposal:"),
         "when": f"{start:%a} {start.day} {start:%b} {start:%H:%M}",

@@ -20,9 +20,10 @@ from service.engine.model import (
     Window,
     WorkingHours,
 )
+from service.engine.people import display_name
 from service.engine.plan import Plan, lookback, plan
 from service.models import Connection, Mark, Proposal, StoredOccurrence, User
-from service.proposals.answer import ACCEPTED, chosen_slot, partner_name
+from service.proposals.answer import ACCEPTED, chosen_slot
 
 HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
 HISTORY_DAYS = 365  # how far back the mix of people and the cadence look
@@ -122,7 +123,7 @@ def _held_chat(chat: Proposal, tz: ZoneInfo) -> Occurrence | None:
         uid=f"touchpoint-chat-{chat.id}-{int(chat.created_at.timestamp())}",
         start=slot[0].astimezone(tz),
         end=slot[1].astimezone(tz),
-        title=f"Career chat with {partner_name(partner) or 'someone'}",
+        title=f"Career chat with {display_name(partner) or 'someone'}",
         attendees=(Attendee(partner, status="accepted"),) if partner else (),
     )
 

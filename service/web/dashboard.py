@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length
 
 from service.dashboard import insights
 from service.engine.model import KINDS, Profile
-from service.engine.notes import clean
+from service.engine.people import clean, display_name
 from service.models import Mark, Proposal, Reflection, User
 from service.proposals.answer import is_open, link_token, open_slots
 from service.proposals.withdraw import booked_upcoming
@@ -124,7 +124,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "mix": insights.people_by_category(history, profile, moment),
         "reflections": insights.reflections_of(session, user.id)[:5],
         "form": ReflectionForm(back="dashboard"),
-        "name": lambda email: names.get(email.lower()) or insights.readable(email),
+        "name": lambda email: names.get(email.lower()) or display_name(email),
         **_helpers(profile),
     }
 

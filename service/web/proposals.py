@@ -16,6 +16,7 @@ from service.adapters.google import TransientGoogleError
 from service.adapters.links import LinkExpired, LinkInvalid
 from service.calendars.zones import resolve_zone
 from service.config import Settings
+from service.engine.people import display_name
 from service.models import Proposal, User
 from service.proposals import pause as ignored
 from service.proposals import propose as proposing
@@ -29,7 +30,6 @@ from service.proposals.answer import (
     is_open,
     offered_slots,
     open_slots,
-    partner_name,
     proposal_from_token,
     slot_label,
 )
@@ -151,7 +151,7 @@ def _page(form: AnswerForm, proposal: Proposal, tz: ZoneInfo) -> ResponseReturnV
         "web/proposals/show.html",
         form=form,
         proposal=proposal,
-        partner=partner_name(proposal.partner),
+        partner=display_name(proposal.partner),
         tz=tz.key,
         intent=request.args.get("answer", "") if not form.is_submitted() else "",
     ), status
@@ -164,7 +164,7 @@ def _answered(proposal: Proposal, tz: ZoneInfo, *, again: bool) -> ResponseRetur
         proposal=proposal,
         again=again,
         chosen=slot_label(slot, tz) if slot else "",
-        partner=partner_name(proposal.partner),
+        partner=display_name(proposal.partner),
         tz=tz.key,
     )
 
@@ -198,7 +198,7 @@ def _sent_message(proposal: Proposal, sending: str) -> tuple[str, str]:
         return "The email could not be sent; answer the proposal below instead.", "error"
     count = len(offered_slots(proposal))
     times = TIMES.get(count, f"{count} times")
-    who = partner_name(proposal.partner)
+    who = display_name(proposal.partner)
     with_whom = f" with {who}" if who else " for a career chat"
     if sending == "retrying":
         return f"Queued: the email with {times}{with_whom} goes out shortly.", "message"

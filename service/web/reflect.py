@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from service.adapters.links import LinkExpired, LinkInvalid
+from service.engine.people import display_name
 from service.models import Reflection
-from service.proposals.answer import partner_name
 from service.reflections.ask import (
     FIELD_CHARS,
     Reply,
@@ -75,7 +75,7 @@ def answer(token: str) -> ResponseReturnValue:
         _prefill(form, reply, entry)
     status = 422 if form.is_submitted() else 200
     saved = request.args.get("saved") == "1" and entry is not None
-    name = partner_name(reply.person)
+    name = display_name(reply.person)
     page = render_template(
         "web/reflect/form.html", form=form, name=name, saved=saved, editing=entry is not None
     )
