@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -31,6 +30,7 @@ from redis.retry import Retry
 from sqlalchemy import make_url
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from service.adapters import clock
 from service.adapters.db import Database, upgrade
 from service.adapters.redis import connect, redis_reachable, start_embedded
 from service.config import Settings, Smtp
@@ -155,7 +155,7 @@ def _with_demo(settings: Settings) -> Settings:
     settings = settings.with_changes(smtp=Smtp())
     database = Database(settings.database_url)
     try:
-        demo = load_demo(database, settings, datetime.now(UTC))
+        demo = load_demo(database, settings, clock.now())
     finally:
         database.dispose()
     log.info("Demo: %s", demo.summary())

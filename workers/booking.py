@@ -9,8 +9,8 @@ the booking done and only sends what is still unsent.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
+from service.adapters import clock
 from service.adapters.mail_delivery import PermanentMailError, TransientMailError, deliver
 from service.models import Proposal
 from service.proposals.book import book, unsent_invites
@@ -28,7 +28,7 @@ def book_proposal(proposal_id: int) -> str:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None:
             return "gone"  # deleted with its account since it was accepted
-        result = book(session, runtime.settings, runtime.box, proposal, datetime.now(UTC))
+        result = book(session, runtime.settings, runtime.box, proposal, clock.now())
         invites = unsent_invites(session, runtime.settings, proposal)
     log.info("proposal %s: %s", proposal_id, result.outcome)
     _send(runtime, invites)
@@ -40,7 +40,7 @@ def _send(runtime: Runtime, outbox_ids: list[int]) -> None:
     transient: TransientMailError | None = None
     for outbox_id in outbox_ids:
         try:
-            deliver(runtime.database, outbox_id, runtime.settings, datetime.now(UTC))
+            deliver(runtime.database, outbox_id, runtime.settings, clock.now())
         except TransientMailError as error:
             transient = transient or error  # the other person's invite may still go now
         except PermanentMailError as error:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis import RedisError
@@ -28,6 +28,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.adapters import clock
 from service.adapters.db import Database
 from service.adapters.mail_delivery import PermanentMailError, deliver
 from service.adapters.redis import connect
@@ -55,7 +56,7 @@ def send_email(outbox_id: int) -> str:
     """Send one outbox email unless it is sent or claimed already; return "sent" or "skipped"."""
     runtime = current()
     try:
-        return deliver(runtime.database, outbox_id, runtime.settings, datetime.now(UTC))
+        return deliver(runtime.database, outbox_id, runtime.settings, clock.now())
     except PermanentMailError:
         _never_retry()
         raise
@@ -119,7 +120,7 @@ def _enqueue(
 def sweep_outbox() -> int:
     """Hand every email still due to the sender (periodic); return how many."""
     runtime = current()
-    return len(sweep(runtime.database, runtime.settings, datetime.now(UTC)))
+    return len(sweep(runtime.database, runtime.settings, clock.now()))
 
 
 def sweep(database: Database, settings: Settings, now: datetime) -> list[int]:

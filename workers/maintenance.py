@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.account import retention
+from service.adapters import clock
 from service.models import Proposal
 from service.proposals.answer import ACCEPTED
 from workers.enqueue import enqueue_booking
@@ -27,7 +28,7 @@ def sweep_bookings() -> int:
     """
     runtime = current()
     with runtime.database.unit() as session:
-        proposal_ids = unbooked(session, datetime.now(UTC))
+        proposal_ids = unbooked(session, clock.now())
     for proposal_id in proposal_ids:
         enqueue_booking(runtime.settings, proposal_id)
     if proposal_ids:
@@ -48,6 +49,6 @@ def purge() -> dict[str, int]:
     """Delete what is past its retention window (periodic); return how many rows of each kind."""
     runtime = current()
     with runtime.database.unit() as session:
-        counts = retention.purge(session, datetime.now(UTC))
+        counts = retention.purge(session, clock.now())
     log.info("purge: %s", ", ".join(f"{count} {kind}" for kind, count in counts.items()))
     return counts

@@ -10,12 +10,13 @@ touched, so a Google outage delays the calendar, never the emails.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from redis import RedisError
 from rq import Queue, Retry, get_current_job
 from rq.job import Job
 
+from service.adapters import clock
 from service.adapters.google import CredentialsRevoked, PermanentGoogleError
 from service.adapters.redis import connect
 from service.config import Settings
@@ -36,7 +37,7 @@ PLAN_RETRY = Retry(max=3, interval=[30, 120, 600])
 
 def plan_user(user_id: int) -> dict[str, int] | str:
     """Plan one user's prep notes, hand the due emails to the sender, update their calendar."""
-    runtime, now = current(), datetime.now(UTC)
+    runtime, now = current(), clock.now()
     with runtime.database.unit() as session:
         user = session.get(User, user_id)
         if user is None:
@@ -81,7 +82,7 @@ def dispatch_notes() -> int:
     """Enqueue plan_user for each user with a note or digest due now (periodic); return how many."""
     runtime = current()
     with runtime.database.unit() as session:
-        due = users_with_due_notes(session, datetime.now(UTC))
+        due = users_with_due_notes(session, clock.now())
     for user_id in due:
         enqueue_plan(runtime.settings, user_id)
     return len(due)

@@ -10,13 +10,14 @@ service.proposals.propose allows one open proposal and the weekly budget whateve
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from service.adapters import clock
 from service.adapters.redis import connect
 from service.config import Settings
 from service.models import Connection, User
@@ -44,7 +45,7 @@ def propose_for_user(user_id: int) -> str:
         user = session.get(User, user_id)
         if user is None:
             return "gone"  # the account was deleted since the dispatch
-        result = attempt(session, runtime.settings, user, datetime.now(UTC), box=runtime.box)
+        result = attempt(session, runtime.settings, user, clock.now(), box=runtime.box)
         outbox_id = result.email.id if result.email is not None else None
     if outbox_id is not None:
         hand_over(runtime.settings, outbox_id)
@@ -54,7 +55,7 @@ def propose_for_user(user_id: int) -> str:
 
 def dispatch_proposals() -> int:
     """Expire ignored proposals, then enqueue this hour's morning proposals (hourly)."""
-    return dispatch_at(datetime.now(UTC))
+    return dispatch_at(clock.now())
 
 
 def dispatch_at(now: datetime) -> int:

@@ -8,13 +8,14 @@ Reflections share the "proposals" queue: both are nudges about career conversati
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from service.adapters import clock
 from service.adapters.redis import connect
 from service.models import Proposal, StoredOccurrence, User
 from service.proposals.answer import ACCEPTED
@@ -37,7 +38,7 @@ def reflect_for_user(user_id: int) -> int:
         user = session.get(User, user_id)
         if user is None:
             return 0  # the account was deleted since the dispatch
-        emails = queue_reflections(session, runtime.settings, user, datetime.now(UTC))
+        emails = queue_reflections(session, runtime.settings, user, clock.now())
         outbox_ids = [email.id for email in emails]
     for outbox_id in outbox_ids:
         hand_over(runtime.settings, outbox_id)
@@ -46,7 +47,7 @@ def reflect_for_user(user_id: int) -> int:
 
 def dispatch_reflections() -> int:
     """Enqueue reflect_for_user for every user with a reflection due (every 15 minutes)."""
-    return dispatch_at(datetime.now(UTC))
+    return dispatch_at(clock.now())
 
 
 def dispatch_at(now: datetime) -> int:

@@ -17,13 +17,14 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from service.adapters import clock
 from service.adapters.google import (
     CredentialsRevoked,
     GoogleError,
@@ -78,7 +79,7 @@ class Synced:
 
 def sync_connection_job(connection_id: int) -> str:
     """Sync one connection and schedule its next sync; return what the sync did."""
-    runtime, now = current(), datetime.now(UTC)
+    runtime, now = current(), clock.now()
     with runtime.database.unit() as session:
         connection = session.get(Connection, connection_id)
         if connection is None or connection.status == "broken":
@@ -153,7 +154,7 @@ def _tell(runtime: Runtime, outbox_id: int | None) -> None:
 
 def dispatch_syncs() -> int:
     """Enqueue a sync of every connection that is due; return how many were newly enqueued."""
-    runtime, now = current(), datetime.now(UTC)
+    runtime, now = current(), clock.now()
     with runtime.database.unit() as session:
         due = due_connections(session, now)
     queue = sync_queue(runtime.settings)
@@ -162,7 +163,7 @@ def dispatch_syncs() -> int:
 
 def renew_channels() -> int:
     """Enqueue a channel renewal for each Google calendar whose push channel is gone or ending."""
-    runtime, now = current(), datetime.now(UTC)
+    runtime, now = current(), clock.now()
     if push_address(runtime.settings) is None:
         return 0  # Google pushes to https only: polling every 15 minutes does the work
     with runtime.database.unit() as session:
@@ -174,7 +175,7 @@ def renew_channels() -> int:
 
 def renew_channel(connection_id: int) -> str:
     """Open a new push channel for one Google calendar, then stop the old one."""
-    runtime, now = current(), datetime.now(UTC)
+    runtime, now = current(), clock.now()
     address = push_address(runtime.settings)
     failure: TransientGoogleError | None = None
     with runtime.database.unit() as session:

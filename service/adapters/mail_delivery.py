@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
+from service.adapters import clock
 from service.adapters.db import Database
 from service.config import Settings, Smtp
 from service.models import OutboxEmail
@@ -68,7 +69,7 @@ def send_now(db: Database, settings: Settings, outbox_id: int) -> str:
     "retrying" means the mail server did not take it now: the row is left for the sender job.
     """
     try:
-        return deliver(db, outbox_id, settings, datetime.now(UTC))
+        return deliver(db, outbox_id, settings, clock.now())
     except TransientMailError as exc:
         log.warning("email %s not sent yet, left for a retry: %s", outbox_id, exc)
         return "retrying"

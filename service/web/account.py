@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
@@ -19,7 +18,7 @@ from service.account.data import (
     revoke_tokens,
 )
 from service.models import User
-from service.web.context import app_settings, secret_box
+from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import db
 from service.web.session import login_required, require_user, sign_out
 
@@ -44,7 +43,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/account/export.json")
 @login_required
 def export_json() -> ResponseReturnValue:
-    data = export_data(db.session(), require_user(), datetime.now(UTC))
+    data = export_data(db.session(), require_user(), clock())
     body = json.dumps(data, indent=2, ensure_ascii=False)
     return _attachment(body.encode(), "application/json", "touchpoint-export.json")
 
@@ -52,7 +51,7 @@ def export_json() -> ResponseReturnValue:
 @bp.get("/account/export.ics")
 @login_required
 def export_ics() -> ResponseReturnValue:
-    body = export_calendar(db.session(), require_user(), datetime.now(UTC))
+    body = export_calendar(db.session(), require_user(), clock())
     return _attachment(body, "text/calendar", "touchpoint-export.ics")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +35,7 @@ from wtforms.validators import InputRequired, Length
 from service.adapters import mail
 from service.config import Settings
 from service.models import LoginToken, User
-from service.web.context import app_settings
+from service.web.context import app_settings, clock
 from service.web.extensions import db, limiter
 from service.web.session import current_user, sign_in, sign_out
 
@@ -181,7 +181,7 @@ def signin() -> ResponseReturnValue:
 def _send_link(email: str, next_url: str) -> str:
     """Store a token and email its link; return how the sending went (mail.send_now)."""
     settings, store = _settings(), db.session()
-    token, secret = create_login_token(store, email, next_url, datetime.now(UTC))
+    token, secret = create_login_token(store, email, next_url, clock())
     link = settings.base_url + url_for("auth.confirm", link_token=f"{token.id}.{secret}")
     outbox = mail.queue_magic_link(store, settings, email, link, LINK_MINUTES)
     store.commit()
@@ -209,7 +209,7 @@ def sent() -> ResponseReturnValue:
 @bp.route("/signin/<link_token>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def confirm(link_token: str) -> ResponseReturnValue:
-    now, store, form = datetime.now(UTC), db.session(), ButtonForm()
+    now, store, form = clock(), db.session(), ButtonForm()
     if form.validate_on_submit():
         token = use_login_token(store, link_token, now)
         if token is None:

@@ -7,7 +7,7 @@ the view rolls back and shows the form again with the user's input and the reaso
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from service.calendars.zones import resolve_zone
 from service.models import Connection
 from service.sources import connect as sources
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
-from service.web.context import app_settings, events, secret_box
+from service.web.context import app_settings, clock, events, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import login_required, require_user
 
@@ -136,7 +136,7 @@ def _connect(
 ) -> Response | tuple[str, int]:
     """Run one connect attempt as one transaction; on failure show the form with the reason."""
     try:
-        result = attempt(datetime.now(UTC))
+        result = attempt(clock())
     except SourceError as error:
         db.session.rollback()
         form.form_errors.append(str(error))
@@ -155,7 +155,7 @@ def refresh(connection_id: int) -> Response:
     connection = _owned(connection_id)
     try:
         result = sources.sync_connection(
-            _session(), app_settings(), secret_box(), connection, datetime.now(UTC)
+            _session(), app_settings(), secret_box(), connection, clock()
         )
     except SourceError as error:  # a kind that cannot be refreshed: nothing was written
         db.session.rollback()

@@ -1,12 +1,12 @@
 """The dashboard: cadence clock, upcoming touchpoints, proposals, people mix, reflection log.
 
-The pages read the clock through `now()`: `app.config["NOW"]`, when set to a callable, gives the
+The pages read the clock through `clock()`: `app.config["NOW"]`, when set to a callable, gives the
 time instead of the system clock, so tests freeze it (`app.config["NOW"] = lambda: NOW`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
@@ -26,6 +26,7 @@ from service.proposals.answer import is_open, link_token, open_slots
 from service.proposals.withdraw import booked_upcoming
 from service.reflections.ask import last_with
 from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
+from service.web.context import clock
 from service.web.extensions import db
 from service.web.session import login_required, require_user
 
@@ -35,12 +36,6 @@ RECENT_DAYS = 7  # past touchpoints offered for "this was a career conversation"
 FIELD_CHARS = 2000
 PERSON_CHARS = 254  # an email address at most
 MARKED = {"none": "not a touchpoint", "career": "a career conversation"}
-
-
-def now() -> datetime:
-    """Return the current time, or the frozen one tests set as app.config["NOW"]."""
-    frozen = current_app.config.get("NOW")
-    return frozen() if callable(frozen) else datetime.now(UTC)
 
 
 def _no_nul(value: str | None) -> str:
@@ -91,7 +86,7 @@ def _url(endpoint: str, **values: Any) -> str | None:
 @login_required
 def index() -> str:
     user = require_user()
-    return render_template("web/dashboard.html", **_overview(db.session(), user, now()))
+    return render_template("web/dashboard.html", **_overview(db.session(), user, clock()))
 
 
 def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
@@ -168,7 +163,7 @@ def mark() -> BaseResponse:
     if title is None:
         abort(404)
     kind = None if form.kind.data == "none" else form.kind.data
-    insights.save_mark(session, user.id, form.uid.data, kind, now())
+    insights.save_mark(session, user.id, form.uid.data, kind, clock())
     flash(f"Marked “{clean(title, 80)}” as {MARKED.get(form.kind.data, form.kind.data)}.")
     return redirect(url_for("dashboard.index"))
 
@@ -222,7 +217,7 @@ def add_reflection() -> BaseResponse | tuple[str, int]:
     session.add(
         Reflection(
             user_id=user.id,
-            created_at=now(),
+            created_at=clock(),
             person=" ".join(form.person.data.split()),
             going_well=form.going_well.data.strip(),
             missing=form.missing.data.strip(),

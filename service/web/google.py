@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -52,8 +52,7 @@ from service.sources import connect as sources
 from service.sources import google as google_source
 from service.web.auth import account_for, safe_next
 from service.web.connect import connect_attempts
-from service.web.context import app_settings, events, secret_box
-from service.web.dashboard import now
+from service.web.context import app_settings, clock, events, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user, sign_in
 
@@ -133,7 +132,7 @@ def consent_scopes(user: User | None) -> list[str]:
 def _start(purpose: str, user: User | None, scopes: Sequence[str], next_url: str = "") -> Response:
     """Keep the state and the PKCE verifier server-side, then send the browser to Google."""
     _require_google()
-    state, store, started = secrets.token_urlsafe(32), db.session(), datetime.now(UTC)
+    state, store, started = secrets.token_urlsafe(32), db.session(), clock()
     hint = user.email if user is not None else None
     url, verifier = authorization_url(_flow(scopes), state, login_hint=hint)
     expired = started - timedelta(minutes=STATE_MINUTES)
@@ -179,7 +178,7 @@ def _take_flight(state: str) -> tuple[OAuthState, str]:
         taken = delete(OAuthState).where(OAuthState.state == state).returning(OAuthState)
         flight = db.session.scalars(taken).first()
         db.session.commit()  # single use, whatever happens next
-    oldest = datetime.now(UTC) - timedelta(minutes=STATE_MINUTES)
+    oldest = clock() - timedelta(minutes=STATE_MINUTES)
     ours = secrets.compare_digest(str(started.get("state", "")).encode(), state.encode())
     if flight is None or flight.created_at < oldest or not ours:
         raise Halt("web/google/expired.html", 400)
@@ -228,7 +227,7 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
     store.commit()
     label = connection.label
     try:
-        result = sources.sync_connection(store, settings, box, connection, now())
+        result = sources.sync_connection(store, settings, box, connection, clock())
     except GoogleError:  # Google did not answer in time: the connection stays, to refresh later
         store.rollback()
         late = "but Google did not answer the first sync. Press Refresh in a minute."

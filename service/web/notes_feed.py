@@ -15,8 +15,7 @@ from service.adapters.links import LinkInvalid, Purpose
 from service.models import User
 from service.notes import email as notes_mail
 from service.notes.feed import feed_ics, user_from_feed_token
-from service.web.context import app_settings
-from service.web.dashboard import now as clock
+from service.web.context import app_settings, clock
 from service.web.extensions import csrf, db
 from service.web.settings import describe_pause
 

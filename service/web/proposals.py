@@ -34,8 +34,7 @@ from service.proposals.answer import (
     slot_label,
 )
 from service.proposals.withdraw import unsent_cancels, withdraw
-from service.web.context import app_settings, secret_box
-from service.web.dashboard import now as clock
+from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import csrf, db
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause

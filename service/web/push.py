@@ -10,14 +10,13 @@ Reference: https://developers.google.com/workspace/calendar/api/guides/push
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Blueprint, request
 from redis import RedisError
 from werkzeug.wrappers import Response
 
 from service.sources.schedule import PUSH_PATH, connection_for_channel, mark_due
-from service.web.context import app_settings
+from service.web.context import app_settings, clock
 from service.web.extensions import csrf, db, limiter
 from workers.sync import enqueue_sync, sync_queue
 
@@ -50,7 +49,7 @@ def google_push() -> Response:
     if request.headers.get("X-Goog-Resource-State") == OPENED:
         return Response(status=204)
     # Due first, committed: if Redis is away, the dispatcher enqueues it within a minute.
-    mark_due(connection, datetime.now(UTC))
+    mark_due(connection, clock())
     connection_id, syncing = connection.id, connection.status != "broken"
     session.commit()
     if syncing:

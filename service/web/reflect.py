@@ -23,7 +23,7 @@ from service.reflections.ask import (
     reply_from_token,
     save_reflection,
 )
-from service.web.dashboard import now as clock
+from service.web.context import clock
 from service.web.extensions import db
 
 bp = Blueprint("reflect", __name__)

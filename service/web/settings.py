@@ -28,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.calendars.zones import resolve_zone
 from service.models import User
+from service.web.context import clock
 from service.web.extensions import db
 from service.web.session import login_required, require_user
 
@@ -145,7 +146,7 @@ def pause() -> ResponseReturnValue:
     user = require_user()
     form = PauseForm()
     if form.validate_on_submit():
-        user.paused_until = paused_until(form, datetime.now(UTC))
+        user.paused_until = paused_until(form, clock())
         db.session.commit()
         flash(_pause_message(user))
     return redirect(url_for("settings.index"))
@@ -213,7 +214,7 @@ def _apply(form: SettingsForm, user: User) -> None:
 
 
 def _render(user: User, form: SettingsForm, status: int) -> ResponseReturnValue:
-    paused = user.paused_until is not None and user.paused_until > datetime.now(UTC)
+    paused = user.paused_until is not None and user.paused_until > clock()
     return render_template(
         "web/settings.html",
         form=form,

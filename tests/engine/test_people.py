@@ -32,7 +32,9 @@ def test_nobody_has_no_name() -> None:
 
 def test_a_name_cannot_start_a_new_header_line_or_hide_text() -> None:
     name = display_name("x@example.com", "Eve\r\nBcc: everyone\u202e")
-    assert "\n" not in name and "\r" not in name and "\u202e" not in name
+    assert "\n" not in name
+    assert "\r" not in name
+    assert "\u202e" not in name
     assert name == "Eve Bcc: everyone"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -179,7 +179,7 @@ def test_a_round_trip_older_than_ten_minutes_is_refused(
 ) -> None:
     consent = start(client)
     with frozen.app_context():
-        old = datetime.now(UTC) - timedelta(minutes=11)
+        old = frozen.config["NOW"]() - timedelta(minutes=11)
         db.session.execute(update(OAuthState).values(created_at=old))
         db.session.commit()
 
