@@ -1,9 +1,11 @@
 """The database models; importing this package registers every table on Base.metadata."""
 
-from service.models.activity import OutboxEmail, Proposal, Reflection
 from service.models.base import Base, utcnow
 from service.models.calendars import Connection, Mark, StoredOccurrence
 from service.models.notes import PlannedNote
+from service.models.outbox import OutboxEmail
+from service.models.proposals import Proposal
+from service.models.reflections import Reflection
 from service.models.users import LoginToken, OAuthState, User
 
 __all__ = [

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.calendars.zones import resolve_zone
 from service.models.base import Base, utcnow
 
 if TYPE_CHECKING:
@@ -47,6 +49,11 @@ class User(Base):
     connections: Mapped[list[Connection]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's time zone (UTC until they set one Touchpoint knows)."""
+        return resolve_zone(self.tz) or ZoneInfo("UTC")
 
 
 class LoginToken(Base):

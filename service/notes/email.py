@@ -18,7 +18,6 @@ from service.adapters import mail
 from service.adapters.links import Purpose, read_user_token, stamp, user_token
 from service.config import Settings
 from service.models import OutboxEmail, PlannedNote, User
-from service.proposals.propose import zone_of
 
 SNOOZE = timedelta(days=7)
 # A link of one kind never works as another; neither expires (they act on the account as it is).
@@ -33,7 +32,7 @@ def queue_prep_note(
     session: Session, settings: Settings, user: User, row: PlannedNote
 ) -> OutboxEmail:
     """Queue one note's email, under a Message-ID that exists once per note."""
-    zone = zone_of(user)
+    zone = user.zone
     context = {**_item(row, zone), "tz": zone.key, **links(settings, user)}
     return _queue(session, settings, user, "prep_note", context, f"{row.id}-{_stamp(row)}")
 
@@ -42,7 +41,7 @@ def queue_digest(
     session: Session, settings: Settings, user: User, rows: Sequence[PlannedNote], day: date
 ) -> OutboxEmail:
     """Queue the morning digest listing the day's touchpoints with their notes."""
-    zone = zone_of(user)
+    zone = user.zone
     context = {"day": f"{day:%a} {day.day} {day:%b}", "items": [_item(r, zone) for r in rows]}
     context |= {"tz": zone.key, **links(settings, user)}
     return _queue(

@@ -42,7 +42,6 @@ from service.models import Connection, PlannedNote, Proposal, User
 from service.notes.plan import CANCELLED
 from service.proposals.answer import ACCEPTED, chosen_slot
 from service.proposals.book import Chat, description, google_connection, invite_uid
-from service.proposals.propose import zone_of
 from service.sources.google import calendar_service
 
 APP_CALENDAR_NAME = "Touchpoint prep notes"
@@ -104,7 +103,7 @@ def _body(user: User, row: PlannedNote) -> Body | None:
     """Return the event a note should be, or None when it should not be on the calendar."""
     if not user.calendar_notes or row.status == CANCELLED:
         return None
-    at = {"dateTime": read_at(user, row).isoformat(), "timeZone": zone_of(user).key}
+    at = {"dateTime": read_at(user, row).isoformat(), "timeZone": user.zone.key}
     return {
         "summary": row.subject,
         "description": row.text,
@@ -152,7 +151,7 @@ def _new_app_calendar(
         service,
         APP_CALENDAR_NAME,
         known_id=connection.app_calendar_id or None,
-        time_zone=zone_of(user).key,
+        time_zone=user.zone.key,
     )
     if calendar_id == connection.app_calendar_id:
         return False

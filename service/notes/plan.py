@@ -31,7 +31,6 @@ from service.engine.model import PrepNote
 from service.engine.people import clean
 from service.models import OutboxEmail, PlannedNote, User
 from service.notes import email as notes_mail
-from service.proposals.propose import zone_of
 from service.reflections.ask import last_with
 from service.sources.calendar import plan_for_user
 
@@ -99,7 +98,7 @@ def hold(session: Session, user: User) -> None:
 def wanted_notes(session: Session, user: User, now: datetime) -> list[Wanted]:
     """Return the note each upcoming touchpoint should get, with what happened last time."""
     plan = plan_for_user(session, user, now, last_with=last_with(session, user.id))
-    zone = zone_of(user)  # the zone the engine planned in
+    zone = user.zone  # the zone the engine planned in
     wanted: dict[tuple[str, datetime], Wanted] = {}
     for tp in plan.touchpoints:
         occ, start = tp.occurrence, tp.occurrence.starts_at(zone).astimezone(UTC)
@@ -134,7 +133,7 @@ def due_time(user: User, start: datetime, now: datetime) -> datetime:
     Never in the past: a note planned late is due at once (the meeting has not started).
     A meeting before the digest hour, or added to a day whose digest went out, gets its own note.
     """
-    zone = zone_of(user)
+    zone = user.zone
     due = start - timedelta(minutes=user.lead_minutes)
     day = start.astimezone(zone).date()
     morning = datetime.combine(day, DIGEST_AT, zone)
@@ -229,13 +228,13 @@ def _due(session: Session, user_id: int, now: datetime) -> Sequence[PlannedNote]
 
 
 def _digest_time(user: User, now: datetime) -> bool:
-    local = now.astimezone(zone_of(user))
+    local = now.astimezone(user.zone)
     return user.digest and local.time() >= DIGEST_AT and user.digest_sent_on != local.date()
 
 
 def _send_digest(session: Session, settings: Settings, user: User, now: datetime) -> list[int]:
     """Queue one email with the rest of today's notes; today's digest is done even when empty."""
-    zone = zone_of(user)
+    zone = user.zone
     today = now.astimezone(zone).date()
     user.digest_sent_on = today
     rows = _later_today(session, user.id, now, datetime.combine(today, time(), zone))

@@ -32,7 +32,6 @@ from service.config import Settings
 from service.engine.people import clean, display_name
 from service.models import Connection, OutboxEmail, Proposal, User
 from service.proposals.answer import ACCEPTED, Slot, chosen_slot, slot_label
-from service.proposals.propose import zone_of
 from service.sources.google import calendar_service
 
 log = logging.getLogger(__name__)
@@ -143,7 +142,7 @@ def _book_on_google(box: SecretBox, connection: Connection, chat: Chat) -> Booki
 
 def event_body(chat: Chat) -> dict[str, Any]:
     """Return the Google event: 15 minutes, the partner invited, the user's default reminders."""
-    zone, partner = zone_of(chat.user).key, chat.partner
+    zone, partner = chat.user.zone.key, chat.partner
     guests = [{"email": partner.email}] if partner else []
     return {
         "summary": chat.summary,
@@ -188,7 +187,7 @@ def _queue_invite(session: Session, chat: Chat, role: Role) -> OutboxEmail:
 
 
 def _email_context(chat: Chat, role: Role) -> dict[str, Any]:
-    tz, partner, mine = zone_of(chat.user), chat.partner, role == "user"
+    tz, partner, mine = chat.user.zone, chat.partner, role == "user"
     return {
         "role": role,
         "user": chat.organizer.name,

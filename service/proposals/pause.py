@@ -20,7 +20,6 @@ from service.adapters.links import Purpose, read_user_token, user_token
 from service.config import Settings
 from service.models import OutboxEmail, Proposal, User
 from service.proposals.answer import EXPIRED, PROPOSED
-from service.proposals.propose import zone_of
 
 IGNORED_LIMIT = 3
 PAUSE_DAYS = 30
@@ -80,7 +79,7 @@ def queue_paused_email(session: Session, settings: Settings, user: User) -> Outb
     until = user.paused_until
     if until is None:
         raise ValueError("the user is not paused")
-    local = until.astimezone(zone_of(user))
+    local = until.astimezone(user.zone)
     return mail.queue(
         session,
         settings,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 from service.adapters import mail
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.adapters.secrets import SecretBox
-from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.engine.model import Proposal as Suggestion
 from service.engine.people import clean, display_name
@@ -124,7 +122,7 @@ def _until(user: User) -> str:
     until = user.paused_until
     if until is None or until.year >= FOREVER_YEAR:
         return "until you resume"
-    local = until.astimezone(zone_of(user))
+    local = until.astimezone(user.zone)
     return f"until {local:%a} {local.day} {local:%b}"
 
 
@@ -192,7 +190,7 @@ def queue_email(
 
 def email_context(settings: Settings, user: User, proposal: Proposal) -> dict[str, Any]:
     """Return what the proposal email shows, times in the user's zone."""
-    page, tz = proposal_link(settings, proposal), zone_of(user)
+    page, tz = proposal_link(settings, proposal), user.zone
     slots = [
         {"label": slot_label(slot, tz), "accept_url": f"{page}?slot={number}"}
         for number, slot in enumerate(offered_slots(proposal), start=1)
@@ -206,10 +204,6 @@ def email_context(settings: Settings, user: User, proposal: Proposal) -> dict[st
         "other_times_url": f"{page}?answer=other_times",
         "goal": clean(user.goal, 200),
     }
-
-
-def zone_of(user: User) -> ZoneInfo:
-    return resolve_zone(user.tz) or ZoneInfo("UTC")
 
 
 # Unsubscribing: the signed link in every proposal email --------------------------------------

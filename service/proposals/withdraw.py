@@ -22,7 +22,6 @@ from service.config import Settings
 from service.models import OutboxEmail, Proposal, User
 from service.proposals.answer import ACCEPTED, chosen_slot, slot_label
 from service.proposals.book import Chat, Role, build_invite, google_connection, invite_message_id
-from service.proposals.propose import zone_of
 from service.sources.google import calendar_service
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ def _cancel_by_email(session: Session, chat: Chat) -> None:
 
 def _queue_cancel(session: Session, chat: Chat, role: Role) -> OutboxEmail:
     organizer, partner = chat.organizer, chat.partner
-    tz = zone_of(chat.user)
+    tz = chat.user.zone
     return mail.queue(
         session,
         chat.settings,

@@ -26,7 +26,7 @@ from service.engine.classify import classify
 from service.engine.people import clean, display_name
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
 from service.proposals.answer import ACCEPTED
-from service.proposals.propose import unsubscribe_url, zone_of
+from service.proposals.propose import unsubscribe_url
 from service.sources.calendar import profile_of, to_engine
 
 LINK_DAYS = 14
@@ -156,7 +156,7 @@ def _queue(
 
 def email_context(settings: Settings, user: User, chat: Chat) -> dict[str, Any]:
     """Return what the reflection email shows."""
-    start = chat.start.astimezone(zone_of(user))
+    start = chat.start.astimezone(user.zone)
     return {
         "name": display_name(chat.person),
         "title": clean(chat.title, TITLE_CHARS),

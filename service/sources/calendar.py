@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.calendars.zones import resolve_zone
 from service.engine.model import (
     STAGES,
     Attendee,
@@ -32,7 +31,7 @@ CHAT_MINUTES = 15  # a booked chat counts once it is over
 
 def profile_of(user: User, marks: Sequence[Mark] = ()) -> Profile:
     """Return the engine's view of a user and their settings."""
-    tz = resolve_zone(user.tz) or ZoneInfo("UTC")
+    tz = user.zone
     return Profile(
         me=user.email,
         tz=tz,

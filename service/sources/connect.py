@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -31,7 +30,6 @@ from service.adapters.http import (
 )
 from service.adapters.secrets import SecretBox
 from service.calendars.ics import CalendarError, IcsCalendar
-from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import store_occurrences, sync_span
@@ -306,7 +304,7 @@ def _store(
     """Replace the connection's occurrences over the sync span, in the user's time zone."""
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
     user = connection.user
-    tz = resolve_zone(user.tz) or ZoneInfo("UTC")
+    tz = user.zone
     start, end = sync_span(now)
     occurrences = calendar.occurrences(start, end, tz, user.email.lower())
     stored = store_occurrences(session, connection, occurrences, start, end)

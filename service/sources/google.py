@@ -20,7 +20,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import icalendar
 from google.oauth2.credentials import Credentials
@@ -176,7 +175,7 @@ def _full_sync(
         calendar = IcsCalendar.from_bytes(text)
     except CalendarError as error:  # only on text we wrote ourselves: a bug, said plainly
         raise SourceError(f"The Google calendar could not be read: {error}.") from None
-    tz = resolve_zone(connection.user.tz) or ZoneInfo("UTC")
+    tz = connection.user.zone
     found = calendar.occurrences(start, end, tz, connection.label.lower())
     kept = [occurrence for occurrence in found if not occurrence.cancelled]
     stored = store_occurrences(session, connection, kept, start, end)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, session
 from flask_limiter.util import get_remote_address
@@ -22,7 +21,6 @@ from werkzeug.wrappers import Response
 from wtforms import Field, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from service.calendars.zones import resolve_zone
 from service.models import Connection
 from service.sources import connect as sources
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
@@ -90,7 +88,7 @@ def render_page(**forms: Any) -> str:
         "upload_form": UploadForm(formdata=None),
         "connections": sources.connections_of(_session(), user),
         "can_refresh": sources.can_refresh,
-        "zone": resolve_zone(user.tz) or ZoneInfo("UTC"),
+        "zone": user.zone,
         **forms,
     }
     return render_template("web/connect/index.html", **context)

@@ -14,7 +14,6 @@ from wtforms import RadioField, SelectChoice, SubmitField
 from service.adapters import mail
 from service.adapters.google import TransientGoogleError
 from service.adapters.links import LinkExpired, LinkInvalid
-from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.engine.people import display_name
 from service.models import Proposal, User
@@ -84,7 +83,7 @@ def _proposal_or_404(token: str) -> Proposal | None:
 
 def _zone_of(proposal: Proposal) -> ZoneInfo:
     owner = db.session.get(User, proposal.user_id)
-    return (resolve_zone(owner.tz) if owner else None) or ZoneInfo("UTC")
+    return owner.zone if owner else ZoneInfo("UTC")
 
 
 def _form(proposal: Proposal, tz: ZoneInfo, now: datetime) -> AnswerForm:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -26,7 +26,6 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from service.calendars.zones import resolve_zone
 from service.models import User
 from service.web.context import clock
 from service.web.extensions import db
@@ -173,7 +172,7 @@ def describe_pause(user: User) -> str:
     until = user.paused_until
     if until is None or until >= UNTIL_RESUMED:
         return "until you resume"
-    local = until.astimezone(resolve_zone(user.tz) or ZoneInfo("UTC"))
+    local = until.astimezone(user.zone)
     return f"until {local:%a} {local.day} {local:%b}"
 
 

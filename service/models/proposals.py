@@ -1,0 +1,35 @@
+"""Proposals: suggested 15-minute career chats, answered from a link and booked once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base, utcnow
+
+
+class Proposal(Base):
+    """A suggested 15-minute career chat with up to three slots."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    partner: Mapped[str | None] = mapped_column(String(254), default=None)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    slots: Mapped[list[Any]] = mapped_column(default=list)  # [[start ISO, end ISO], ...]
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    chosen_start: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Booking an accepted proposal (service.proposals.book): set once, by whoever claims it first.
+    booked_at: Mapped[datetime | None] = mapped_column(default=None)
+    calendar_event_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The iTIP SEQUENCE of the emailed invite; any later change (a CANCEL) must bump it.
+    invite_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Why the chat could not go into the user's Google Calendar (it was emailed instead).
+    booking_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
