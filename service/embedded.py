@@ -30,7 +30,7 @@ from redis.retry import Retry
 from sqlalchemy import make_url
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from service.adapters import clock
+from service import clock
 from service.adapters.db import Database, upgrade
 from service.adapters.redis import connect, redis_reachable, start_embedded
 from service.config import Settings, Smtp

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from service.adapters import clock
+from rq import Retry
+from rq.job import Job
+
+from service import clock
 from service.adapters.mail_delivery import PermanentMailError, TransientMailError, deliver
+from service.adapters.redis import enqueue_once, queue_for
+from service.config import Settings
 from service.models import Proposal
 from service.proposals.book import book, unsent_invites
 from workers.runtime import Runtime, current
@@ -19,6 +24,9 @@ from workers.runtime import Runtime, current
 log = logging.getLogger(__name__)
 
 QUEUE = "booking"
+# Google or the mail server away for a while: retried over about 20 minutes, then the periodic
+# sweep picks the proposal up again (it is accepted and still has no booking).
+BOOKING_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
 
 
 def book_proposal(proposal_id: int) -> str:
@@ -48,3 +56,10 @@ def _send(runtime: Runtime, outbox_ids: list[int]) -> None:
             log.error("invite email %s refused for good: %s", outbox_id, error)
     if transient is not None:
         raise transient
+
+
+def enqueue_booking(settings: Settings, proposal_id: int) -> Job:
+    """Ask the workers to book an accepted proposal; return its job (an existing one if queued)."""
+    queue = queue_for(settings.redis_url, QUEUE)
+    job_id = f"book-proposal-{proposal_id}"
+    return enqueue_once(queue, job_id, book_proposal, proposal_id, retry=BOOKING_RETRY)[0]

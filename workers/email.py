@@ -17,24 +17,19 @@ keeps its claim with its error, so it is never released either.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
-from redis import RedisError
-from rq import Queue, Retry, get_current_job
-from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Job, JobStatus
+from rq import Queue, Retry
+from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.adapters import clock
+from service import clock
 from service.adapters.db import Database
 from service.adapters.mail_delivery import PermanentMailError, deliver
-from service.adapters.redis import connect
+from service.adapters.redis import enqueue_once, never_retry, queue_for
 from service.config import Settings
 from service.models import OutboxEmail
-from workers.enqueue import QueueUnavailable
 from workers.runtime import current
 
 log = logging.getLogger(__name__)
@@ -49,7 +44,6 @@ STALE_CLAIM = timedelta(minutes=15)
 SEND_WINDOW = timedelta(days=2)
 SWEEP_BATCH = 500
 INTERRUPTED = "interrupted mid-send (the sender stopped); sent again with the same Message-ID"
-_ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
 def send_email(outbox_id: int) -> str:
@@ -58,63 +52,17 @@ def send_email(outbox_id: int) -> str:
     try:
         return deliver(runtime.database, outbox_id, runtime.settings, clock.now())
     except PermanentMailError:
-        _never_retry()
+        never_retry()
         raise
-
-
-def _never_retry() -> None:
-    # RQ retries whatever a job raises while retries are left; a refused email would only be
-    # skipped by each retry (its row stays claimed) and end as a finished job, hiding the
-    # refusal. Zeroing the running job's retries lets the error reach RQ's failed registry with
-    # its traceback, unswallowed: the worker reads this same Job object to handle the failure.
-    job = get_current_job()
-    if job is not None:
-        job.retries_left = 0
 
 
 def enqueue_email(settings: Settings, outbox_id: int) -> Job:
     """Ask the workers to send one outbox email; return its job (an existing one if waiting)."""
-    if not settings.redis_url:
-        raise QueueUnavailable("REDIS_URL is not set")
-    try:
-        return _enqueue_email(Queue(QUEUE, connection=connect(settings.redis_url)), outbox_id)
-    except RedisError as error:
-        raise QueueUnavailable(f"Redis is not reachable: {error}") from error
+    return _enqueue_email(queue_for(settings.redis_url, QUEUE), outbox_id)
 
 
 def _enqueue_email(queue: Queue, outbox_id: int) -> Job:
-    return enqueue_once(queue, f"email-{outbox_id}", send_email, outbox_id, retry=EMAIL_RETRY)
-
-
-def enqueue_once(
-    queue: Queue, job_id: str, func: Callable[..., Any], *args: Any, retry: Retry | None = None
-) -> Job:
-    """Enqueue func(*args) as job_id unless that job is waiting, running or set for a retry.
-
-    A job that ended (done or failed) is replaced: every job is safe to run again.
-    """
-    try:
-        return _enqueue(queue, job_id, func, args, retry)
-    except DuplicateJobError:
-        pass
-    try:
-        existing = Job.fetch(job_id, connection=queue.connection)
-    except NoSuchJobError:  # it ended and expired in between
-        return _enqueue(queue, job_id, func, args, retry)
-    if existing.get_status() not in _ENDED:
-        return existing
-    existing.delete()
-    try:
-        return _enqueue(queue, job_id, func, args, retry)
-    except DuplicateJobError:  # someone else replaced it first
-        return Job.fetch(job_id, connection=queue.connection)
-
-
-def _enqueue(
-    queue: Queue, job_id: str, func: Callable[..., Any], args: tuple[Any, ...], retry: Retry | None
-) -> Job:
-    # unique=True: Redis checks and saves the id in one step, so two callers cannot both add it.
-    return queue.enqueue(func, *args, job_id=job_id, retry=retry, unique=True)
+    return enqueue_once(queue, f"email-{outbox_id}", send_email, outbox_id, retry=EMAIL_RETRY)[0]
 
 
 def sweep_outbox() -> int:
@@ -128,7 +76,7 @@ def sweep(database: Database, settings: Settings, now: datetime) -> list[int]:
     with database.unit() as session:
         released = release_interrupted(session, now)
         due = due_emails(session, now)
-    queue = Queue(QUEUE, connection=connect(settings.redis_url))
+    queue = queue_for(settings.redis_url, QUEUE)
     for outbox_id in due:
         _enqueue_email(queue, outbox_id)
     if released or due:

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from service import clock
 from service.account import retention
-from service.adapters import clock
 from service.models import Proposal
-from service.proposals.answer import ACCEPTED
+from service.models.proposals import ACCEPTED
 from workers.enqueue import enqueue_booking
 from workers.runtime import current
 

@@ -12,19 +12,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from redis import RedisError
-from rq import Queue, Retry, get_current_job
+from rq import Retry
 from rq.job import Job
 
-from service.adapters import clock
+from service import clock
 from service.adapters.google import CredentialsRevoked, PermanentGoogleError
-from service.adapters.redis import connect
+from service.adapters.redis import enqueue_once, never_retry, queue_for
 from service.config import Settings
 from service.models import User
 from service.notes.feed import CalendarChange, sync_calendar_notes
 from service.notes.plan import plan_notes, send_due_notes, unsent_notes, users_with_due_notes
-from workers.email import enqueue_email, enqueue_once
-from workers.enqueue import QueueUnavailable
+from workers.email import enqueue_email
 from workers.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -68,14 +66,8 @@ def _calendar(runtime: Runtime, user_id: int, now: datetime) -> CalendarChange:
         log.warning("user %s: prep notes not written to Google Calendar: %s", user_id, error)
         return CalendarChange()
     except PermanentGoogleError:
-        _never_retry()  # a refusal stays a refusal: record it in the failed registry once
+        never_retry()  # a refusal stays a refusal: record it in the failed registry once
         raise
-
-
-def _never_retry() -> None:
-    job = get_current_job()
-    if job is not None:
-        job.retries_left = 0
 
 
 def dispatch_notes() -> int:
@@ -90,10 +82,5 @@ def dispatch_notes() -> int:
 
 def enqueue_plan(settings: Settings, user_id: int) -> Job:
     """Ask the workers to plan a user's notes; one job per user however often this is asked."""
-    if not settings.redis_url:
-        raise QueueUnavailable("REDIS_URL is not set")
-    try:
-        queue = Queue(QUEUE, connection=connect(settings.redis_url))
-        return enqueue_once(queue, f"plan-notes-{user_id}", plan_user, user_id, retry=PLAN_RETRY)
-    except RedisError as error:
-        raise QueueUnavailable(f"Redis is not reachable: {error}") from error
+    queue = queue_for(settings.redis_url, QUEUE)
+    return enqueue_once(queue, f"plan-notes-{user_id}", plan_user, user_id, retry=PLAN_RETRY)[0]

@@ -17,15 +17,14 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from service.adapters import clock
-from service.adapters.redis import connect
+from service import clock
+from service.adapters.redis import QueueUnavailable, connect
 from service.config import Settings
 from service.models import Connection, User
 from service.proposals.pause import expire_proposals, queue_paused_email
 from service.proposals.propose import attempt
 from service.sources.calendar import profile_of
 from workers.email import enqueue_email
-from workers.enqueue import QueueUnavailable
 from workers.runtime import current
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from service.adapters import clock
+from service import clock
 from service.adapters.redis import connect
 from service.models import Proposal, StoredOccurrence, User
-from service.proposals.answer import ACCEPTED
+from service.models.proposals import ACCEPTED
 from service.reflections.ask import (
     BOOKED_WINDOW,
     DETECTED_WINDOW,

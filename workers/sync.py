@@ -15,16 +15,12 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Job, JobStatus
 
-from service.adapters import clock
+from service import clock
 from service.adapters.google import (
     CredentialsRevoked,
     GoogleError,
@@ -33,7 +29,7 @@ from service.adapters.google import (
     watch_events,
 )
 from service.adapters.mail_delivery import send_now
-from service.adapters.redis import connect
+from service.adapters.redis import QueueUnavailable, enqueue_once, queue_for
 from service.config import Settings
 from service.models import Connection
 from service.sources.connect import sync_connection
@@ -50,7 +46,6 @@ from service.sources.schedule import (
     record_failure,
     schedule_next,
 )
-from workers.enqueue import QueueUnavailable
 from workers.notes import enqueue_plan
 from workers.runtime import Runtime, current
 
@@ -65,7 +60,6 @@ RENEW_EVERY = 60 * 60
 SYNC_RETRY = Retry(max=3, interval=[30, 120, 600])
 CHANNEL_TTL = timedelta(days=7)
 CHANGED = frozenset({"connected", "updated"})
-_ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +164,7 @@ def renew_channels() -> int:
         ending = channels_to_renew(session, now)
     queue = sync_queue(runtime.settings)
     jobs = [(f"channel-{connection_id}", connection_id) for connection_id in ending]
-    return sum(_enqueue_once(queue, renew_channel, j, arg, SYNC_RETRY) for j, arg in jobs)
+    return sum(enqueue_once(queue, j, renew_channel, arg, retry=SYNC_RETRY)[1] for j, arg in jobs)
 
 
 def renew_channel(connection_id: int) -> str:
@@ -215,35 +209,10 @@ def _open_channel(runtime: Runtime, connection: Connection, address: str) -> str
 
 def sync_queue(settings: Settings) -> Queue:
     """Return the queue sync jobs run on."""
-    return Queue(QUEUE, connection=connect(settings.redis_url))
+    return queue_for(settings.redis_url, QUEUE)
 
 
 def enqueue_sync(queue: Queue, connection_id: int) -> bool:
     """Enqueue a sync of one connection; False when one is already waiting, running or retrying."""
     job_id = f"sync-{connection_id}"
-    return _enqueue_once(queue, sync_connection_job, job_id, connection_id, retry=SYNC_RETRY)
-
-
-def _enqueue_once(
-    queue: Queue, job: Callable[[int], str], job_id: str, arg: int, retry: Retry | None = None
-) -> bool:
-    """Enqueue job(arg) under job_id unless that job has not ended yet; True when enqueued."""
-    options: dict[str, Any] = {"job_id": job_id, "retry": retry, "unique": True}
-    try:
-        queue.enqueue(job, arg, **options)
-        return True
-    except DuplicateJobError:
-        pass
-    try:
-        existing = Job.fetch(job_id, connection=queue.connection)
-    except NoSuchJobError:
-        existing = None  # it ended and expired in between
-    if existing is not None:
-        if existing.get_status() not in _ENDED:
-            return False
-        existing.delete()  # ended: running it again is safe
-    try:
-        queue.enqueue(job, arg, **options)
-    except DuplicateJobError:  # someone else enqueued it first
-        return False
-    return True
+    return enqueue_once(queue, job_id, sync_connection_job, connection_id, retry=SYNC_RETRY)[1]

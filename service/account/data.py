@@ -26,7 +26,7 @@ from service.models import (
     StoredOccurrence,
     User,
 )
-from service.proposals.answer import ACCEPTED, chosen_slot
+from service.models.proposals import ACCEPTED, chosen_slot
 from service.sources.calendar import load_occurrences, profile_of, sync_span, to_engine
 
 Revoke = Callable[[str], None]

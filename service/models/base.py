@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-from service.adapters import clock
+from service import clock
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING = {

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, utcnow
+
+PROPOSED = "proposed"
+ACCEPTED = "accepted"
+DECLINED = "declined"
+OTHER_TIMES = "other_times"  # declined these slots, wants new ones proposed
+EXPIRED = "expired"
+
+Slot = tuple[datetime, datetime]
 
 
 class Proposal(Base):
@@ -33,3 +41,32 @@ class Proposal(Base):
     invite_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     # Why the chat could not go into the user's Google Calendar (it was emailed instead).
     booking_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+
+def offered_slots(proposal: Proposal) -> list[Slot]:
+    """Return the proposal's slots as aware UTC datetimes; malformed entries are skipped."""
+    slots: list[Slot] = []
+    for entry in proposal.slots or []:
+        try:
+            start, end = (as_utc(datetime.fromisoformat(value)) for value in entry)
+        except (TypeError, ValueError):
+            continue
+        slots.append((start, end))
+    return slots
+
+
+def chosen_slot(proposal: Proposal) -> Slot | None:
+    """Return the slot that was booked, if one was."""
+    if proposal.chosen_start is None:
+        return None
+    for start, end in offered_slots(proposal):
+        if start == proposal.chosen_start:
+            return start, end
+    return None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return an aware moment in UTC; refuse a naive one."""
+    if moment.tzinfo is None:
+        raise ValueError("slot times must carry a time zone")
+    return moment.astimezone(UTC)

@@ -39,8 +39,8 @@ from service.adapters.links import LinkInvalid, Purpose, read_user_token, stamp,
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Connection, PlannedNote, Proposal, User
+from service.models.proposals import ACCEPTED, chosen_slot
 from service.notes.plan import CANCELLED
-from service.proposals.answer import ACCEPTED, chosen_slot
 from service.proposals.book import Chat, description, google_connection, invite_uid
 from service.sources.google import calendar_service
 

@@ -7,7 +7,7 @@ database, in one conditional UPDATE that only moves a proposal out of "proposed"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -17,20 +17,21 @@ from sqlalchemy.orm import Session
 from service.adapters.links import LinkExpired, LinkInvalid, Purpose
 from service.config import Settings
 from service.models import Proposal, User
+from service.models.proposals import (
+    ACCEPTED,
+    DECLINED,
+    OTHER_TIMES,
+    PROPOSED,
+    Slot,
+    as_utc,
+    offered_slots,
+)
 
 # The max age is a backstop only: the proposal's own expires_at closes it long before.
 LINK = Purpose("proposal", max_age=60 * 60 * 24 * 60)
 
-PROPOSED = "proposed"
-ACCEPTED = "accepted"
-DECLINED = "declined"
-OTHER_TIMES = "other_times"  # declined these slots, wants new ones proposed
-EXPIRED = "expired"
-
 Action = Literal["accept", "decline", "other_times"]
 _STATUS_OF: dict[str, str] = {"accept": ACCEPTED, "decline": DECLINED, "other_times": OTHER_TIMES}
-
-Slot = tuple[datetime, datetime]
 
 
 class AlreadyAnswered(Exception):
@@ -81,18 +82,6 @@ def _claims(proposal: Proposal) -> dict[str, Any]:
     return {"id": proposal.id, "user": proposal.user_id, "made": made}
 
 
-def offered_slots(proposal: Proposal) -> list[Slot]:
-    """Return the proposal's slots as aware UTC datetimes; malformed entries are skipped."""
-    slots: list[Slot] = []
-    for entry in proposal.slots or []:
-        try:
-            start, end = (_utc(datetime.fromisoformat(value)) for value in entry)
-        except (TypeError, ValueError):
-            continue
-        slots.append((start, end))
-    return slots
-
-
 def open_slots(proposal: Proposal, now: datetime) -> list[Slot]:
     """Return the offered slots that have not started yet."""
     return [slot for slot in offered_slots(proposal) if slot[0] > now]
@@ -135,28 +124,12 @@ def _chosen_start(proposal: Proposal, choice: Choice, now: datetime) -> datetime
     if choice.action != "accept":
         return None
     starts = [start for start, _end in open_slots(proposal, now)]
-    if choice.start is None or _utc(choice.start) not in starts:
+    if choice.start is None or as_utc(choice.start) not in starts:
         raise SlotNotOffered("that time is not one of the times offered")
-    return _utc(choice.start)
-
-
-def chosen_slot(proposal: Proposal) -> Slot | None:
-    """Return the slot that was booked, if one was."""
-    if proposal.chosen_start is None:
-        return None
-    for start, end in offered_slots(proposal):
-        if start == proposal.chosen_start:
-            return start, end
-    return None
+    return as_utc(choice.start)
 
 
 def slot_label(slot: Slot, tz: ZoneInfo) -> str:
     """Return a slot as people read it, "Wed 4 Mar 13:05-13:20" (en dash), in their time zone."""
     start, end = slot[0].astimezone(tz), slot[1].astimezone(tz)
     return f"{start:%a} {start.day} {start:%b} {start:%H:%M}\u2013{end:%H:%M}"
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("slot times must carry a time zone")
-    return moment.astimezone(UTC)

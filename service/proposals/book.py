@@ -31,7 +31,8 @@ from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.engine.people import clean, display_name
 from service.models import Connection, OutboxEmail, Proposal, User
-from service.proposals.answer import ACCEPTED, Slot, chosen_slot, slot_label
+from service.models.proposals import ACCEPTED, Slot, chosen_slot
+from service.proposals.answer import slot_label
 from service.sources.google import calendar_service
 
 log = logging.getLogger(__name__)

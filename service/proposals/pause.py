@@ -19,7 +19,7 @@ from service.adapters import mail
 from service.adapters.links import Purpose, read_user_token, user_token
 from service.config import Settings
 from service.models import OutboxEmail, Proposal, User
-from service.proposals.answer import EXPIRED, PROPOSED
+from service.models.proposals import EXPIRED, PROPOSED
 
 IGNORED_LIMIT = 3
 PAUSE_DAYS = 30

@@ -23,12 +23,8 @@ from service.engine.model import Proposal as Suggestion
 from service.engine.people import clean, display_name
 from service.engine.plan import Plan
 from service.models import OutboxEmail, Proposal, User
-from service.proposals.answer import (
-    PROPOSED,
-    offered_slots,
-    proposal_link,
-    slot_label,
-)
+from service.models.proposals import PROPOSED, offered_slots
+from service.proposals.answer import proposal_link, slot_label
 from service.sources.calendar import HORIZON_DAYS, plan_for_user
 from service.sources.freebusy import partner_busy
 

@@ -20,7 +20,8 @@ from service.adapters.google import GoogleError, TransientGoogleError, delete_ev
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import OutboxEmail, Proposal, User
-from service.proposals.answer import ACCEPTED, chosen_slot, slot_label
+from service.models.proposals import ACCEPTED, chosen_slot
+from service.proposals.answer import slot_label
 from service.proposals.book import Chat, Role, build_invite, google_connection, invite_message_id
 from service.sources.google import calendar_service
 

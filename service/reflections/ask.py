@@ -25,7 +25,7 @@ from service.config import Settings
 from service.engine.classify import classify
 from service.engine.people import clean, display_name
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
-from service.proposals.answer import ACCEPTED
+from service.models.proposals import ACCEPTED
 from service.proposals.propose import unsubscribe_url
 from service.sources.calendar import profile_of, to_engine
 

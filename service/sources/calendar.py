@@ -22,7 +22,7 @@ from service.engine.model import (
 from service.engine.people import display_name
 from service.engine.plan import Plan, lookback, plan
 from service.models import Connection, Mark, Proposal, StoredOccurrence, User
-from service.proposals.answer import ACCEPTED, chosen_slot
+from service.models.proposals import ACCEPTED, chosen_slot
 
 HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
 HISTORY_DAYS = 365  # how far back the mix of people and the cadence look

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from service.adapters import clock as system_clock
+from service import clock as system_clock
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 

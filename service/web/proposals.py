@@ -17,17 +17,15 @@ from service.adapters.links import LinkExpired, LinkInvalid
 from service.config import Settings
 from service.engine.people import display_name
 from service.models import Proposal, User
+from service.models.proposals import ACCEPTED, chosen_slot, offered_slots
 from service.proposals import pause as ignored
 from service.proposals import propose as proposing
 from service.proposals.answer import (
-    ACCEPTED,
     AlreadyAnswered,
     Choice,
     SlotNotOffered,
     answer,
-    chosen_slot,
     is_open,
-    offered_slots,
     open_slots,
     proposal_from_token,
     slot_label,
@@ -37,8 +35,7 @@ from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import csrf, db
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
-from workers.email import enqueue_email
-from workers.enqueue import QueueUnavailable, enqueue_booking
+from workers.enqueue import QueueUnavailable, enqueue_booking, enqueue_email
 
 bp = Blueprint("proposals", __name__)
 log = logging.getLogger(__name__)

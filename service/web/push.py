@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, request
-from redis import RedisError
 from werkzeug.wrappers import Response
 
 from service.sources.schedule import PUSH_PATH, connection_for_channel, mark_due
 from service.web.context import app_settings, clock
 from service.web.extensions import csrf, db, limiter
-from workers.sync import enqueue_sync, sync_queue
+from workers.enqueue import QueueUnavailable, enqueue_sync, sync_queue
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +57,7 @@ def google_push() -> Response:
 
 
 def _enqueue(connection_id: int) -> None:
-    settings = app_settings()
-    if not settings.redis_url:
-        return
     try:
-        enqueue_sync(sync_queue(settings), connection_id)
-    except RedisError as error:
+        enqueue_sync(sync_queue(app_settings()), connection_id)
+    except QueueUnavailable as error:
         log.warning("push for connection %s left to the dispatcher: %s", connection_id, error)
