@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from service.engine.model import STAGES
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,21 +87,11 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
 )
 def web(host: str, port: int, data_dir: str | None) -> None:
     """Serve the web app (sign in, connect calendars, dashboard)."""
-    from pathlib import Path
-
     from service.adapters.db import upgrade
     from service.adapters.redis import start_embedded
-    from service.config import ConfigError, finish, from_env
     from service.web import create_app
 
-    try:
-        settings = from_env()
-        if data_dir:
-            settings = settings.with_changes(data_dir=Path(data_dir))
-        settings = finish(settings)
-    except ConfigError as exc:
-        click.echo(f"touchpoint: {exc}", err=True)
-        sys.exit(2)
+    settings = _settings(data_dir)
     embedded = None
     if not settings.redis_url:
         embedded, url = start_embedded(settings.data_dir)
@@ -112,14 +107,8 @@ def web(host: str, port: int, data_dir: str | None) -> None:
 def migrate() -> None:
     """Bring the database (DATABASE_URL, else the SQLite file in the data directory) up to date."""
     from service.adapters.db import upgrade
-    from service.config import ConfigError, finish, from_env
 
-    try:
-        settings = finish(from_env())
-    except ConfigError as exc:
-        click.echo(f"touchpoint: {exc}", err=True)
-        sys.exit(2)
-    upgrade(settings.database_url)
+    upgrade(_settings(None).database_url)
     click.echo("The database is up to date.")
 
 
@@ -233,20 +222,23 @@ def run(host: str, port: int, data_dir: str | None, demo: bool) -> None:
     server in the data directory. Without SMTP_HOST, emails are written to DATA/outbox and
     listed at /outbox (from this machine only).
     """
-    from pathlib import Path
-
-    from service.config import ConfigError, finish, from_env
     from service.embedded import run as run_everything
+
+    sys.exit(run_everything(_settings(data_dir), host, port, demo=demo))
+
+
+def _settings(data_dir: str | None) -> Settings:
+    """Return the settings from the environment (and --data), or exit with one line saying why."""
+    from service.config import ConfigError, finish, from_env
 
     try:
         settings = from_env()
         if data_dir:
             settings = settings.with_changes(data_dir=Path(data_dir))
-        settings = finish(settings)
+        return finish(settings)
     except ConfigError as exc:
         click.echo(f"touchpoint: {exc}", err=True)
         sys.exit(2)
-    sys.exit(run_everything(settings, host, port, demo=demo))
 
 
 if __name__ == "__main__":

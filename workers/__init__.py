@@ -1,1 +1,4 @@
-"""RQ job functions: thin wrappers that load by id, call the service and save (not written yet)."""
+"""RQ jobs: load rows by id, call a feature, save.
+
+schedule.py lists the periodic ones; enqueue.py is the one door the web app uses to hand work over.
+"""

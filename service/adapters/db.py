@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import ColumnElement, Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -89,3 +89,35 @@ def alembic_config(url: str) -> AlembicConfig:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def claim(
+    session: Session, model: Any, row_id: int, *still: ColumnElement[bool], **values: Any
+) -> bool:
+    """Set values on one row only while the conditions still hold; tell whether this call did.
+
+    The claim-before-act step of every "exactly once": one conditional UPDATE, so of two racing
+    callers only one sees True. The caller commits.
+    """
+    changed = session.execute(
+        update(model)
+        .where(model.id == row_id, *still)
+        .values(**values)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return changed is not None
+
+
+def hold(session: Session, model: Any, row_id: int) -> None:
+    """Write one row first in this transaction, so racing writers for it wait their turn.
+
+    A row lock on PostgreSQL, the database write lock on SQLite: a second planner (or sender) for
+    the same user waits until the first commits, then sees what it did. The caller commits.
+    """
+    session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(id=model.id)
+        .execution_options(synchronize_session=False)
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "TransientMailError",
     "clean_subject",
     "deliver",
+    "domain",
     "is_plain_address",
     "queue",
     "queue_magic_link",
@@ -65,6 +66,7 @@ def queue(
     headers: Mapping[str, str] | None = None,
     message_id: str | None = None,
     calendar: str = "",
+    unsubscribe: str | None = None,
 ) -> OutboxEmail:
     """Render templates/email/<kind>.* and add the email to the outbox (the caller commits).
 
@@ -76,8 +78,13 @@ def queue(
         message_id: a stable id for an email that must exist once (the unique column refuses
             a second row); a random one otherwise.
         calendar: an iCalendar object sent as text/calendar and invite.ics (invites).
+        unsubscribe: the one-click unsubscribe link of a recurring email: in its text as
+            unsubscribe_url and in its List-Unsubscribe headers.
     """
     extra = dict(headers or {})
+    if unsubscribe is not None:
+        extra |= unsubscribe_headers(unsubscribe)
+        context = {**context, "unsubscribe_url": unsubscribe}
     _check_address(to)
     _check_headers(extra)
     values = {"base_url": settings.base_url, **context}
@@ -88,7 +95,7 @@ def queue(
         subject=clean_subject(_render(f"email/{kind}.subject.txt", values)),
         text=_render(f"email/{kind}.txt", values).strip() + "\n",
         html=_render(f"email/{kind}.html", values),
-        message_id=message_id or f"<{kind}.{uuid.uuid4().hex}@{_domain(settings.base_url)}>",
+        message_id=message_id or f"<{kind}.{uuid.uuid4().hex}@{domain(settings)}>",
         headers=extra,
         calendar=calendar,
     )
@@ -126,8 +133,9 @@ def _check_headers(headers: Mapping[str, str]) -> None:
             raise ValueError(f"unsafe email header {name!r}")
 
 
-def _domain(base_url: str) -> str:
-    return urlsplit(base_url).hostname or "localhost"
+def domain(settings: Settings) -> str:
+    """Return the host name Message-IDs and invite UIDs end with."""
+    return urlsplit(settings.base_url).hostname or "localhost"
 
 
 def _render(name: str, values: Mapping[str, Any]) -> str:

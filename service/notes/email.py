@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -52,7 +51,6 @@ def queue_digest(
 def _queue(
     session: Session, settings: Settings, user: User, kind: str, context: dict[str, Any], key: str
 ) -> OutboxEmail:
-    domain = urlsplit(settings.base_url).hostname or "localhost"
     return mail.queue(
         session,
         settings,
@@ -60,8 +58,8 @@ def _queue(
         to=user.email,
         context=context,
         user_id=user.id,
-        headers=mail.unsubscribe_headers(context["unsubscribe_url"]),
-        message_id=f"<{kind}.{user.id}.{key}@{domain}>",
+        unsubscribe=context["unsubscribe_url"],
+        message_id=f"<{kind}.{user.id}.{key}@{mail.domain(settings)}>",
     )
 
 

@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.adapters.db import claim, hold
 from service.config import Settings
 from service.engine.model import PrepNote
 from service.engine.people import clean
@@ -65,7 +66,8 @@ class Wanted:
 
 def plan_notes(session: Session, settings: Settings, user: User, now: datetime) -> PlanChange:
     """Plan, move or cancel the user's prep notes to match their calendar; the caller commits."""
-    hold(session, user)
+    hold(session, User, user.id)
+    session.refresh(user)
     wanted = wanted_notes(session, user, now)
     rows = session.scalars(
         select(PlannedNote).where(PlannedNote.user_id == user.id, PlannedNote.start >= now)
@@ -82,17 +84,6 @@ def plan_notes(session: Session, settings: Settings, user: User, now: datetime) 
         _set(row, now, status=CANCELLED)
     session.flush()
     return PlanChange(**counts)
-
-
-def hold(session: Session, user: User) -> None:
-    """Write the user's row first, so planners and senders for one user wait for each other."""
-    session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(feed_version=User.feed_version)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(user)
 
 
 def wanted_notes(session: Session, user: User, now: datetime) -> list[Wanted]:
@@ -190,28 +181,23 @@ def send_due_notes(session: Session, settings: Settings, user: User, now: dateti
 
     The caller commits, then delivers the returned rows.
     """
-    hold(session, user)
+    hold(session, User, user.id)
+    session.refresh(user)
     if not user.email_notes or (user.paused_until is not None and user.paused_until > now):
         return []
     queued = _send_digest(session, settings, user, now) if _digest_time(user, now) else []
     for row in _due(session, user.id, now):
-        if claim(session, row, now):
+        if claim_note(session, row, now):
             row.outbox_id = notes_mail.queue_prep_note(session, settings, user, row).id
             queued.append(row.outbox_id)
     session.flush()
     return queued
 
 
-def claim(session: Session, row: PlannedNote, now: datetime) -> bool:
+def claim_note(session: Session, row: PlannedNote, now: datetime) -> bool:
     """Move one row from planned to sent; True only for the caller that changed it."""
-    claimed = session.execute(
-        update(PlannedNote)
-        .where(PlannedNote.id == row.id, PlannedNote.status == PLANNED)
-        .values(status=SENT, updated_at=now)
-        .returning(PlannedNote.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if claimed is None:
+    planned = PlannedNote.status == PLANNED
+    if not claim(session, PlannedNote, row.id, planned, status=SENT, updated_at=now):
         return False
     row.status, row.updated_at = SENT, now
     return True
@@ -238,7 +224,7 @@ def _send_digest(session: Session, settings: Settings, user: User, now: datetime
     today = now.astimezone(zone).date()
     user.digest_sent_on = today
     rows = _later_today(session, user.id, now, datetime.combine(today, time(), zone))
-    claimed = [row for row in rows if claim(session, row, now)]
+    claimed = [row for row in rows if claim_note(session, row, now)]
     if not claimed:
         return []
     email = notes_mail.queue_digest(session, settings, user, claimed, today)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.adapters.db import claim
 from service.adapters.links import LinkExpired, LinkInvalid, Purpose
 from service.config import Settings
 from service.models import Proposal, User
@@ -104,16 +105,11 @@ def answer(session: Session, proposal: Proposal, choice: Choice, now: datetime) 
     if not is_open(proposal, now):
         raise LinkExpired
     start = _chosen_start(proposal, choice, now)
-    changed = session.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.status == PROPOSED)
-        .where(Proposal.expires_at > now)
-        .values(status=_STATUS_OF[choice.action], chosen_start=start, answered_at=now)
-        .returning(Proposal.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    still_open = (Proposal.status == PROPOSED, Proposal.expires_at > now)
+    answered = {"status": _STATUS_OF[choice.action], "chosen_start": start, "answered_at": now}
+    changed = claim(session, Proposal, proposal.id, *still_open, **answered)
     session.refresh(proposal)
-    if changed is None:
+    if not changed:
         raise AlreadyAnswered(proposal) if proposal.status != PROPOSED else LinkExpired
     # Any answer shows the proposals are read: the count toward an auto-pause starts again.
     session.execute(update(User).where(User.id == proposal.user_id).values(ignored_proposals=0))

@@ -13,13 +13,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import icalendar
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.db import claim
 from service.adapters.google import (
     CredentialsRevoked,
     GoogleError,
@@ -115,15 +115,8 @@ def book(
 
 
 def _claim(session: Session, proposal: Proposal, now: datetime) -> bool:
-    claimed = session.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.status == ACCEPTED)
-        .where(Proposal.booked_at.is_(None))
-        .values(booked_at=now)
-        .returning(Proposal.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    return claimed is not None
+    unbooked = (Proposal.status == ACCEPTED, Proposal.booked_at.is_(None))
+    return claim(session, Proposal, proposal.id, *unbooked, booked_at=now)
 
 
 def google_connection(session: Session, user: User) -> Connection | None:
@@ -210,12 +203,12 @@ def unsent_invites(session: Session, settings: Settings, proposal: Proposal) -> 
 
 def invite_uid(settings: Settings, proposal: Proposal) -> str:
     """Return the event's UID: the same for every version of this proposal's invite."""
-    return f"proposal-{_key(proposal)}@{_domain(settings)}"
+    return f"proposal-{_key(proposal)}@{mail.domain(settings)}"
 
 
 def invite_message_id(settings: Settings, proposal: Proposal, role: Role) -> str:
     """Return the Message-ID of one recipient's copy of the invite at its current SEQUENCE."""
-    return f"<invite.{_key(proposal)}.{proposal.invite_sequence}.{role}@{_domain(settings)}>"
+    return f"<invite.{_key(proposal)}.{proposal.invite_sequence}.{role}@{mail.domain(settings)}>"
 
 
 def build_invite(chat: Chat, *, shared: bool, method: Method = "REQUEST") -> str:
@@ -274,7 +267,3 @@ def description(chat: Chat, *, shared: bool) -> str:
 def _key(proposal: Proposal) -> str:
     # Ids can come back after a deletion (SQLite): the creation time keeps the key unique.
     return f"{proposal.id}-{int(proposal.created_at.timestamp())}"
-
-
-def _domain(settings: Settings) -> str:
-    return urlsplit(settings.base_url).hostname or "localhost"

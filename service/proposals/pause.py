@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -93,12 +92,8 @@ def queue_paused_email(session: Session, settings: Settings, user: User) -> Outb
         },
         user_id=user.id,
         # Once per pause: the same pause can never be announced twice.
-        message_id=f"<paused.{user.id}.{int(until.timestamp())}@{_domain(settings)}>",
+        message_id=f"<paused.{user.id}.{int(until.timestamp())}@{mail.domain(settings)}>",
     )
-
-
-def _domain(settings: Settings) -> str:
-    return urlsplit(settings.base_url).hostname or "localhost"
 
 
 # Resuming from the email's link ----------------------------------------------------------------

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
@@ -62,7 +63,8 @@ def attempt(
     session: Session, settings: Settings, user: User, now: datetime, box: SecretBox | None = None
 ) -> Attempt:
     """Propose like propose(), and say why nothing was proposed; the caller commits."""
-    _hold(session, user)
+    hold(session, User, user.id)
+    session.refresh(user)  # what the settings say now, not when the caller loaded them
     blocked = _blocked(session, user, now)
     if blocked is not None:
         return blocked
@@ -87,17 +89,6 @@ def _around_partner(
     box, window = box or SecretBox(settings.encryption_keys), plan.window
     busy = partner_busy(session, settings, box, user, email, window.start, window.end)
     return plan_for_user(session, user, window.start, extra_busy=busy) if busy else plan
-
-
-def _hold(session: Session, user: User) -> None:
-    """Write the user's row first, so racing planners for this user wait for each other."""
-    session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(weekly_nudges=User.weekly_nudges)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(user)  # what the settings say now, not when the caller loaded them
 
 
 def _blocked(session: Session, user: User, now: datetime) -> Attempt | None:
@@ -172,15 +163,14 @@ def queue_email(
     session: Session, settings: Settings, user: User, proposal: Proposal
 ) -> OutboxEmail:
     """Queue the proposal email: each time with its Accept link, Decline, Other times, prep."""
-    unsubscribe = unsubscribe_url(settings, user)
     return mail.queue(
         session,
         settings,
         kind="proposal",
         to=user.email,
-        context=email_context(settings, user, proposal) | {"unsubscribe_url": unsubscribe},
+        context=email_context(settings, user, proposal),
         user_id=user.id,
-        headers=mail.unsubscribe_headers(unsubscribe),
+        unsubscribe=unsubscribe_url(settings, user),
     )
 
 

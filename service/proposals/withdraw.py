@@ -12,10 +12,11 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.db import claim
 from service.adapters.google import GoogleError, TransientGoogleError, delete_event
 from service.adapters.secrets import SecretBox
 from service.config import Settings
@@ -54,15 +55,8 @@ def withdraw(
 
 
 def _claim(session: Session, proposal: Proposal) -> bool:
-    claimed = session.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.status == ACCEPTED)
-        .where(Proposal.booked_at.is_not(None))
-        .values(status=WITHDRAWN)
-        .returning(Proposal.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    return claimed is not None
+    booked = (Proposal.status == ACCEPTED, Proposal.booked_at.is_not(None))
+    return claim(session, Proposal, proposal.id, *booked, status=WITHDRAWN)
 
 
 def _delete_on_google(session: Session, box: SecretBox, chat: Chat) -> None:

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
+from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
 from service.engine.classify import classify
@@ -109,16 +109,6 @@ def _digest(user: User, source: str) -> str:
     return hashlib.sha256(f"{user.id}:{source}".encode()).hexdigest()[:32]
 
 
-def _hold(session: Session, user_id: int) -> None:
-    """Write the user's row first, so racing callers for this user wait for each other."""
-    session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(ignored_proposals=User.ignored_proposals)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # The email -------------------------------------------------------------------------------------
 
 
@@ -129,27 +119,26 @@ def queue_reflections(
 
     The caller commits. Racing callers for one user wait for each other on the user's row.
     """
-    _hold(session, user.id)
+    hold(session, User, user.id)
     session.refresh(user)
     paused = user.paused_until is not None and user.paused_until > now
     if paused or user.weekly_nudges <= 0:
         return []
-    domain = _domain(settings)
+    domain = mail.domain(settings)
     return [_queue(session, settings, user, c, domain) for c in due_reflections(session, user, now)]
 
 
 def _queue(
     session: Session, settings: Settings, user: User, chat: Chat, domain: str
 ) -> OutboxEmail:
-    unsubscribe = unsubscribe_url(settings, user)
     return mail.queue(
         session,
         settings,
         kind="reflect",
         to=user.email,
-        context=email_context(settings, user, chat) | {"unsubscribe_url": unsubscribe},
+        context=email_context(settings, user, chat),
         user_id=user.id,
-        headers=mail.unsubscribe_headers(unsubscribe),
+        unsubscribe=unsubscribe_url(settings, user),
         message_id=message_id(user, chat.source, domain),
     )
 
@@ -165,10 +154,6 @@ def email_context(settings: Settings, user: User, chat: Chat) -> dict[str, Any]:
         "reply_url": reply_url(settings, user, chat),
         "days": LINK_DAYS,
     }
-
-
-def _domain(settings: Settings) -> str:
-    return urlsplit(settings.base_url).hostname or "localhost"
 
 
 # The reply link --------------------------------------------------------------------------------
@@ -218,7 +203,7 @@ def save_reflection(
 
     answers: learned, follow_up, offered and person. The caller commits.
     """
-    _hold(session, reply.user.id)  # racing answers wait here, so the entry is made once
+    hold(session, User, reply.user.id)  # racing answers wait here, so the entry is made once
     entry = reflection_for(session, reply)
     if entry is None:
         entry = Reflection(user_id=reply.user.id, source=reply.source, created_at=now)
