@@ -56,6 +56,10 @@ class Purpose:
             raise LinkInvalid
         return claims
 
+    def user_of(self, session: Session, secret_key: str, token: str) -> User:
+        """Return the user a token of this purpose names; raise LinkInvalid or LinkExpired."""
+        return read_user_token(self, session, secret_key, token)[0]
+
     def _serializer(self, secret_key: str) -> URLSafeSerializer | URLSafeTimedSerializer:
         if self.max_age is None:
             return URLSafeSerializer(secret_key, salt=self.salt)

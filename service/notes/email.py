@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from service.adapters import mail
-from service.adapters.links import Purpose, read_user_token, stamp, user_token
+from service.adapters.links import Purpose, stamp, user_token
 from service.config import Settings
 from service.models import OutboxEmail, PlannedNote, User
 
@@ -95,11 +95,6 @@ def links(settings: Settings, user: User) -> dict[str, str]:
 def token(secret_key: str, user: User, purpose: Purpose) -> str:
     """Return the signed token that lets this user's link do one thing."""
     return user_token(purpose, secret_key, user)
-
-
-def user_from_token(session: Session, secret_key: str, value: str, purpose: Purpose) -> User:
-    """Return the user a link names, or raise LinkInvalid."""
-    return read_user_token(purpose, session, secret_key, value)[0]
 
 
 def unsubscribe(user: User) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
-from flask import current_app
+from flask import abort, current_app
+from sqlalchemy.orm import Session
 
 from service import clock as system_clock
+from service.adapters.links import LinkExpired, LinkInvalid
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.web.extensions import db
+
+T = TypeVar("T")
 
 
 def app_settings() -> Settings:
@@ -30,3 +37,25 @@ def clock() -> datetime:
     """Return the current time, or the frozen one tests set as app.config["NOW"] (a callable)."""
     frozen = current_app.config.get("NOW")
     return frozen() if callable(frozen) else system_clock.now()
+
+
+def opened(read: Callable[[Session, str, str], T], token: str) -> T | None:
+    """Return what a signed link names, read with read(session, secret key, token).
+
+    None when the link expired (the page says so); a 404 when it was not made here or what it
+    named is gone, so a guessed link learns nothing.
+    """
+    try:
+        return read(db.session(), current_app.config["SECRET_KEY"], token)
+    except LinkExpired:
+        return None
+    except LinkInvalid:
+        abort(404)
+
+
+def opened_or_404(read: Callable[[Session, str, str], T], token: str) -> T:
+    """Return what a signed link that never expires names; a 404 otherwise."""
+    found = opened(read, token)
+    if found is None:
+        abort(404)
+    return found

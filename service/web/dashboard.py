@@ -28,45 +28,29 @@ from service.reflections.ask import last_with
 from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
 from service.web.context import clock
 from service.web.extensions import db
+from service.web.forms import EntryForm, no_nul
 from service.web.session import login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
 
 RECENT_DAYS = 7  # past touchpoints offered for "this was a career conversation"
-FIELD_CHARS = 2000
-PERSON_CHARS = 254  # an email address at most
 MARKED = {"none": "not a touchpoint", "career": "a career conversation"}
 
 
-def _no_nul(value: str | None) -> str:
-    # PostgreSQL refuses NUL in text; nobody types one.
-    return (value or "").replace("\x00", "")
-
-
 class MarkForm(FlaskForm):
-    uid = HiddenField(validators=[InputRequired(), Length(max=255)], filters=[_no_nul])
+    uid = HiddenField(validators=[InputRequired(), Length(max=255)], filters=[no_nul])
     kind = SelectField(choices=["none", *KINDS])
 
 
-class ReflectionForm(FlaskForm):
-    going_well = TextAreaField("What is going well", filters=[_no_nul])
-    missing = TextAreaField("What is missing", filters=[_no_nul])
-    opportunity = TextAreaField("What the opportunity is", filters=[_no_nul])
-    person = StringField("With whom (optional)", filters=[_no_nul])
-    back = HiddenField(filters=[_no_nul])
+class ReflectionForm(EntryForm):
+    ANSWERS = ("going_well", "missing", "opportunity")
+    EMPTY = "Write at least one line: going well, missing or opportunity."
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Refuse an empty entry and overlong fields, saying which."""
-        ok = super().validate(extra_validators)
-        for field in (self.going_well, self.missing, self.opportunity, self.person):
-            limit = PERSON_CHARS if field is self.person else FIELD_CHARS
-            if len(field.data) > limit:
-                field.errors = [*field.errors, f"At most {limit} characters, please."]
-                ok = False
-        if not any(f.data.strip() for f in (self.going_well, self.missing, self.opportunity)):
-            self.form_errors.append("Write at least one line: going well, missing or opportunity.")
-            ok = False
-        return ok
+    going_well = TextAreaField("What is going well", filters=[no_nul])
+    missing = TextAreaField("What is missing", filters=[no_nul])
+    opportunity = TextAreaField("What the opportunity is", filters=[no_nul])
+    person = StringField("With whom (optional)", filters=[no_nul])
+    back = HiddenField(filters=[no_nul])
 
 
 def _url(endpoint: str, **values: Any) -> str | None:

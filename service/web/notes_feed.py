@@ -11,11 +11,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
-from service.adapters.links import LinkInvalid, Purpose
-from service.models import User
 from service.notes import email as notes_mail
 from service.notes.feed import feed_ics, user_from_feed_token
-from service.web.context import app_settings, clock
+from service.web.context import app_settings, clock, opened_or_404
 from service.web.extensions import csrf, db
 from service.web.settings import describe_pause
 
@@ -44,7 +42,7 @@ def feed(token: str) -> ResponseReturnValue:
 
 @bp.get("/notes/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
-    user = _user_or_404(token, notes_mail.UNSUBSCRIBE_LINK)
+    user = opened_or_404(notes_mail.UNSUBSCRIBE_LINK.user_of, token)
     return render_template("web/notes_feed/unsubscribe.html", done=not user.email_notes)
 
 
@@ -53,26 +51,17 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @bp.post("/notes/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
-    notes_mail.unsubscribe(_user_or_404(token, notes_mail.UNSUBSCRIBE_LINK))
+    notes_mail.unsubscribe(opened_or_404(notes_mail.UNSUBSCRIBE_LINK.user_of, token))
     db.session.commit()
     return render_template("web/notes_feed/unsubscribe.html", done=True, just_now=True)
 
 
 @bp.route("/notes/snooze/<token>", methods=["GET", "POST"])
 def snooze(token: str) -> ResponseReturnValue:
-    user = _user_or_404(token, notes_mail.SNOOZE_LINK)
+    user = opened_or_404(notes_mail.SNOOZE_LINK.user_of, token)
     form = SnoozeForm()
     if form.validate_on_submit():
         notes_mail.snooze(user, clock())
         db.session.commit()
         return render_template("web/notes_feed/snooze.html", until=describe_pause(user), form=None)
     return render_template("web/notes_feed/snooze.html", until=None, form=form)
-
-
-def _user_or_404(token: str, purpose: Purpose) -> User:
-    try:
-        return notes_mail.user_from_token(
-            db.session(), current_app.config["SECRET_KEY"], token, purpose
-        )
-    except LinkInvalid:
-        abort(404)

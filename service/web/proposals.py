@@ -13,7 +13,7 @@ from wtforms import RadioField, SelectChoice, SubmitField
 
 from service.adapters import mail
 from service.adapters.google import TransientGoogleError
-from service.adapters.links import LinkExpired, LinkInvalid
+from service.adapters.links import LinkExpired
 from service.config import Settings
 from service.engine.people import display_name
 from service.models import Proposal, User
@@ -31,7 +31,7 @@ from service.proposals.answer import (
     slot_label,
 )
 from service.proposals.withdraw import unsent_cancels, withdraw
-from service.web.context import app_settings, clock, secret_box
+from service.web.context import app_settings, clock, opened, opened_or_404, secret_box
 from service.web.extensions import csrf, db
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
@@ -51,7 +51,7 @@ class AnswerForm(FlaskForm):
 @bp.route("/p/<token>", methods=["GET", "POST"])
 def show(token: str) -> ResponseReturnValue:
     now = clock()
-    proposal = _proposal_or_404(token)
+    proposal = opened(proposal_from_token, token)
     if proposal is None:
         return _expired()
     tz = _zone_of(proposal)
@@ -66,16 +66,6 @@ def show(token: str) -> ResponseReturnValue:
     if not form.is_submitted():
         _preselect(form, proposal, now)
     return _page(form, proposal, tz)
-
-
-def _proposal_or_404(token: str) -> Proposal | None:
-    """Return the proposal a link names; None when the link is too old; 404 when forged."""
-    try:
-        return proposal_from_token(db.session(), current_app.config["SECRET_KEY"], token)
-    except LinkExpired:
-        return None
-    except LinkInvalid:
-        abort(404)
 
 
 def _zone_of(proposal: Proposal) -> ZoneInfo:
@@ -235,7 +225,7 @@ def _send_later(outbox_id: int) -> None:
 
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
-    user = _subscriber_or_404(token)
+    user = opened_or_404(proposing.user_from_unsubscribe_token, token)
     return render_template("web/proposals/unsubscribe.html", done=user.weekly_nudges == 0)
 
 
@@ -244,18 +234,9 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
-    proposing.unsubscribe(_subscriber_or_404(token))
+    proposing.unsubscribe(opened_or_404(proposing.user_from_unsubscribe_token, token))
     db.session.commit()
     return render_template("web/proposals/unsubscribe.html", done=True, just_now=True)
-
-
-def _subscriber_or_404(token: str) -> User:
-    try:
-        return proposing.user_from_unsubscribe_token(
-            db.session(), current_app.config["SECRET_KEY"], token
-        )
-    except LinkInvalid:
-        abort(404)
 
 
 # Resuming after the auto-pause: the paused email's signed link, then one button ----------------
@@ -267,7 +248,7 @@ class ResumeForm(FlaskForm):
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
 def resume(token: str) -> ResponseReturnValue:
-    user, form = _paused_user_or_404(token), ResumeForm()
+    user, form = opened_or_404(ignored.user_from_resume_token, token), ResumeForm()
     resumed = False
     if form.validate_on_submit():
         ignored.resume(user)
@@ -275,10 +256,3 @@ def resume(token: str) -> ResponseReturnValue:
         resumed = True
     paused = describe_pause(user) if ignored.is_paused(user, clock()) else ""
     return render_template("web/proposals/resume.html", form=form, paused=paused, resumed=resumed)
-
-
-def _paused_user_or_404(token: str) -> User:
-    try:
-        return ignored.user_from_resume_token(db.session(), current_app.config["SECRET_KEY"], token)
-    except LinkInvalid:
-        abort(404)
