@@ -18,7 +18,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from service import clock
-from service.adapters.redis import QueueUnavailable, connect
+from service.adapters.redis import QueueUnavailable, queue_for
 from service.config import Settings
 from service.models import Connection, User
 from service.proposals.pause import expire_proposals, queue_paused_email
@@ -66,7 +66,7 @@ def dispatch_at(now: datetime) -> int:
         due = morning_users(session, now)
     for outbox_id in notices:
         hand_over(runtime.settings, outbox_id)
-    queue = Queue(QUEUE, connection=connect(runtime.settings.redis_url))
+    queue = queue_for(runtime.settings.redis_url, QUEUE)
     added = sum(_enqueue_morning(queue, user_id, day) for user_id, day in due)
     log.info("proposal dispatch: %d paused, %d of %d users enqueued", len(paused), added, len(due))
     return added

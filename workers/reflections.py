@@ -10,13 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from rq import Queue
-from rq.exceptions import DuplicateJobError
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from service import clock
-from service.adapters.redis import connect
+from service.adapters.redis import enqueue_once, queue_for
 from service.models import Proposal, StoredOccurrence, User
 from service.models.proposals import ACCEPTED
 from service.reflections.ask import (
@@ -55,8 +53,8 @@ def dispatch_at(now: datetime) -> int:
     runtime = current()
     with runtime.database.unit() as session:
         user_ids = users_with_reflections_due(session, now)
-    queue = Queue(QUEUE, connection=connect(runtime.settings.redis_url))
-    added = sum(_enqueue(queue, user_id) for user_id in user_ids)
+    queue = queue_for(runtime.settings.redis_url, QUEUE)
+    added = sum(enqueue_once(queue, f"reflect-{u}", reflect_for_user, u)[1] for u in user_ids)
     if user_ids:
         log.info("reflection dispatch: %d of %d users enqueued", added, len(user_ids))
     return added
@@ -84,15 +82,3 @@ def users_with_reflections_due(session: Session, now: datetime) -> list[int]:
     # Classifying a day of one user's calendar is cheap; a job per user is not, so only users
     # with something to ask about get one.
     return [user.id for user in session.scalars(query) if due_reflections(session, user, now)]
-
-
-def _enqueue(queue: Queue, user_id: int) -> bool:
-    # result_ttl=0: a finished job is forgotten at once, so only a job still waiting blocks the
-    # next dispatch, and a chat ending later gets its own run.
-    try:
-        queue.enqueue(
-            reflect_for_user, user_id, job_id=f"reflect-{user_id}", unique=True, result_ttl=0
-        )
-    except DuplicateJobError:
-        return False
-    return True
