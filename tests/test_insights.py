@@ -9,6 +9,7 @@ from service.dashboard import insights
 from service.engine.model import Cadence
 from service.engine.people import display_name
 from service.models import Reflection
+from service.reflections import log as reflection_log
 from tests.factories import BERLIN, BOB, CAROL, DAN, ERIN, NOW, alice, at, meeting
 
 FRANK = "frank@example.com"  # mentored alice once
@@ -149,7 +150,7 @@ def entry(**fields: str) -> Reflection:
 
 
 def test_the_markdown_export_has_a_heading_per_entry_and_keeps_the_words() -> None:
-    text = insights.reflections_markdown(
+    text = reflection_log.reflections_markdown(
         [entry(person="Carol", going_well="Shipped the importer", opportunity="# Lead next")],
         BERLIN,
     )
@@ -161,7 +162,7 @@ def test_the_markdown_export_has_a_heading_per_entry_and_keeps_the_words() -> No
 
 
 def test_the_json_export_lists_every_field() -> None:
-    data = json.loads(insights.reflections_json([entry(missing="Feedback")]))
+    data = json.loads(reflection_log.reflections_json([entry(missing="Feedback")]))
 
     assert data == {
         "reflections": [

@@ -6,22 +6,19 @@ each scoped to one user: no Flask, no clock.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.engine.classify import classify
 from service.engine.model import Cadence, Occurrence, Profile, Touchpoint
 from service.engine.people import display_name
-from service.models import Connection, Mark, Proposal, Reflection, StoredOccurrence
+from service.models import Connection, Proposal
 
 YEAR_DAYS = 365
 CATEGORIES = ("manager", "peers", "mentors", "cross_team", "external")
@@ -216,89 +213,7 @@ def _start(touchpoint: Touchpoint, profile: Profile) -> datetime:
     return touchpoint.occurrence.starts_at(profile.tz).astimezone(UTC)
 
 
-# The reflection log, exported -----------------------------------------------------------------
-
-REFLECTION_FIELDS = (
-    ("going_well", "What is going well"),
-    ("missing", "What is missing"),
-    ("opportunity", "What the opportunity is"),
-    ("learned", "What I learned"),
-    ("follow_up", "What I will follow up on"),
-    ("offered", "What I offered"),
-)
-
-
-def reflections_json(entries: Sequence[Reflection]) -> str:
-    """Return the reflection log as a JSON document, newest first."""
-    records = [
-        {"created_at": e.created_at.astimezone(UTC).isoformat(), "person": e.person}
-        | {field: getattr(e, field) for field, _ in REFLECTION_FIELDS}
-        for e in entries
-    ]
-    return json.dumps({"reflections": records}, indent=2)
-
-
-def reflections_markdown(entries: Sequence[Reflection], tz: ZoneInfo) -> str:
-    """Return the reflection log as a Markdown document, newest first."""
-    parts = ["# My reflection log", ""]
-    for entry in entries:
-        local = entry.created_at.astimezone(tz)
-        with_whom = f" · {_line(entry.person)}" if entry.person else ""
-        parts += [f"## {local:%Y-%m-%d %H:%M}{with_whom}", ""]
-        for field, label in REFLECTION_FIELDS:
-            if text := getattr(entry, field).strip():
-                parts += [f"**{label}:**", "", _paragraph(text), ""]
-    return "\n".join(parts).rstrip() + "\n"
-
-
-def _line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _paragraph(text: str) -> str:
-    # A line starting with "#" would become a heading of the export; keep the user's words as text.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join("\\" + line if line.lstrip().startswith("#") else line for line in lines)
-
-
 # What the dashboard reads and writes, always for one user ---------------------------------------
-
-
-def marks_of(session: Session, user_id: int) -> Sequence[Mark]:
-    """Return the user's marks, the latest first."""
-    query = select(Mark).where(Mark.user_id == user_id).order_by(Mark.created_at.desc(), Mark.id)
-    return session.scalars(query).all()
-
-
-def marked(marks: Sequence[Mark], occurrences: Sequence[Occurrence]) -> list[tuple[Mark, Any]]:
-    """Pair each mark with an occurrence it covers (the last one seen), for the Undo list."""
-    by_uid = {occ.uid: occ for occ in occurrences}
-    return [(mark, by_uid[mark.uid]) for mark in marks if mark.uid in by_uid]
-
-
-def title_of(session: Session, user_id: int, uid: str) -> str | None:
-    """Return the title of one of the user's own events with this uid, or None."""
-    query = select(StoredOccurrence.title).where(
-        StoredOccurrence.user_id == user_id, StoredOccurrence.uid == uid
-    )
-    return session.scalar(query.limit(1))
-
-
-def save_mark(session: Session, user_id: int, uid: str, kind: str | None, now: datetime) -> None:
-    """Insert or update the user's mark on uid and commit; two clicks at once make one row."""
-    for attempt in range(2):
-        found = session.scalar(select(Mark).where(Mark.user_id == user_id, Mark.uid == uid))
-        if found is None:
-            session.add(Mark(user_id=user_id, uid=uid, kind=kind, created_at=now))
-        else:
-            found.kind, found.created_at = kind, now
-        try:
-            session.commit()
-            return
-        except IntegrityError:  # the other click inserted first: update its row instead
-            session.rollback()
-            if attempt:
-                raise
 
 
 def has_calendar(session: Session, user_id: int) -> bool:
@@ -313,15 +228,5 @@ def proposals_of(session: Session, user_id: int, now: datetime) -> Sequence[Prop
         .where(Proposal.user_id == user_id, Proposal.status == "proposed")
         .where(Proposal.expires_at > now)
         .order_by(Proposal.created_at.desc(), Proposal.id)
-    )
-    return session.scalars(query).all()
-
-
-def reflections_of(session: Session, user_id: int) -> Sequence[Reflection]:
-    """Return the user's reflection log, the newest first."""
-    query = (
-        select(Reflection)
-        .where(Reflection.user_id == user_id)
-        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
     )
     return session.scalars(query).all()

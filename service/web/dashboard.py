@@ -19,11 +19,13 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from service.dashboard import insights
+from service.dashboard import marks as user_marks
 from service.engine.model import KINDS, Profile
 from service.engine.people import clean, display_name
 from service.models import Mark, Proposal, Reflection, User
 from service.proposals.answer import is_open, link_token, open_slots
 from service.proposals.withdraw import booked_upcoming
+from service.reflections import log as reflection_log
 from service.reflections.ask import last_with
 from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
 from service.web.context import clock
@@ -75,7 +77,7 @@ def index() -> str:
 
 def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     """Gather everything the dashboard shows, as of moment."""
-    marks = insights.marks_of(session, user.id)
+    marks = user_marks.marks_of(session, user.id)
     profile = profile_of(user, marks)
     plan = plan_for_user(session, user, moment, last_with=last_with(session, user.id))
     rows = load_occurrences(
@@ -95,13 +97,13 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "recent": insights.by_day(recent[::-1], profile, moment),
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
-        "marked": insights.marked(marks, occurrences),
+        "marked": user_marks.marked(marks, occurrences),
         "proposals": proposals,
         "booked": booked_upcoming(session, user.id, moment),
         "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
         "partner": plan.partner,
         "mix": insights.people_by_category(history, profile, moment),
-        "reflections": insights.reflections_of(session, user.id)[:5],
+        "reflections": reflection_log.reflections_of(session, user.id)[:5],
         "form": ReflectionForm(back="dashboard"),
         "name": lambda email: names.get(email.lower()) or display_name(email),
         **_helpers(profile),
@@ -143,11 +145,11 @@ def mark() -> BaseResponse:
         flash("That mark did not make sense; nothing was changed.", "error")
         return redirect(url_for("dashboard.index"))
     session = db.session()
-    title = insights.title_of(session, user.id, form.uid.data)
+    title = user_marks.title_of(session, user.id, form.uid.data)
     if title is None:
         abort(404)
     kind = None if form.kind.data == "none" else form.kind.data
-    insights.save_mark(session, user.id, form.uid.data, kind, clock())
+    user_marks.save_mark(session, user.id, form.uid.data, kind, clock())
     flash(f"Marked “{clean(title, 80)}” as {MARKED.get(form.kind.data, form.kind.data)}.")
     return redirect(url_for("dashboard.index"))
 
@@ -177,7 +179,7 @@ def _own_reflection(session: Session, user: User, reflection_id: int) -> Reflect
 
 
 def _log_page(user: User, form: ReflectionForm, status: int = 200) -> tuple[str, int]:
-    entries = insights.reflections_of(db.session(), user.id)
+    entries = reflection_log.reflections_of(db.session(), user.id)
     profile = profile_of(user)
     page = render_template(
         "web/reflections.html", entries=entries, form=form, profile=profile, **_helpers(profile)
@@ -238,16 +240,16 @@ def delete_reflection(reflection_id: int) -> BaseResponse:
 @bp.get("/reflections.json")
 @login_required
 def reflections_json() -> Response:
-    entries = insights.reflections_of(db.session(), require_user().id)
-    return _download(insights.reflections_json(entries), "application/json", "json")
+    entries = reflection_log.reflections_of(db.session(), require_user().id)
+    return _download(reflection_log.reflections_json(entries), "application/json", "json")
 
 
 @bp.get("/reflections.md")
 @login_required
 def reflections_markdown() -> Response:
     user = require_user()
-    text = insights.reflections_markdown(
-        insights.reflections_of(db.session(), user.id), profile_of(user).tz
+    text = reflection_log.reflections_markdown(
+        reflection_log.reflections_of(db.session(), user.id), profile_of(user).tz
     )
     return _download(text, "text/markdown; charset=utf-8", "md")
 
