@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import lru_cache
 from typing import Final
 
 from service.engine import vocabulary as vocab
-from service.engine.model import Attendee, Kind, Occurrence, Profile, Verdict
-from service.engine.people import address, display_name
+from service.engine.crowd import Crowd, crowd_of, named_partner, people_phrase
+from service.engine.model import Kind, Occurrence, Profile, Verdict
+from service.engine.people import address
 
 MAX_OTHERS: Final = 8  # beyond this nobody gets a word in
 SMALL: Final = 5  # standups and demos stop being conversations above this
-LIST_WEIGHT: Final = 4  # a mailing list stands for several people we cannot see
 BASE: Final[Mapping[Kind, float]] = {
     "career": 0.95, "one_on_one": 0.8, "meal": 0.8, "coffee": 0.75, "project": 0.6,
 }  # fmt: skip
@@ -32,13 +30,13 @@ Adjustment = tuple[float, str]
 def classify(occ: Occurrence, profile: Profile) -> Verdict:
     """Judge one occurrence: which kind of touchpoint it is, if any, how good, and why."""
     me = address(profile.me)
-    crowd = _crowd_of(occ, me)
+    crowd = crowd_of(occ, me)
     for uid, marked in profile.overrides:
         if uid == occ.uid:  # the user's own mark beats every rule below
             score = BASE[marked] if marked else 0.0
             return Verdict(marked, score, ("you marked it",), crowd.people)
     hits = _title_hits(occ.title)
-    partner = _named_partner(occ.title, me) if crowd.size == 0 else None
+    partner = named_partner(occ.title, me) if crowd.size == 0 else None
     why_not = _ruled_out(occ, me, hits) or _crowd_rules_out(crowd, partner)
     if why_not:
         return Verdict(None, 0.0, (why_not,), crowd.people)
@@ -72,15 +70,6 @@ def is_career(occ: Occurrence, profile: Profile) -> bool:
     return classify(occ, profile).kind == "career"
 
 
-ROOM_PREFIX: Final = re.compile(  # "room-3" and "Room 3" are rooms, "roomba@" and "salah@" are not
-    "|".join(
-        re.escape(p) + ("(?![a-z])" if p[-1].isalpha() else "") for p in vocab.ROOM_NAME_PREFIXES
-    )
-)
-WITH_SOMEONE: Final = re.compile(r"(?<!\w)(?:(?:with|mit|avec|con|com|met)\s+|w/\s*)(\w[\w\-]*)")
-PAIR: Final = re.compile(r"(\w+)\s*(?:<>|<->|<=>|↔|/|\||\+|&|(?<!\w)x(?!\w))\s*(\w+)")
-
-
 @lru_cache(maxsize=8192)
 def _title_hits(title: str) -> Mapping[str, str]:
     return vocab.scan(title, vocab.TITLE_PATTERNS)
@@ -89,85 +78,6 @@ def _title_hits(title: str) -> Mapping[str, str]:
 @lru_cache(maxsize=4096)
 def _place_hits(location: str) -> Mapping[str, str]:
     return vocab.scan(location, vocab.PLACE_PATTERNS) if location else {}
-
-
-# Who is there -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Crowd:
-    """The other people on an occurrence, as far as the calendar tells."""
-
-    people: tuple[str, ...] = ()
-    names: Mapping[str, str] = field(default_factory=dict)
-    declined: tuple[str, ...] = ()
-    lists: int = 0
-    rooms: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.people) + LIST_WEIGHT * self.lists
-
-
-def _crowd_of(occ: Occurrence, me: str) -> _Crowd:
-    names: dict[str, str] = {}
-    declined: list[str] = []
-    counts = {"room": 0, "list": 0}
-    for who in _everyone(occ):
-        email = address(who.email)
-        if email == me or email in names:
-            continue
-        sort = _sort_of(who, email)
-        if sort != "person":
-            counts[sort] += 1
-        elif who.status.lower() == "declined":
-            declined.append(display_name(email, who.name))
-        else:
-            names[email] = display_name(email, who.name)
-    return _Crowd(tuple(names), names, tuple(declined), counts["list"], counts["room"])
-
-
-def _everyone(occ: Occurrence) -> tuple[Attendee, ...]:
-    # Feeds often leave the organiser out of the attendee list; they are there all the same.
-    organiser = address(occ.organizer)
-    listed = {address(a.email) for a in occ.attendees}
-    if not organiser or organiser in listed or _sort_of(Attendee(organiser), organiser) != "person":
-        return occ.attendees
-    return (Attendee(organiser, status="accepted"), *occ.attendees)
-
-
-def _sort_of(who: Attendee, email: str) -> str:
-    local = email.partition("@")[0]
-    cutype = who.cutype.lower()
-    if cutype in ("room", "resource") or any(hint in email for hint in vocab.ROOM_EMAIL_HINTS):
-        return "room"
-    if ROOM_PREFIX.match(local) or ROOM_PREFIX.match(vocab.fold(who.name)[0]):
-        return "room"
-    if cutype == "group" or any(hint in email for hint in vocab.GROUP_EMAIL_HINTS):
-        return "list"
-    if local in vocab.GROUP_LOCAL_PARTS or local.startswith(vocab.GROUP_LOCAL_PREFIXES):
-        return "list"
-    return "person"
-
-
-def _named_partner(title: str, me: str) -> str | None:
-    """Return the person a title names ("Lunch w/ Carol", "Alice <> Bob"), if any."""
-    folded = vocab.fold(title)[0]
-    mine = re.split(r"[._+\-]", me.partition("@")[0])[0]
-    found = WITH_SOMEONE.search(folded)
-    if found and found.group(1) not in vocab.NOT_A_NAME:
-        return vocab.words_behind(title, found.span(1))
-    pair = PAIR.search(folded)
-    if pair and mine in pair.groups() and pair.group(1) != pair.group(2):
-        other = 2 if pair.group(1) == mine else 1
-        return vocab.words_behind(title, pair.span(other))
-    return None
-
-
-def _people_phrase(names: list[str]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # Rules ------------------------------------------------------------------------------------
@@ -208,9 +118,9 @@ def _title_rules_out(hits: Mapping[str, str]) -> str | None:
     return next((why.format(hits[c]) for c, why in SOFT_NO if c in hits), None)
 
 
-def _crowd_rules_out(crowd: _Crowd, partner: str | None) -> str | None:
+def _crowd_rules_out(crowd: Crowd, partner: str | None) -> str | None:
     if crowd.size == 0 and crowd.declined:
-        return f"{_people_phrase(list(crowd.declined))} declined"
+        return f"{people_phrase(list(crowd.declined))} declined"
     if crowd.size == 0 and not partner:
         return "nobody else is in it"
     if crowd.size > MAX_OTHERS:
@@ -220,7 +130,7 @@ def _crowd_rules_out(crowd: _Crowd, partner: str | None) -> str | None:
 
 
 def _kind_of(
-    occ: Occurrence, profile: Profile, hits: Mapping[str, str], crowd: _Crowd
+    occ: Occurrence, profile: Profile, hits: Mapping[str, str], crowd: Crowd
 ) -> tuple[Kind | None, str]:
     """Return the kind the title, the place and the people point to, with the main reason."""
     for kind in TITLE_FIRST:
@@ -241,7 +151,7 @@ def _kind_of(
     return None, f"the title does not say what it is, and {crowd.size} others are in it"
 
 
-def _project(word: str, any_size: bool, crowd: _Crowd, profile: Profile) -> tuple[Kind | None, str]:
+def _project(word: str, any_size: bool, crowd: Crowd, profile: Profile) -> tuple[Kind | None, str]:
     if crowd.people == (address(profile.manager),) and not crowd.lists:
         return "one_on_one", f"title mentions {word}"
     if not any_size and crowd.size > SMALL:
@@ -258,7 +168,7 @@ def _place_kind(occ: Occurrence, profile: Profile) -> tuple[Kind, str] | None:
     return ("coffee", f"at {drink}") if drink else None
 
 
-def _in_a_room(occ: Occurrence, crowd: _Crowd) -> bool:
+def _in_a_room(occ: Occurrence, crowd: Crowd) -> bool:
     return crowd.rooms > 0 or "room" in _place_hits(occ.location)
 
 
@@ -273,7 +183,7 @@ def _mealtime(occ: Occurrence, profile: Profile) -> str | None:
 
 
 def _adjustments(
-    kind: Kind, occ: Occurrence, profile: Profile, crowd: _Crowd, partner: str | None
+    kind: Kind, occ: Occurrence, profile: Profile, crowd: Crowd, partner: str | None
 ) -> list[Adjustment]:
     return [
         *_company(kind, occ, profile, crowd, partner),
@@ -285,7 +195,7 @@ def _adjustments(
 
 
 def _company(
-    kind: Kind, occ: Occurrence, profile: Profile, crowd: _Crowd, partner: str | None
+    kind: Kind, occ: Occurrence, profile: Profile, crowd: Crowd, partner: str | None
 ) -> Iterable[Adjustment]:
     names = [crowd.names[email] for email in crowd.people]
     if partner:
@@ -304,8 +214,8 @@ def _company(
         yield 0.02, f"{organiser} set it up"
 
 
-def _networking(outsiders: list[str], crowd: _Crowd) -> str:
-    names = _people_phrase([crowd.names[email] for email in outsiders])
+def _networking(outsiders: list[str], crowd: Crowd) -> str:
+    names = people_phrase([crowd.names[email] for email in outsiders])
     domains = ", ".join(dict.fromkeys(email.rpartition("@")[2] for email in outsiders))
     verb = "is" if len(outsiders) == 1 else "are"
     return f"{names} {verb} from outside ({domains}): a networking moment"
@@ -314,7 +224,7 @@ def _networking(outsiders: list[str], crowd: _Crowd) -> str:
 def _who(names: list[str]) -> str:
     if len(names) == 1:
         return f"just you and {names[0]}"
-    return f"you, {_people_phrase(names)}" if len(names) <= 3 else f"you and {len(names)} others"
+    return f"you, {people_phrase(names)}" if len(names) <= 3 else f"you and {len(names)} others"
 
 
 def _size_delta(kind: Kind, size: int) -> float:
@@ -334,7 +244,7 @@ def _timing(kind: Kind, occ: Occurrence, profile: Profile) -> Iterable[Adjustmen
         yield (0.05, when) if when else (-0.1, "not at a mealtime")
 
 
-def _setting(kind: Kind, occ: Occurrence, crowd: _Crowd) -> Iterable[Adjustment]:
+def _setting(kind: Kind, occ: Occurrence, crowd: Crowd) -> Iterable[Adjustment]:
     spots = _place_hits(occ.location)
     spot = spots.get("food") or spots.get("canteen") or spots.get("cafe")
     if kind in ("meal", "coffee") and spot:
