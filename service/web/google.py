@@ -138,7 +138,15 @@ def _start(purpose: str, user: User | None, scopes: Sequence[str], next_url: str
     expired = started - timedelta(minutes=STATE_MINUTES)
     store.execute(delete(OAuthState).where(OAuthState.created_at < expired))
     user_id = user.id if user is not None else None
-    store.add(OAuthState(state=state, purpose=purpose, user_id=user_id, code_verifier=verifier))
+    store.add(
+        OAuthState(
+            state=state,
+            purpose=purpose,
+            user_id=user_id,
+            code_verifier=verifier,
+            created_at=started,
+        )
+    )
     store.commit()
     session[IN_FLIGHT] = {"state": state, "next": next_url}
     return redirect(url)
