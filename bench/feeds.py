@@ -199,7 +199,7 @@ def _google_user(fake: Any, mode: str, day: datetime) -> tuple[int, str]:
 
 def _google_sync(fake: Any, connection_id: int, now: datetime) -> datetime:
     """Sync as the sync job does, at that time; return when the next sync is due."""
-    from service.sources.connect import sync_connection
+    from service.sources.sync import sync_connection
     from service.sources.schedule import lease, schedule_next
 
     work = runtime.current()
