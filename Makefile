@@ -1,6 +1,6 @@
 # Two commands for a fresh machine with only Python 3.11+:
 #   make run    set up .venv and run everything (web, worker, scheduler, embedded Redis) with a demo
-#   make test   set up .venv and run lint, format check, mypy and the test suite
+#   make test   set up .venv and run lint, format check, mypy, the import contracts and the tests
 #   make scan   set up .venv and scan the bundled sample calendar (the engine alone)
 #   make web    set up .venv and serve only the web app on http://127.0.0.1:5000
 PYTHON ?= python3
@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest

@@ -7,17 +7,33 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from service.adapters.http import parse_networks
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """Parse a comma or space separated list of CIDRs, such as "10.1.0.0/16, fd12::/48"."""
+    return tuple(_parse_network(entry) for entry in re.split(r"[\s,]+", text.strip()) if entry)
+
+
+def _parse_network(entry: str) -> Network:
+    try:
+        return ipaddress.ip_network(entry)
+    except ValueError:
+        pass
+    try:
+        hint = f"; did you mean {ipaddress.ip_network(entry, strict=False)}?"
+    except ValueError:
+        hint = "."
+    raise ValueError(f"{entry!r} is not a network in CIDR form like 10.1.0.0/16{hint}")
 
 
 class ConfigError(ValueError):

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.account.login import create_login_token
 from service.adapters import mail
 from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
@@ -29,8 +30,8 @@ from service.engine.people import display_name
 from service.models import Connection, User
 from service.notes import plan as notes_plan
 from service.proposals import propose as proposing
-from service.sources.connect import connect_ics_upload, sync_connection
-from service.web.auth import create_login_token
+from service.sources.connect import connect_ics_upload
+from service.sources.sync import sync_connection
 
 DOMAIN = "touchpoint.local"
 DEMO_EMAIL = f"demo@{DOMAIN}"

@@ -14,8 +14,8 @@ from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import plan_for_user
-from service.sources.connect import disconnect, sync_connection
 from service.sources.google import REVOKED, save_connection
+from service.sources.sync import disconnect, sync_connection
 from tests.factories import ALICE, BOB, CAROL, NOW, at
 from tests.google_server import FakeGoogle
 

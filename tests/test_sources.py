@@ -14,19 +14,19 @@ import pytest
 from sqlalchemy import select
 
 from service.adapters.db import Database
-from service.adapters.http import MiB, parse_networks
+from service.adapters.http import MiB
 from service.adapters.secrets import SecretBox
-from service.config import Settings
+from service.config import Settings, parse_networks
 from service.models import Connection, StoredOccurrence, User
 from service.sources.connect import (
     SourceError,
     connect_ics_upload,
     connect_ics_url,
-    disconnect,
     masked_label,
-    sync_connection,
     upload_label,
 )
+from service.sources.schedule import due_connections
+from service.sources.sync import disconnect, sync_connection
 from tests.factories import ALICE, NOW, at
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -346,7 +346,7 @@ def test_a_new_day_reads_even_an_unchanged_feed_so_weekly_events_reach_the_new_d
     assert at(17, 10) in starts  # the weekly 1:1, one day past the first sync's horizon
 
 
-def test_a_failed_refresh_marks_the_connection_broken_and_keeps_its_events(
+def test_a_failed_refresh_keeps_the_feed_retrying_and_keeps_its_events(
     database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
 ) -> None:
     feeds.feeds[SECRET_PATH] = Feed()
@@ -354,10 +354,13 @@ def test_a_failed_refresh_marks_the_connection_broken_and_keeps_its_events(
     feeds.feeds[SECRET_PATH] = Feed(b"down", status=503)
 
     assert sync(database, box, connection_id) == "failed"
-    [broken] = connections(database)
-    assert broken.status == "broken"
-    assert "127.0.0.1 answered HTTP 503 (Service Unavailable)" in broken.last_error
+    [failing] = connections(database)
+    assert failing.status == "failing"  # one failed fetch says little: it was "broken" for good
+    assert "127.0.0.1 answered HTTP 503 (Service Unavailable)" in failing.last_error
     assert len(titles(database)) == GOOGLE_EVENTS
+    with database.unit() as session:
+        assert connection_id not in due_connections(session, NOW + timedelta(hours=1))
+        assert connection_id in due_connections(session, NOW + timedelta(hours=2))
 
     feeds.feeds[SECRET_PATH] = Feed(GOOGLE.replace(b"Carol", b"Dan"))
     assert sync(database, box, connection_id) == "updated"

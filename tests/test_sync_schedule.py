@@ -15,12 +15,12 @@ from service.models import Connection, OutboxEmail, User
 from service.sources.schedule import (
     connection_for_channel,
     due_connections,
+    failed,
     interval,
     lease,
     mark_due,
     notify_broken,
     push_address,
-    record_failure,
     refresh_minutes,
     retry_wait,
     schedule_next,
@@ -95,7 +95,7 @@ def test_a_failing_connection_waits_longer_the_longer_it_has_been_failing() -> N
 def test_a_feed_that_fails_keeps_syncing_until_it_has_failed_for_a_day() -> None:
     down = connection()
 
-    assert not record_failure(down, "503", NOW, failing_before=False, may_pass=True)
+    assert not failed(down, "503", NOW, transient=True)
     assert (down.status, down.last_error, down.next_sync_at) == (
         "failing",
         "503",
@@ -103,14 +103,14 @@ def test_a_feed_that_fails_keeps_syncing_until_it_has_failed_for_a_day() -> None
     )
 
     long_down = connection(status="failing", synced_at=NOW - timedelta(days=1, hours=1))
-    assert record_failure(long_down, "503", NOW, failing_before=True, may_pass=True)
+    assert failed(long_down, "503", NOW, transient=True)
     assert (long_down.status, long_down.next_sync_at) == ("broken", None)
 
 
 def test_a_failure_that_cannot_pass_breaks_the_connection_at_once() -> None:
     revoked = connection(kind="google")
 
-    assert record_failure(revoked, "revoked", NOW, failing_before=False, may_pass=False)
+    assert failed(revoked, "revoked", NOW, transient=False)
     assert revoked.status == "broken"
 
 

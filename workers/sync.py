@@ -7,7 +7,9 @@ Google calendar. When a sync is due and what a failure means is service.sources.
 
 A feed whose server is down is not retried by RQ: the failure is recorded on the connection
 ("failing", with the reason the user sees) and the dispatcher tries again after a growing wait.
-A Google outage raises, so RQ's Retry runs the job again soon; the connection waits meanwhile.
+A Google outage is recorded the same way and then raised, so RQ's Retry runs the job again soon.
+The sync itself, and what it does to the connection's status, is service.sources.sync's: the
+same as the web's Refresh.
 """
 
 from __future__ import annotations
@@ -32,20 +34,21 @@ from service.adapters.mail_delivery import send_now
 from service.adapters.redis import QueueUnavailable, enqueue_once, queue_for
 from service.config import Settings
 from service.models import Connection
-from service.sources.connect import sync_connection
+from service.sources.connect import SourceUnavailable
 from service.sources.google import calendar_service
 from service.sources.schedule import (
+    BROKEN,
     channels_to_renew,
     due_connections,
     lease,
-    may_come_back,
+    mark_due,
     needs_channel,
     notify_broken,
     poll_instead,
     push_address,
-    record_failure,
     schedule_next,
 )
+from service.sources.sync import refresh
 from workers.notes import enqueue_plan
 from workers.runtime import Runtime, current
 
@@ -69,6 +72,7 @@ class Synced:
     outcome: str
     user_id: int = 0
     notice: int | None = None
+    away: SourceUnavailable | None = None
 
 
 def sync_connection_job(connection_id: int) -> str:
@@ -76,16 +80,13 @@ def sync_connection_job(connection_id: int) -> str:
     runtime, now = current(), clock.now()
     with runtime.database.unit() as session:
         connection = session.get(Connection, connection_id)
-        if connection is None or connection.status == "broken":
-            return "gone" if connection is None else "broken"  # reconnecting resumes it
-        failing_before = connection.status == "failing"
+        if connection is None or connection.status == BROKEN:
+            return "gone" if connection is None else BROKEN  # reconnecting resumes it
         leased = lease(connection, now)
-    try:
-        done = _sync(runtime, connection_id, leased, failing_before, now)
-    except TransientGoogleError as error:
-        _record_outage(runtime, connection_id, str(error), failing_before, now)
-        raise  # RQ's Retry runs the job again
+    done = _sync(runtime, connection_id, leased, now)
     _tell(runtime, done.notice)
+    if done.away is not None:
+        raise done.away  # recorded on the connection and committed; RQ's Retry runs it again
     if done.outcome in CHANGED:
         after_sync(done.user_id)
     log.info("connection %s: %s", connection_id, done.outcome)
@@ -103,41 +104,19 @@ def after_sync(user_id: int) -> None:
         log.warning("could not enqueue planning for user %s: %s", user_id, error)
 
 
-def _sync(
-    runtime: Runtime, connection_id: int, leased: datetime, failing_before: bool, now: datetime
-) -> Synced:
+def _sync(runtime: Runtime, connection_id: int, leased: datetime, now: datetime) -> Synced:
     with runtime.database.unit() as session:
         connection = session.get(Connection, connection_id)
         if connection is None:
             return Synced("gone")  # disconnected while it waited
-        result = sync_connection(session, runtime.settings, runtime.box, connection, now)
+        result = refresh(session, runtime.settings, runtime.box, connection, now)
         if result.outcome != "failed":
             schedule_next(session, connection, leased, now)
             return Synced(result.outcome, connection.user_id)
-        broken = record_failure(
-            connection,
-            result.error,
-            now,
-            failing_before=failing_before,
-            may_pass=may_come_back(connection),
-        )
-        notice = notify_broken(session, runtime.settings, connection, now) if broken else None
-        return Synced("broken" if broken else "failing", connection.user_id, notice)
-
-
-def _record_outage(
-    runtime: Runtime, connection_id: int, error: str, failing_before: bool, now: datetime
-) -> None:
-    """Keep a Google outage on the connection: the user sees why it is not syncing."""
-    with runtime.database.unit() as session:
-        connection = session.get(Connection, connection_id)
-        if connection is None:
-            return
-        broken = record_failure(
-            connection, error, now, failing_before=failing_before, may_pass=True
-        )
-        notice = notify_broken(session, runtime.settings, connection, now) if broken else None
-    _tell(runtime, notice)
+        settings = runtime.settings
+        notice = notify_broken(session, settings, connection, now) if result.broken else None
+        outcome = BROKEN if result.broken else "failing"
+        return Synced(outcome, connection.user_id, notice, result.away)
 
 
 def _tell(runtime: Runtime, outbox_id: int | None) -> None:
@@ -179,7 +158,7 @@ def renew_channel(connection_id: int) -> str:
         try:
             outcome = _open_channel(runtime, connection, address)
         except CredentialsRevoked:
-            connection.next_sync_at = now  # the sync marks it broken and tells the user
+            mark_due(connection, now)  # the sync marks it broken and tells the user
             outcome = "revoked"
         except GoogleError as error:
             poll_instead(connection, now)

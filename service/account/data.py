@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,6 @@ from icalendar import Calendar, Event
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from service.adapters.secrets import SecretBox
 from service.engine.model import Touchpoint, Window
 from service.engine.people import display_name
 from service.engine.plan import plan
@@ -29,7 +28,6 @@ from service.models import (
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.sources.calendar import load_occurrences, profile_of, sync_span, to_engine
 
-Revoke = Callable[[str], None]
 CHAT_MINUTES = 15
 
 # What each export section holds. Connection secrets, sync tokens and errors stay out.
@@ -62,10 +60,6 @@ SECTIONS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
     ),
     "emails": (OutboxEmail, ("kind", "to", "subject", "text", "html", "created_at", "sent_at")),
 }
-
-
-class RevokeFailed(Exception):
-    """Google could not be told to withdraw a grant (unreachable, or it refused)."""
 
 
 def export_data(session: Session, user: User, now: datetime) -> dict[str, Any]:
@@ -160,34 +154,6 @@ def one_line(text: str) -> str:
     """Return text as one line: line breaks and other control characters become spaces."""
     spaced = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(spaced.split())
-
-
-def google_revoke(revoke_uri: str) -> Revoke:
-    """Return a function that revokes one Google token at revoke_uri, raising RevokeFailed."""
-    # Imported here: the Google client libraries are only needed by accounts that use Google.
-    from service.adapters.google.errors import GoogleError
-    from service.adapters.google.oauth import revoke
-
-    def revoke_one(token: str) -> None:
-        try:
-            revoke(token, revoke_uri=revoke_uri)
-        except GoogleError as exc:
-            raise RevokeFailed(str(exc)) from exc
-
-    return revoke_one
-
-
-def revoke_tokens(user: User, box: SecretBox, revoke: Revoke) -> list[str]:
-    """Withdraw each Google grant of the user; return the labels of those that could not be."""
-    failed: list[str] = []
-    for connection in user.connections:
-        if connection.kind != "google" or connection.secret is None:
-            continue
-        try:
-            revoke(box.open(connection.secret))
-        except (RevokeFailed, ValueError):  # ValueError: sealed with a key no longer configured
-            failed.append(connection.label or "Google Calendar")
-    return failed
 
 
 def delete_account(session: Session, user: User) -> None:

@@ -1,8 +1,9 @@
-"""Connect calendar sources to an account and keep what they hold in sync (no Flask here).
+"""Connect an ICS feed or an uploaded calendar, and read it again on each sync (no Flask here).
 
 The caller commits, so one connect or sync is one transaction: on an error it rolls back and
 nothing is half-written. Messages name the host of an address, never the address itself: a
-secret iCal address is as good as a password.
+secret iCal address is as good as a password. Which syncer serves which kind of connection,
+and what a failed sync does to it, is service.sources.sync's to say.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.adapters.http import (
@@ -33,7 +34,7 @@ from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import store_occurrences, sync_span
-from service.sources.schedule import refresh_minutes
+from service.sources.schedule import connected, refresh_minutes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class SourceError(ValueError):
     """A calendar could not be connected or synced; str() is one sentence for the user."""
 
 
+class SourceUnavailable(Exception):
+    """The source did not answer for now (Google busy or down): a sync later may work."""
+
+
 @dataclass
 class SyncResult:
     """What one connect or sync did, and the reader's warnings to show the user."""
@@ -58,6 +63,8 @@ class SyncResult:
     events: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    broken: bool = False  # a failure that stopped the syncing: tell the user
+    away: SourceUnavailable | None = None  # a source that did not answer: retry soon
 
     @property
     def skipped(self) -> int:
@@ -79,15 +86,6 @@ def _many(n: int, one: str, more: str) -> str:
     return f"{n} {one if n == 1 else more}"
 
 
-# How each kind of connection is synced and what happens before it is deleted. The Google
-# source registers its own entries here (sync through the API, revoke the grant at Google).
-Syncer = Callable[[Session, Settings, SecretBox, Connection, datetime], SyncResult]
-# A disconnect hook may return a notice for the user (e.g. "remove the access yourself").
-DisconnectHook = Callable[[Session, Settings, SecretBox, Connection], str | None]
-SYNCERS: dict[str, Syncer] = {}
-DISCONNECT_HOOKS: dict[str, DisconnectHook] = {}
-
-
 def connect_ics_url(
     session: Session, settings: Settings, box: SecretBox, user: User, url: str, now: datetime
 ) -> SyncResult:
@@ -103,6 +101,7 @@ def connect_ics_url(
         user=user, kind="ics_url", label=masked_label(address), secret=box.seal(address)
     )
     connection.refresh_minutes = refresh_minutes(calendar)  # REFRESH-INTERVAL, 15 minutes at least
+    connected(connection)
     _remember(connection, feed, now)
     session.add(connection)
     session.flush()  # the occurrences need its id
@@ -118,26 +117,12 @@ def connect_ics_upload(
         raise SourceError("That file is too big (10 MiB at most).")
     calendar = _read(data, None)
     connection = Connection(user=user, kind="ics_upload", label=upload_label(filename))
+    connected(connection)
     connection.content_hash, connection.synced_at = _digest(data), now
     connection.content = data
     session.add(connection)
     session.flush()
     return _store(session, connection, calendar, now, "connected")
-
-
-def sync_connection(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
-) -> SyncResult:
-    """Sync one connection; a failure marks it broken with the reason and keeps its old events."""
-    syncer = SYNCERS[connection.kind]
-    try:
-        result = syncer(session, settings, box, connection, now)
-    except SourceError as error:
-        log.warning("sync of connection %s failed: %s", connection.id, error)
-        connection.status, connection.last_error = "broken", str(error)[:500]
-        return SyncResult(connection, "failed", error=str(error))
-    connection.status, connection.last_error = "ok", ""
-    return result
 
 
 def sync_ics_url(
@@ -170,68 +155,6 @@ def sync_ics_upload(
     calendar = _read(connection.content, None)
     connection.synced_at = now
     return _store(session, connection, calendar, now, "updated")
-
-
-SYNCERS["ics_url"] = sync_ics_url
-SYNCERS["ics_upload"] = sync_ics_upload
-
-
-# Imported when used: service.sources.google builds on this module, and the Google client
-# libraries need loading only for accounts that use Google.
-def _sync_google(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
-) -> SyncResult:
-    from service.sources.google import sync_google
-
-    return sync_google(session, settings, box, connection, now)
-
-
-def _revoke_google(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection
-) -> str | None:
-    from service.sources.google import revoke_grant
-
-    return revoke_grant(session, settings, box, connection)
-
-
-SYNCERS["google"] = _sync_google
-DISCONNECT_HOOKS["google"] = _revoke_google
-
-
-def disconnect(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection
-) -> tuple[str, list[str]]:
-    """Delete a connection and everything synced from it; return its label and any notices."""
-    hook = DISCONNECT_HOOKS.get(connection.kind)
-    notice = hook(session, settings, box, connection) if hook is not None else None
-    session.execute(delete(StoredOccurrence).where(StoredOccurrence.connection_id == connection.id))
-    session.delete(connection)
-    log.info("user %s disconnected %s", connection.user_id, connection.label)
-    return connection.label, [notice] if notice else []
-
-
-def can_refresh(connection: Connection) -> bool:
-    """Say whether a connection can be synced again (every kind can today)."""
-    return connection.kind in SYNCERS
-
-
-def connection_of(session: Session, user: User, connection_id: int) -> Connection | None:
-    """Return the user's connection with this id, or None (someone else's is None too)."""
-    query = select(Connection).where(Connection.id == connection_id)
-    return session.scalars(query.where(Connection.user_id == user.id)).first()
-
-
-def connections_of(session: Session, user: User) -> list[tuple[Connection, int]]:
-    """Return the user's connections, oldest first, each with how many events it stored."""
-    mine = select(Connection).where(Connection.user_id == user.id)
-    connections = session.scalars(mine.order_by(Connection.created_at, Connection.id)).all()
-    per_connection = (
-        select(StoredOccurrence.connection_id, func.count())
-        .where(StoredOccurrence.user_id == user.id)
-        .group_by(StoredOccurrence.connection_id)
-    )
-    counts = {connection_id: int(n) for connection_id, n in session.execute(per_connection)}
-    return [(connection, counts.get(connection.id, 0)) for connection in connections]
 
 
 def count_events(session: Session, connection: Connection) -> int:

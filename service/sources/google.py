@@ -1,9 +1,7 @@
-"""Google Calendar as a calendar source: store a grant, sync its events, revoke it on disconnect.
+"""Google Calendar as a calendar source: store a grant, sync its events, revoke the grant.
 
-Google's event JSON already speaks RFC 5545 for what is hard (RRULE, EXDATE and RDATE lines;
-changed and cancelled instances keyed by their original start), so each event is written as a
-VEVENT with the icalendar library (which escapes hostile text) and expanded by the same reader as
-an ICS feed: both sources agree on every recurrence rule and time zone.
+Each event is written as a VEVENT (service.calendars.google_events) and expanded by the same
+reader as an ICS feed: both sources agree on every recurrence rule and time zone.
 
 How a sync decides what to do (a trade-off, kept simple on purpose): an incremental sync (the
 stored sync token) tells which events changed, but re-expanding a changed series needs the whole
@@ -17,11 +15,9 @@ the series locally to patch them instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime
 
-import icalendar
 from google.oauth2.credentials import Credentials
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +27,7 @@ from service.adapters.google import (
     GoogleError,
     PermanentGoogleError,
     SyncTokenExpired,
+    TransientGoogleError,
     build_calendar_service,
     credentials_from_refresh_token,
     list_events,
@@ -38,33 +35,32 @@ from service.adapters.google import (
 )
 from service.adapters.google.client import Service
 from service.adapters.secrets import SecretBox
-from service.calendars.convert import clean
+from service.calendars.google_events import to_icalendar
 from service.calendars.ics import CalendarError, IcsCalendar
-from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.models import Connection, User
 from service.sources.calendar import store_occurrences, sync_span
-from service.sources.connect import Outcome, SourceError, SyncResult, count_events
+from service.sources.connect import (
+    Outcome,
+    SourceError,
+    SourceUnavailable,
+    SyncResult,
+    count_events,
+)
+from service.sources.schedule import connected
 
 log = logging.getLogger(__name__)
 
-Event = Mapping[str, Any]
 REVOKED = "Google access was revoked: reconnect"
 PERMISSIONS_PAGE = "https://myaccount.google.com/permissions"
 REVOKE_FAILED = (
     "Google could not be reached to withdraw Touchpoint's access to your calendar. "
     f"Remove it yourself at {PERMISSIONS_PAGE}"
 )
-_PARTSTAT = {
-    "accepted": "ACCEPTED",
-    "declined": "DECLINED",
-    "tentative": "TENTATIVE",
-    "needsAction": "NEEDS-ACTION",
-}
-_RECURRENCE = ("RRULE", "EXRULE", "RDATE", "EXDATE")
-# Entries Google keeps on a calendar that are no meeting: where you work today, birthdays.
-_NOT_MEETINGS = frozenset({"workingLocation", "birthday"})
-_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
+
+
+class GoogleUnavailable(SourceUnavailable, TransientGoogleError):
+    """Google did not answer a sync for now: a source away, and still a transient Google error."""
 
 
 def save_connection(
@@ -82,9 +78,10 @@ def save_connection(
         session.add(connection)
     connection.secret = box.seal(refresh_token)
     connection.scopes = " ".join(sorted(scopes))
-    connection.status, connection.last_error, connection.sync_token = "ok", "", ""
-    # A new grant: the old one's push channel and "we told you it broke" no longer apply.
-    connection.broken_notified_at = connection.channel_expires_at = None
+    connection.sync_token = ""
+    connected(connection)
+    # A new grant: the old one's push channel no longer applies.
+    connection.channel_expires_at = None
     connection.channel_id = connection.channel_resource_id = connection.channel_token = ""
     session.flush()
     return connection
@@ -96,7 +93,7 @@ def sync_google(
     """Sync a Google connection: nothing when nothing changed, else the whole span again.
 
     Raises SourceError when the grant is gone or Google refuses for good (sync_connection then
-    marks the connection broken with the reason); transient errors propagate to be retried.
+    marks the connection broken with the reason), GoogleUnavailable when Google is away for now.
     """
     try:
         service = calendar_service(settings, box, connection)
@@ -108,22 +105,33 @@ def sync_google(
         raise SourceError(REVOKED) from None
     except PermanentGoogleError as error:
         raise SourceError(f"Google refused to share the calendar: {error}") from None
+    except TransientGoogleError as error:
+        message = f"Google is unavailable for now ({error})."
+        raise GoogleUnavailable(message, status=error.status, reason=error.reason) from error
 
 
-def revoke_grant(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection
-) -> str | None:
-    """Withdraw Touchpoint's access at Google before the connection is deleted.
+def revoke_grant(settings: Settings, box: SecretBox, connection: Connection) -> bool:
+    """Withdraw Touchpoint's access at Google, before a connection or account is deleted.
 
-    Deleting goes on when Google cannot be told; the returned notice then asks the user to
-    remove the access themselves.
+    Returns False when Google could not be told: deleting goes on, and the user is asked to
+    remove the access themselves (REVOKE_FAILED).
     """
+    if connection.secret is None:
+        return True  # no grant was ever stored
     try:
-        revoke(box.open(connection.secret or b""), revoke_uri=settings.google.revoke_uri)
+        revoke(box.open(connection.secret), revoke_uri=settings.google.revoke_uri)
     except (GoogleError, ValueError) as error:  # ValueError: sealed with a retired key
         log.warning("could not revoke the Google grant of connection %s: %s", connection.id, error)
-        return REVOKE_FAILED
-    return None
+        return False
+    return True
+
+
+def revoke_grants(
+    settings: Settings, box: SecretBox, connections: Iterable[Connection]
+) -> list[str]:
+    """Withdraw every Google grant among connections; return the labels Google was not told of."""
+    google = [connection for connection in connections if connection.kind == "google"]
+    return [c.label or "Google Calendar" for c in google if not revoke_grant(settings, box, c)]
 
 
 def calendar_service(settings: Settings, box: SecretBox, connection: Connection) -> Service:
@@ -182,101 +190,3 @@ def _full_sync(
     outcome: Outcome = "connected" if connection.synced_at is None else "updated"
     connection.sync_token, connection.synced_at = token, now
     return SyncResult(connection, outcome, stored, [*skipped, *calendar.warnings])
-
-
-def to_icalendar(events: Iterable[Event]) -> tuple[bytes, list[str]]:
-    """Write Google events as one iCalendar text; return it and a warning per event left out."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Touchpoint//Google Calendar//EN")
-    calendar.add("version", "2.0")
-    warnings = []
-    for event in events:
-        try:
-            component = vevent(event)
-        except _UNREADABLE:
-            title = clean(str(event.get("summary", "")), 60) or str(event.get("id", ""))[:60]
-            warnings.append(f"skipped event {title!r}: its times cannot be read")
-            continue
-        if component is not None:
-            calendar.add_component(component)
-    return calendar.to_ical(), warnings
-
-
-def vevent(event: Event) -> icalendar.Event | None:
-    """Return a Google event as a VEVENT: a series with its rules, an instance as an override."""
-    if event.get("eventType") in _NOT_MEETINGS:
-        return None
-    instance = "recurringEventId" in event
-    cancelled = event.get("status") == "cancelled"
-    if cancelled and not instance:
-        return None  # a deleted event: nothing left to expand
-    component = icalendar.Event()
-    component.add("uid", str(event["recurringEventId"] if instance else event["id"]))
-    if instance:
-        component.add("recurrence-id", _when(event["originalStartTime"]))
-    if cancelled:  # Google sends little more than which instance it was
-        component.add("dtstart", _when(event["originalStartTime"]))
-        component.add("status", "CANCELLED")
-        return component
-    component.add("dtstart", _when(event["start"]))
-    component.add("dtend", _when(event["end"]))
-    _describe(component, event)
-    _recur(component, event.get("recurrence", []))
-    return component
-
-
-def _describe(component: icalendar.Event, event: Event) -> None:
-    """Add what the engine reads: title, place, status, busy or free, people and answers."""
-    component.add("summary", clean(str(event.get("summary", "")), 255))
-    if location := clean(str(event.get("location", "")), 255):
-        component.add("location", location)
-    tentative = event.get("status") == "tentative"
-    component.add("status", "TENTATIVE" if tentative else "CONFIRMED")
-    free = event.get("transparency") == "transparent"
-    component.add("transp", "TRANSPARENT" if free else "OPAQUE")
-    if organizer := _address(event.get("organizer", {}), {}):
-        component.add("organizer", organizer)
-    for person in event.get("attendees", []):
-        if attendee := _address(person, _attendance(person)):
-            component.add("attendee", attendee)
-
-
-def _attendance(person: Mapping[str, Any]) -> dict[str, str]:
-    status = _PARTSTAT.get(str(person.get("responseStatus")), "NEEDS-ACTION")
-    params = {"PARTSTAT": status}
-    if person.get("resource"):
-        params["CUTYPE"] = "RESOURCE"
-    if person.get("optional"):
-        params["ROLE"] = "OPT-PARTICIPANT"
-    return params
-
-
-def _address(person: Mapping[str, Any], params: Mapping[str, str]) -> icalendar.vCalAddress | None:
-    email = clean(str(person.get("email", "")), 254).replace(" ", "")
-    if "@" not in email:
-        return None
-    address = icalendar.vCalAddress(f"mailto:{email}")
-    if name := clean(str(person.get("displayName", "")), 200):
-        address.params["CN"] = name
-    address.params.update(params)
-    return address
-
-
-def _recur(component: icalendar.Event, lines: Iterable[str]) -> None:
-    """Copy Google's RRULE/EXDATE/RDATE lines, parsed one by one; unreadable ones are left out."""
-    for line in lines:
-        name = str(line).split(":", 1)[0].split(";", 1)[0].upper()
-        if name not in _RECURRENCE or not str(line).isprintable():
-            continue  # a line break would let one line smuggle in others
-        parsed = icalendar.Event.from_ical(f"BEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\n")
-        if not parsed.errors and name in parsed:
-            component.add(name, parsed[name])
-
-
-def _when(value: Mapping[str, str]) -> date | datetime:
-    """Return a Google start or end: a date (all day) or a time in the event's own zone."""
-    if "dateTime" not in value:
-        return date.fromisoformat(value["date"])
-    moment = datetime.fromisoformat(value["dateTime"])
-    zone = resolve_zone(str(value.get("timeZone") or "")) or UTC
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)

@@ -1,7 +1,8 @@
-"""When each calendar connection syncs next, what a failed sync means, and telling the user.
+"""A connection's status and when it syncs next: the only code that writes either.
 
-No queue here: workers.sync asks these functions what is due and records what each sync did.
-The policy:
+No queue here: workers.sync and the web's Refresh ask these functions what is due and record
+what each sync did through the named transitions (connected, synced, failed), so a manual
+refresh and a scheduled sync mean the same. The policy:
 - A working connection syncs every refresh interval: 15 minutes at least, longer when its feed
   asks (REFRESH-INTERVAL or X-PUBLISHED-TTL, at most a day). A Google calendar with a live push
   channel is polled every 6 hours only, in case a notification was lost.
@@ -38,7 +39,8 @@ LONGEST_WAIT = timedelta(hours=2)
 GIVE_UP_AFTER = timedelta(days=1)
 RENEW_BEFORE = timedelta(days=1)
 PUSH_PATH = "/google/push"
-SYNCED = ("ok", "failing")
+OK, FAILING, BROKEN = "ok", "failing", "broken"
+SYNCED = (OK, FAILING)
 # RFC 7986 names the first; Outlook and many older publishers send only the second.
 _REFRESH_PROPERTIES = ("REFRESH-INTERVAL", "X-PUBLISHED-TTL")
 # Only a feed's server may be away for a while without saying so: every other SourceError is
@@ -137,17 +139,31 @@ def may_come_back(connection: Connection) -> bool:
     return connection.kind in _MAY_COME_BACK
 
 
-def record_failure(
-    connection: Connection, reason: str, now: datetime, *, failing_before: bool, may_pass: bool
-) -> bool:
-    """Record a failed sync; return True when the connection is now broken (tell the user)."""
+def connected(connection: Connection) -> None:
+    """A calendar was connected, or connected again with a new grant: it syncs, nothing broke."""
+    connection.status, connection.last_error = OK, ""
+    connection.broken_notified_at = None
+
+
+def synced(connection: Connection) -> None:
+    """A sync worked: the connection is working again, whatever it was before."""
+    connection.status, connection.last_error = OK, ""
+
+
+def failed(connection: Connection, reason: str, now: datetime, *, transient: bool) -> bool:
+    """Record a failed sync; return True when the connection is now broken (tell the user).
+
+    A transient failure keeps it retrying after a growing wait, until it has failed for a day;
+    anything else breaks it at once.
+    """
+    failing_before = connection.status == FAILING
     connection.last_error = reason[:500]
     given_up = failing_before and outage(connection, now) >= GIVE_UP_AFTER
-    if may_pass and not given_up:
-        connection.status = "failing"
+    if transient and not given_up:
+        connection.status = FAILING
         connection.next_sync_at = now + retry_wait(connection, now)
         return False
-    connection.status, connection.next_sync_at = "broken", None
+    connection.status, connection.next_sync_at = BROKEN, None
     return True
 
 

@@ -10,21 +10,14 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from service.account.data import (
-    delete_account,
-    export_calendar,
-    export_data,
-    google_revoke,
-    revoke_tokens,
-)
+from service.account.data import delete_account, export_calendar, export_data
 from service.models import User
+from service.sources.google import PERMISSIONS_PAGE, revoke_grants
 from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import db
 from service.web.session import login_required, require_user, sign_out
 
 bp = Blueprint("account", __name__)
-
-GOOGLE_PERMISSIONS = "https://myaccount.google.com/permissions"
 
 
 class DeleteForm(FlaskForm):
@@ -63,9 +56,7 @@ def delete() -> ResponseReturnValue:
     if not form.validate_on_submit() or not form.matches(user):
         form.confirm.errors = ["That is not your email address: nothing was deleted."]
         return _page(user, form, 422)
-    settings = app_settings()
-    box = secret_box()
-    unrevoked = revoke_tokens(user, box, google_revoke(settings.google.revoke_uri))
+    unrevoked = revoke_grants(app_settings(), secret_box(), user.connections)
     delete_account(db.session(), user)
     db.session.commit()
     sign_out()
@@ -74,7 +65,7 @@ def delete() -> ResponseReturnValue:
         flash(
             "We could not reach Google to withdraw Touchpoint's access to "
             + ", ".join(unrevoked)
-            + f". Remove it yourself at {GOOGLE_PERMISSIONS}.",
+            + f". Remove it yourself at {PERMISSIONS_PAGE}.",
             "error",
         )
     return redirect("/")

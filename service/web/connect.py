@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length
 
 from service.models import Connection
 from service.sources import connect as sources
+from service.sources import sync as syncing
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
 from service.web.context import app_settings, clock, events, secret_box
 from service.web.extensions import db, limiter
@@ -86,8 +87,8 @@ def render_page(**forms: Any) -> str:
     context = {
         "url_form": UrlForm(formdata=None),
         "upload_form": UploadForm(formdata=None),
-        "connections": sources.connections_of(_session(), user),
-        "can_refresh": sources.can_refresh,
+        "connections": syncing.connections_of(_session(), user),
+        "can_refresh": syncing.can_refresh,
         "zone": user.zone,
         **forms,
     }
@@ -151,14 +152,8 @@ def _connect(
 @connect_attempts
 def refresh(connection_id: int) -> Response:
     connection = _owned(connection_id)
-    try:
-        result = sources.sync_connection(
-            _session(), app_settings(), secret_box(), connection, clock()
-        )
-    except SourceError as error:  # a kind that cannot be refreshed: nothing was written
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect("/connect")
+    # A failure is recorded as the scheduler's would be: the calendar keeps retrying.
+    result = syncing.refresh(_session(), app_settings(), secret_box(), connection, clock())
     db.session.commit()
     _flash_refresh(result)
     return redirect("/connect")
@@ -168,7 +163,7 @@ def refresh(connection_id: int) -> Response:
 @login_required
 def disconnect(connection_id: int) -> Response:
     connection = _owned(connection_id)
-    label, notices = sources.disconnect(_session(), app_settings(), secret_box(), connection)
+    label, notices = syncing.disconnect(_session(), app_settings(), secret_box(), connection)
     db.session.commit()
     flash(f"Disconnected: {label}. Its events were deleted from Touchpoint.")
     for notice in notices:
@@ -178,7 +173,7 @@ def disconnect(connection_id: int) -> Response:
 
 def _owned(connection_id: int) -> Connection:
     """Return the signed-in user's connection, or answer 404 (also for someone else's)."""
-    connection = sources.connection_of(_session(), require_user(), connection_id)
+    connection = syncing.connection_of(_session(), require_user(), connection_id)
     if connection is None:
         abort(404)
     return connection
@@ -187,7 +182,8 @@ def _owned(connection_id: int) -> Connection:
 def _flash_refresh(result: SyncResult) -> None:
     label = result.connection.label
     if result.outcome == "failed":
-        flash(f"{label} could not be refreshed. {result.error}", "error")
+        again = "" if result.broken else " Touchpoint will try again later by itself."
+        flash(f"{label} could not be refreshed. {result.error}{again}", "error")
     elif result.outcome == "unchanged":
         flash(f"{label} has not changed since the last sync — {events(result.events)}.")
     else:

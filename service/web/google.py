@@ -33,6 +33,7 @@ from google_auth_oauthlib.flow import Flow
 from sqlalchemy import delete
 from werkzeug.wrappers import Response
 
+from service.account.login import account_for
 from service.adapters.google import (
     APP_CALENDARS,
     CALENDAR_SCOPES,
@@ -48,9 +49,10 @@ from service.adapters.google import (
     make_flow,
 )
 from service.models import OAuthState, User
-from service.sources import connect as sources
 from service.sources import google as google_source
-from service.web.auth import account_for, safe_next
+from service.sources.connect import SourceUnavailable
+from service.sources.sync import sync_connection
+from service.web.auth import safe_next
 from service.web.connect import connect_attempts
 from service.web.context import app_settings, clock, events, secret_box
 from service.web.extensions import db, limiter
@@ -235,8 +237,8 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
     store.commit()
     label = connection.label
     try:
-        result = sources.sync_connection(store, settings, box, connection, clock())
-    except GoogleError:  # Google did not answer in time: the connection stays, to refresh later
+        result = sync_connection(store, settings, box, connection, clock())
+    except SourceUnavailable:  # Google did not answer: the connection stays, to refresh later
         store.rollback()
         late = "but Google did not answer the first sync. Press Refresh in a minute."
         flash(f"Connected Google Calendar {label}, {late}", "warning")

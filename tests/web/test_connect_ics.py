@@ -10,15 +10,17 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
-from service.adapters.http import MiB, parse_networks
-from service.config import Settings
+from service.adapters.http import MiB
+from service.config import Settings, parse_networks
 from service.models import Connection, StoredOccurrence, User
+from service.sources.schedule import due_connections
 from service.web import create_app
 from service.web.extensions import db
 from tests.test_sources import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
@@ -320,8 +322,11 @@ def test_a_failed_refresh_is_shown_on_the_page_and_keeps_the_events(
 
     shown = page(client)
     assert "127.0.0.1 answered HTTP 503 (Service Unavailable)." in shown
-    assert "Not syncing" in shown
+    assert "Retrying" in shown  # one failed Refresh used to stop the feed for good ("Not syncing")
     assert len(rows(app, StoredOccurrence)) == stored
+    with app.app_context():  # the dispatcher tries it again later
+        later = datetime.now(UTC) + timedelta(hours=3)
+        assert due_connections(db.session(), later) == [connection.id]
 
 
 def test_disconnecting_deletes_the_connection_and_its_events(

@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 from service.adapters.google import APP_CALENDARS, EVENTS_OWNED, FREEBUSY
 from service.config import Settings
 from service.models import Connection, OAuthState, StoredOccurrence, User
+from service.sources.schedule import due_connections
 from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, NOW
 from tests.google_server import FakeGoogle
@@ -269,6 +270,26 @@ def test_disconnecting_while_google_is_down_deletes_and_says_where_to_remove_acc
     assert google_server.revoked == set()
     assert rows(frozen, Connection) == []
     assert rows(frozen, StoredOccurrence) == []
+
+
+def test_a_google_outage_during_refresh_shows_a_sentence_and_keeps_the_calendar_retrying(
+    frozen: Any, client: Any, google_server: FakeGoogle, grant: Any
+) -> None:
+    [connection] = rows(frozen, Connection)
+    google_server.fail_next(r"/events$", 503)
+
+    url = f"/connect/{connection.id}/refresh"
+    response = post_form(client, url, {}, page="/connect", follow_redirects=True)
+
+    assert response.status_code == 200  # it was the 500 page
+    page = words(response)
+    assert f"{ALICE} could not be refreshed. Google is unavailable for now" in page
+    assert "Touchpoint will try again later by itself." in page
+    [failing] = rows(frozen, Connection)
+    assert failing.status == "failing"
+    with frozen.app_context():
+        later = frozen.config["NOW"]() + timedelta(hours=3)
+        assert due_connections(db.session(), later) == [connection.id]
 
 
 def test_a_google_outage_at_the_token_endpoint_shows_a_page_not_an_error(

@@ -12,10 +12,9 @@ from rq.job import Job
 from sqlalchemy import select
 
 from service.adapters.db import Database
-from service.adapters.http import parse_networks
 from service.adapters.redis import connect
 from service.adapters.secrets import SecretBox
-from service.config import Settings
+from service.config import Settings, parse_networks
 from service.models import Connection, StoredOccurrence, User
 from service.sources.connect import masked_label
 from tests.factories import ALICE
