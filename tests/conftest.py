@@ -21,9 +21,15 @@ from sqlalchemy import create_engine, text
 from service.adapters.db import Database, upgrade
 from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.models import Base
+from service.models import Base, User
+from tests.factories import ALICE
 
-pytest_plugins = ["tests.smtp_server", "tests.google_fixtures", "tests.redis_server"]
+pytest_plugins = [
+    "tests.smtp_server",
+    "tests.google_fixtures",
+    "tests.redis_server",
+    "tests.feed_server",
+]
 
 PG_ADMIN = os.environ.get(
     "TOUCHPOINT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -87,6 +93,16 @@ def database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def alice_id(database: Database) -> int:
+    """alice, stored in Berlin with nothing else: her user id."""
+    with database.unit() as session:
+        user = User(email=ALICE, tz="Europe/Berlin")
+        session.add(user)
+        session.flush()
+        return user.id
 
 
 @pytest.fixture
