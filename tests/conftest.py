@@ -7,6 +7,7 @@ where they fail. Redis is a server of the session's own (tests/redis_server.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
@@ -43,6 +45,30 @@ def unavailable(what: str, why: str) -> None:
     if REQUIRED:
         pytest.fail(f"TOUCHPOINT_REQUIRE_SERVICES is set but {message}")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_behind() -> Iterator[None]:
+    """Fail the run if a process a test started outlives the session (a leaked worker, server).
+
+    Runs last of the session fixtures, after the ones that stop what they started (Redis).
+    """
+    yield
+    alive = psutil.Process().children(recursive=True)
+    _gone, alive = psutil.wait_procs(alive, timeout=5)
+    if alive:
+        names = "; ".join(_described(process) for process in alive)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        pytest.fail(f"{len(alive)} process(es) left running by the tests: {names}", pytrace=False)
+
+
+def _described(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {' '.join(process.cmdline())[:160]}"
+    except psutil.Error:
+        return f"{process.pid} (gone)"
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from service.adapters import mail
+from service.adapters import google, mail
 from service.adapters.db import Database
 from service.adapters.google import CALENDAR_SCOPES, SIGN_IN_SCOPES
 from service.adapters.mail_delivery import deliver
@@ -34,9 +34,8 @@ from service.proposals.book import BookingResult, book
 from service.sources.calendar import store_occurrences, sync_span
 from service.sources.connect import masked_label
 from service.sources.google import save_connection
-
-if TYPE_CHECKING:
-    from tests.google_server import FakeGoogle
+from tests.google_server import CALENDAR_SCOPES as FAKE_GOOGLE_SCOPES
+from tests.google_server import FakeGoogle
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ALICE = "alice@example.com"
@@ -112,6 +111,18 @@ def google_lunch(title: str = "Lunch with Bob", day: int = 3, **fields: Any) -> 
         "attendees": [{"email": ALICE, "self": True}, {"email": BOB}],
         **fields,
     }
+
+
+def calendar_client(fake: FakeGoogle, email: str = ALICE, scopes: Any = FAKE_GOOGLE_SCOPES) -> Any:
+    """Return a Calendar client for someone who connected earlier (a stored refresh token)."""
+    credentials = google.credentials_from_refresh_token(
+        fake.grant(email, scopes),
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        token_uri=fake.token_uri,
+        scopes=scopes,
+    )
+    return google.build_calendar_service(credentials, endpoint=fake.api_endpoint)
 
 
 # Rows in the database ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from service.config import Settings
 from service.models import Connection, StoredOccurrence, User
 from service.web import create_app
 from service.web.extensions import db
-from tests.test_sources import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
+from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
 
 LABEL = "127.0.0.1/…/basic.ics"
 
