@@ -7,6 +7,7 @@ where they fail. Redis is a server of the session's own (tests/redis_server.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
@@ -21,9 +23,15 @@ from sqlalchemy import create_engine, text
 from service.adapters.db import Database, upgrade
 from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.models import Base
+from service.models import Base, User
+from tests.factories import ALICE
 
-pytest_plugins = ["tests.smtp_server", "tests.google_fixtures", "tests.redis_server"]
+pytest_plugins = [
+    "tests.smtp_server",
+    "tests.google_fixtures",
+    "tests.redis_server",
+    "tests.feed_server",
+]
 
 PG_ADMIN = os.environ.get(
     "TOUCHPOINT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -37,6 +45,30 @@ def unavailable(what: str, why: str) -> None:
     if REQUIRED:
         pytest.fail(f"TOUCHPOINT_REQUIRE_SERVICES is set but {message}")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_behind() -> Iterator[None]:
+    """Fail the run if a process a test started outlives the session (a leaked worker, server).
+
+    Runs last of the session fixtures, after the ones that stop what they started (Redis).
+    """
+    yield
+    alive = psutil.Process().children(recursive=True)
+    _gone, alive = psutil.wait_procs(alive, timeout=5)
+    if alive:
+        names = "; ".join(_described(process) for process in alive)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        pytest.fail(f"{len(alive)} process(es) left running by the tests: {names}", pytrace=False)
+
+
+def _described(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {' '.join(process.cmdline())[:160]}"
+    except psutil.Error:
+        return f"{process.pid} (gone)"
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +119,16 @@ def database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def alice_id(database: Database) -> int:
+    """alice, stored in Berlin with nothing else: her user id."""
+    with database.unit() as session:
+        user = User(email=ALICE, tz="Europe/Berlin")
+        session.add(user)
+        session.flush()
+        return user.id
 
 
 @pytest.fixture

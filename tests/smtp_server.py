@@ -3,6 +3,7 @@
 Use the `smtp_server` fixture (import smtp_server_fixture into a test module, or list this module
 in conftest's pytest_plugins); `smtp_server.settings` is the Smtp block pointing at it. It can be
 stopped and started again on the same port (an outage), and told to refuse mail with a reply.
+`addressed_to`, `text_of` and `invite_of` read what it received.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
 
+import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -85,6 +87,30 @@ class SmtpServer:
             self.recipients.append(list(envelope.rcpt_tos))
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
+
+
+def addressed_to(messages: list[EmailMessage], address: str) -> EmailMessage:
+    """The one message sent to this address."""
+    found = [message for message in messages if message["To"] == address]
+    assert len(found) == 1, f"{len(found)} emails to {address}"
+    return found[0]
+
+
+def text_of(message: Any) -> str:
+    """The plain-text body of a message."""
+    return str(message.get_body(("plain",)).get_content())
+
+
+def invite_of(message: EmailMessage) -> tuple[icalendar.Calendar, EmailMessage, bytes]:
+    """Return the text/calendar alternative parsed, that part, and the invite.ics attachment."""
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = next(message.iter_parts())
+    assert alternative.get_content_type() == "multipart/alternative"
+    kinds = [part.get_content_type() for part in alternative.iter_parts()]
+    assert kinds == ["text/plain", "text/html", "text/calendar"]
+    part = list(alternative.iter_parts())[2]
+    attachment = next(p for p in message.iter_attachments() if p.get_filename() == "invite.ics")
+    return icalendar.Calendar.from_ical(part.get_content()), part, attachment.get_content()
 
 
 def _free_port() -> int:

@@ -9,13 +9,10 @@ import pytest
 from google_auth_oauthlib.flow import Flow
 
 from service.adapters import google
-from tests import google_fixtures
 from tests.factories import ALICE, BOB
 from tests.google_fake.oauth import id_token_for
 from tests.google_fake.state import Grant
 from tests.google_server import FakeGoogle
-
-google_server = google_fixtures.google_server
 
 REDIRECT = "http://127.0.0.1:5000/connect/google/callback"
 STATE = "state-kept-in-the-session"

@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 
 from service.adapters import google
-from tests import google_fixtures
-from tests.factories import ALICE
+from tests.factories import ALICE, calendar_client, google_lunch
 from tests.google_server import FakeGoogle
-from tests.test_google import lunch, service_for
-
-google_server = google_fixtures.google_server
 
 
 class Receiver(ThreadingHTTPServer):
@@ -61,15 +57,15 @@ def receiver() -> Iterator[Receiver]:
 def test_a_watched_calendar_pushes_changes_until_the_channel_stops(
     google_server: FakeGoogle, receiver: Receiver
 ):
-    service = service_for(google_server)
+    service = calendar_client(google_server)
     address = f"http://127.0.0.1:{receiver.server_address[1]}/google/push"
 
     channel = google.watch_events(service, "primary", "chan-1", address, "secret", 3600)
-    google_server.add_event(ALICE, lunch())
+    google_server.add_event(ALICE, google_lunch())
     messages = receiver.wait_for(2)
     google.stop_channel(service, channel.id, channel.resource_id)
     google.stop_channel(service, channel.id, channel.resource_id)  # already stopped: fine
-    google_server.add_event(ALICE, lunch("After the stop"))
+    google_server.add_event(ALICE, google_lunch("After the stop"))
     google_server.flush_notifications()
 
     assert [m["X-Goog-Resource-State"] for m in messages] == ["sync", "exists"]

@@ -13,45 +13,30 @@ from service.adapters.db import Database
 from service.adapters.mail import send_now
 from service.config import Settings
 from service.engine.model import Occurrence
-from service.models import Connection, Mark, OutboxEmail, PlannedNote, Reflection, User
-from service.notes.plan import PlanChange, plan_notes, send_due_notes
-from service.sources.calendar import store_occurrences, sync_span
-from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
+from service.models import Mark, OutboxEmail, PlannedNote, Reflection, User
+from service.notes.plan import PlanChange, send_due_notes
+from tests.factories import (
+    ALICE,
+    CAROL,
+    DAN,
+    NOW,
+    add_user,
+    at,
+    lunch_with_carol,
+    meeting,
+    plan,
+    resync,
+)
 from tests.smtp_server import SmtpServer
 
 # Tuesday 3 March, 12:00 in Berlin: tomorrow from NOW (Monday 08:00).
-LUNCH = meeting("Lunch with Carol", at(3, 12), 60, with_=(CAROL,), uid="lunch-carol@test")
+LUNCH = lunch_with_carol(at(3, 12))
 COFFEE = meeting("Coffee with Dan", at(3, 15), 30, with_=(DAN,), uid="coffee-dan@test")
 
 
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
     return settings.with_changes(smtp=smtp_server.settings)
-
-
-def add_alice(database: Database, occurrences: list[Occurrence], **changes: Any) -> int:
-    """Store alice (Berlin, manager bob, notes an hour ahead) with these meetings synced."""
-    with database.unit() as session:
-        user = User(email=ALICE, tz="Europe/Berlin", manager_email=BOB, **changes)
-        session.add(user)
-        session.flush()
-        connection = Connection(user_id=user.id, kind="ics_upload", label="work.ics")
-        session.add(connection)
-        session.flush()
-        store_occurrences(session, connection, occurrences, *sync_span(NOW))
-        return user.id
-
-
-def resync(database: Database, user_id: int, occurrences: list[Occurrence]) -> None:
-    """Replace what alice's calendar holds, as a sync does."""
-    with database.unit() as session:
-        connection = session.scalars(select(Connection).where(Connection.user_id == user_id)).one()
-        store_occurrences(session, connection, occurrences, *sync_span(NOW))
-
-
-def plan(database: Database, settings: Settings, user_id: int, now: datetime = NOW) -> PlanChange:
-    with database.unit() as session:
-        return plan_notes(session, settings, session.get_one(User, user_id), now)
 
 
 def send(database: Database, settings: Settings, user_id: int, now: datetime) -> list[int]:
@@ -79,7 +64,7 @@ def body(message: EmailMessage, subtype: str = "plain") -> str:
 def test_a_lunch_tomorrow_gets_a_note_due_an_hour_before(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
 
     assert plan(database, settings, user_id) == PlanChange(created=1)
 
@@ -90,7 +75,7 @@ def test_a_lunch_tomorrow_gets_a_note_due_an_hour_before(
 
 
 def test_planning_again_changes_nothing(database: Database, settings: Settings) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     plan(database, settings, user_id)
 
     assert plan(database, settings, user_id, NOW + timedelta(minutes=5)) == PlanChange(unchanged=1)
@@ -98,7 +83,7 @@ def test_planning_again_changes_nothing(database: Database, settings: Settings) 
 
 
 def test_a_moved_lunch_moves_its_note(database: Database, settings: Settings) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     plan(database, settings, user_id)
 
     resync(database, user_id, [meeting("Lunch with Carol", at(5, 13), 60, with_=(CAROL,),
@@ -117,7 +102,7 @@ def test_a_moved_instance_of_a_weekly_lunch_keeps_the_other_weeks(
         return meeting("Lunch with Carol", start, 60, with_=(CAROL,), uid="weekly@test",
                        recurring=True)  # fmt: skip
 
-    user_id = add_alice(database, [weekly(at(3, 12)), weekly(at(10, 12))])
+    user_id = add_user(database, [weekly(at(3, 12)), weekly(at(10, 12))])
     plan(database, settings, user_id)
     first, second = (note.id for note in notes(database))
 
@@ -130,7 +115,7 @@ def test_a_moved_instance_of_a_weekly_lunch_keeps_the_other_weeks(
 
 
 def test_a_cancelled_lunch_cancels_its_note(database: Database, settings: Settings) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     plan(database, settings, user_id)
 
     resync(database, user_id, [])
@@ -143,7 +128,7 @@ def test_a_cancelled_lunch_cancels_its_note(database: Database, settings: Settin
 def test_marking_it_not_a_touchpoint_cancels_the_note_and_undoing_brings_it_back(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     plan(database, settings, user_id)
 
     with database.unit() as session:
@@ -159,7 +144,7 @@ def test_marking_it_not_a_touchpoint_cancels_the_note_and_undoing_brings_it_back
 def test_a_note_planned_after_its_lead_time_is_due_at_once(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     late = at(3, 11, 40)
 
     plan(database, settings, user_id, late)
@@ -170,7 +155,7 @@ def test_a_note_planned_after_its_lead_time_is_due_at_once(
 def test_a_due_note_is_emailed_once_with_unsubscribe_and_snooze_links(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     plan(database, settings, user_id)
 
     assert send(database, settings, user_id, at(3, 10, 59)) == []
@@ -193,7 +178,7 @@ def test_a_due_note_is_emailed_once_with_unsubscribe_and_snooze_links(
 def test_nothing_is_sent_with_notes_off_or_paused(
     database: Database, settings: Settings, changes: dict[str, Any]
 ) -> None:
-    user_id = add_alice(database, [LUNCH], **changes)
+    user_id = add_user(database, [LUNCH], **changes)
     plan(database, settings, user_id)
 
     assert send(database, settings, user_id, at(3, 11)) == []
@@ -203,7 +188,7 @@ def test_nothing_is_sent_with_notes_off_or_paused(
 def test_the_morning_digest_lists_the_days_notes_once_at_eight(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    user_id = add_alice(database, [LUNCH, COFFEE], digest=True)
+    user_id = add_user(database, [LUNCH, COFFEE], digest=True)
     plan(database, settings, user_id)
     assert {note.due_at for note in notes(database)} == {at(3, 8)}
 
@@ -224,7 +209,7 @@ def test_the_morning_digest_lists_the_days_notes_once_at_eight(
 def test_a_touchpoint_added_after_the_digest_gets_its_own_note(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH], digest=True)
+    user_id = add_user(database, [LUNCH], digest=True)
     plan(database, settings, user_id)
     send(database, settings, user_id, at(3, 8))
 
@@ -238,7 +223,7 @@ def test_a_touchpoint_added_after_the_digest_gets_its_own_note(
 def test_the_last_reflection_with_carol_is_in_the_next_note_with_carol(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     with database.unit() as session:
         older = {"learned": "nothing much", "created_at": NOW - timedelta(days=30)}
         session.add(Reflection(user_id=user_id, person=CAROL, **older))
@@ -256,7 +241,7 @@ def test_a_hostile_title_stays_harmless_in_the_email(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
     title = 'Lunch <script>alert("x")</script>\r\nBcc: victim@example.org'
-    user_id = add_alice(database, [meeting(title, at(3, 12), 60, with_=(CAROL,))])
+    user_id = add_user(database, [meeting(title, at(3, 12), 60, with_=(CAROL,))])
     plan(database, settings, user_id)
 
     (message,) = delivered(

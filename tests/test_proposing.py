@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 from service.adapters.db import Database
 from service.adapters.mail import send_now
 from service.config import Settings
-from service.engine.model import Attendee, Occurrence
-from service.models import Connection, OutboxEmail, Proposal, User
+from service.engine.model import Attendee
+from service.models import OutboxEmail, Proposal, User
 from service.proposals import propose as proposing
 from service.proposals.answer import proposal_from_token
-from service.sources.calendar import store_occurrences, sync_span
-from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
+from tests.factories import ALICE, CAROL, DAN, NOW, add_user, at, meeting
 from tests.smtp_server import SmtpServer
 
 LUNCH = meeting("Lunch with Carol", at(4, 12), 60, with_=(CAROL,))  # Wednesday
@@ -35,19 +34,6 @@ TIMES = (f"Mon 2 Mar 09:15{EN_DASH}09:30", f"Tue 3 Mar 09:15{EN_DASH}09:30",
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
     return settings.with_changes(smtp=smtp_server.settings)
-
-
-def add_alice(database: Database, occurrences: list[Occurrence], **changes: Any) -> int:
-    """Store alice (Berlin, manager bob) with a calendar holding these occurrences."""
-    with database.unit() as session:
-        user = User(email=ALICE, tz="Europe/Berlin", manager_email=BOB, **changes)
-        session.add(user)
-        session.flush()
-        connection = Connection(user_id=user.id, kind="ics_upload", label="work.ics")
-        session.add(connection)
-        session.flush()
-        store_occurrences(session, connection, occurrences, *sync_span(NOW))
-        return user.id
 
 
 def user_in(session: Session, user_id: int) -> User:
@@ -90,7 +76,7 @@ def body(message: EmailMessage, kind: str) -> str:
 def test_a_due_chat_becomes_one_proposal_with_three_times_and_the_partner(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
 
     result = run(database, settings, user_id)
 
@@ -107,7 +93,7 @@ def test_a_due_chat_becomes_one_proposal_with_three_times_and_the_partner(
 def test_the_email_arrives_with_an_accept_link_per_time(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
 
     message = emailed(database, settings, smtp_server, user_id)
 
@@ -131,7 +117,7 @@ def test_the_email_arrives_with_an_accept_link_per_time(
 def test_the_email_carries_one_click_unsubscribe_headers(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
 
     message = emailed(database, settings, smtp_server, user_id)
 
@@ -144,7 +130,7 @@ def test_the_email_carries_one_click_unsubscribe_headers(
 def test_the_unsubscribe_header_travels_as_a_plain_url(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
 
     message = emailed(database, settings, smtp_server, user_id)
 
@@ -156,7 +142,7 @@ def test_the_unsubscribe_header_travels_as_a_plain_url(
 def test_proposing_twice_makes_one_proposal_and_one_email(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     with database.unit() as session:  # twice in one transaction, then once more an hour later
         made = [proposing.propose(session, settings, user_in(session, user_id), NOW) for _ in "12"]
 
@@ -171,7 +157,7 @@ def test_proposing_twice_makes_one_proposal_and_one_email(
 def test_a_racing_planner_waits_and_then_finds_the_proposal_open(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     assert database.engine is not None
     outcome: list[str] = []
 
@@ -199,7 +185,7 @@ def test_a_racing_planner_waits_and_then_finds_the_proposal_open(
 
 
 def test_no_proposal_when_no_chat_is_due(database: Database, settings: Settings) -> None:
-    user_id = add_alice(database, [MENTORING, LUNCH])
+    user_id = add_user(database, [MENTORING, LUNCH])
 
     result = run(database, settings, user_id)
 
@@ -211,7 +197,7 @@ def test_no_proposal_when_no_chat_is_due(database: Database, settings: Settings)
 def test_no_proposal_while_paused_and_one_once_the_pause_is_over(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_alice(database, [LUNCH], paused_until=NOW + timedelta(days=7))
+    user_id = add_user(database, [LUNCH], paused_until=NOW + timedelta(days=7))
 
     paused = run(database, settings, user_id)
     after = run(database, settings, user_id, now=NOW + timedelta(days=7, minutes=1))
@@ -222,7 +208,7 @@ def test_no_proposal_while_paused_and_one_once_the_pause_is_over(
 
 
 def test_no_proposal_with_a_weekly_budget_of_zero(database: Database, settings: Settings) -> None:
-    user_id = add_alice(database, [LUNCH], weekly_nudges=0)
+    user_id = add_user(database, [LUNCH], weekly_nudges=0)
 
     result = run(database, settings, user_id)
 
@@ -231,7 +217,7 @@ def test_no_proposal_with_a_weekly_budget_of_zero(database: Database, settings: 
 
 
 def test_a_declined_proposal_uses_this_weeks_budget(database: Database, settings: Settings) -> None:
-    user_id = add_alice(database, [LUNCH])
+    user_id = add_user(database, [LUNCH])
     with database.unit() as session:
         made = NOW - timedelta(days=6)
         session.add(Proposal(user_id=user_id, status="declined", created_at=made, expires_at=NOW))
@@ -246,7 +232,7 @@ def test_a_declined_proposal_uses_this_weeks_budget(database: Database, settings
 
 def test_no_proposal_without_a_free_slot(database: Database, settings: Settings) -> None:
     all_day = [meeting("Offsite", at(day, 0), 24 * 60, with_=()) for day in range(2, 17)]
-    user_id = add_alice(database, [LUNCH, *all_day])
+    user_id = add_user(database, [LUNCH, *all_day])
 
     result = run(database, settings, user_id)
 
@@ -267,7 +253,7 @@ def test_hostile_names_and_titles_cannot_inject_headers_or_html(
         60,
         attendees=(Attendee(ALICE, "Alice", "accepted"), Attendee(CAROL, hostile, "accepted")),
     )
-    user_id = add_alice(database, [lunch])
+    user_id = add_user(database, [lunch])
 
     message = emailed(database, settings, smtp_server, user_id)
 

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from service.adapters.db import Database
 from service.adapters.mail import send_now
 from service.config import Settings
-from service.engine.model import Occurrence
-from service.models import Connection, Proposal, Reflection, User
+from service.models import Proposal, Reflection, User
 from service.reflections.ask import (
     Reply,
     due_reflections,
@@ -22,8 +21,8 @@ from service.reflections.ask import (
     queue_reflections,
     save_reflection,
 )
-from service.sources.calendar import plan_for_user, store_occurrences, sync_span
-from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at, meeting
+from service.sources.calendar import plan_for_user
+from tests.factories import ALICE, CAROL, DAN, NOW, add_user, at, meeting
 from tests.smtp_server import SmtpServer
 
 TUESDAY = at(3, 12)  # noon, the day after NOW
@@ -35,21 +34,6 @@ LUNCH = meeting("Lunch with Carol", at(4, 12), 60, with_=(CAROL,))  # Wednesday
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
     return settings.with_changes(smtp=smtp_server.settings)
-
-
-def add_user(
-    database: Database, email: str = ALICE, occurrences: tuple[Occurrence, ...] = (), **changes: Any
-) -> int:
-    """Store a user in Berlin (manager bob) with a calendar holding these occurrences."""
-    with database.unit() as session:
-        user = User(email=email, tz="Europe/Berlin", manager_email=BOB, **changes)
-        session.add(user)
-        session.flush()
-        connection = Connection(user_id=user.id, kind="ics_upload", label="work.ics")
-        session.add(connection)
-        session.flush()
-        store_occurrences(session, connection, list(occurrences), *sync_span(NOW))
-        return user.id
 
 
 def book(database: Database, user_id: int, start: datetime = CHAT) -> int:
@@ -116,7 +100,7 @@ def test_a_chat_not_over_yet_is_not_asked_about(database: Database, settings: Se
 def test_a_career_conversation_on_the_calendar_is_asked_about_once_it_ended(
     database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    user_id = add_user(database, occurrences=(MENTORING,))
+    user_id = add_user(database, (MENTORING,))
 
     assert reflect(database, settings, user_id, at(3, 10, 15)) == []
     [outbox_id] = reflect(database, settings, user_id, TUESDAY)
@@ -129,7 +113,7 @@ def test_a_career_conversation_on_the_calendar_is_asked_about_once_it_ended(
 def test_a_conversation_ended_more_than_a_day_ago_is_let_go(
     database: Database, settings: Settings
 ) -> None:
-    user_id = add_user(database, occurrences=(MENTORING,))
+    user_id = add_user(database, (MENTORING,))
 
     assert reflect(database, settings, user_id, at(4, 11)) == []
 
@@ -138,7 +122,7 @@ def test_a_booked_chat_synced_back_from_the_calendar_is_asked_about_once(
     database: Database, settings: Settings
 ) -> None:
     synced = meeting("Career chat: Alice and Carol", CHAT, 15, with_=(CAROL,))
-    user_id = add_user(database, occurrences=(synced,))
+    user_id = add_user(database, (synced,))
     proposal_id = book(database, user_id)
 
     with database.unit() as session:
@@ -162,9 +146,9 @@ def test_a_paused_or_unsubscribed_user_is_not_asked(
 def test_two_people_at_one_conversation_each_get_their_own_email(
     database: Database, settings: Settings
 ) -> None:
-    alice_id = add_user(database, occurrences=(MENTORING,))
+    alice_id = add_user(database, (MENTORING,))
     dans_view = meeting("Mentoring with Alice", at(3, 10), with_=(ALICE,), uid=MENTORING.uid)
-    dan_id = add_user(database, DAN, occurrences=(dans_view,))
+    dan_id = add_user(database, (dans_view,), email=DAN)
 
     assert len(reflect(database, settings, alice_id, TUESDAY)) == 1
     assert len(reflect(database, settings, dan_id, TUESDAY)) == 1
@@ -175,7 +159,7 @@ def test_a_hostile_title_cannot_add_headers_or_markup(
 ) -> None:
     title = "Mentoring <script>alert(1)</script>\r\nBcc: mallory@evil.example"
     hostile = meeting(title, at(3, 10), with_=(DAN,))
-    user_id = add_user(database, occurrences=(hostile,))
+    user_id = add_user(database, (hostile,))
 
     [outbox_id] = reflect(database, settings, user_id, TUESDAY)
     message = emailed(database, settings, smtp_server, outbox_id)
@@ -209,7 +193,7 @@ def test_answering_twice_edits_one_entry_of_the_log(database: Database) -> None:
 
 
 def test_the_next_prep_note_for_that_person_recalls_the_follow_up(database: Database) -> None:
-    user_id = add_user(database, occurrences=(LUNCH,))
+    user_id = add_user(database, (LUNCH,))
     answer(
         database,
         user_id,

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,101 +21,11 @@ from service.sources.connect import (
 )
 from service.sources.schedule import due_connections
 from service.sources.sync import disconnect, sync_connection
-from tests.factories import ALICE, NOW, at
+from tests.factories import NOW, at
+from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed
 
-FIXTURES = Path(__file__).parent / "fixtures"
-GOOGLE = (FIXTURES / "google.ics").read_bytes()
-SECRET_PATH = "/calendar/ical/alice%40example.com/private-8f3a9c2e71/basic.ics"
 ALLOWED = Settings(allow_networks=parse_networks("127.0.0.1/32"))
 GOOGLE_EVENTS = 15  # google.ics expanded over sync_span(NOW) in Berlin
-
-
-@dataclass
-class Feed:
-    """What the server answers on one path; an etag makes it answer 304 to a matching request."""
-
-    body: bytes = GOOGLE
-    status: int = 200
-    etag: str = ""
-    headers: tuple[tuple[str, str], ...] = (("Content-Type", "text/calendar; charset=utf-8"),)
-
-
-class FeedServer(ThreadingHTTPServer):
-    """Calendar feeds on 127.0.0.1: each path answers its Feed, and every request is recorded."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _FeedHandler)
-        self.feeds: dict[str, Feed] = {}
-        self.seen: list[dict[str, str]] = []
-
-    def url(self, path: str = SECRET_PATH, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.server_address[1]}{path}"
-
-
-class _FeedHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: FeedServer
-
-    def do_GET(self) -> None:
-        self.server.seen.append(dict(self.headers))
-        feed = self.server.feeds.get(self.path, Feed(b"no such calendar", status=404))
-        if feed.etag and self.headers.get("If-None-Match") == feed.etag:
-            self._send(304, b"", [("ETag", feed.etag)])
-        else:
-            etag = [("ETag", feed.etag)] if feed.etag else []
-            self._send(feed.status, feed.body, [*feed.headers, *etag])
-
-    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
-        self.send_response(status)
-        if not any(name == "Content-Length" for name, _ in headers):
-            headers = [*headers, ("Content-Length", str(len(body)))]
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def handle(self) -> None:
-        with contextlib.suppress(ConnectionError):  # the client hangs up on a refused body
-            super().handle()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the test output free of access logs."""
-
-
-@contextlib.contextmanager
-def serving() -> Iterator[FeedServer]:
-    """Run a FeedServer in a thread for the length of the block."""
-    server = FeedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def huge_feed() -> Feed:
-    """A feed announcing 20 MiB: refused before the body is read."""
-    return Feed(body=b"BEGIN:VCALENDAR\r\n", headers=(("Content-Length", str(20 * MiB)),))
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with serving() as server:
-        yield server
-
-
-@pytest.fixture
-def alice_id(database: Database) -> int:
-    with database.unit() as session:
-        user = User(email=ALICE, tz="Europe/Berlin")
-        session.add(user)
-        session.flush()
-        return user.id
 
 
 def titles(database: Database) -> list[str]:

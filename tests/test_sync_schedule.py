@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.adapters.db import Database
 from service.calendars.ics import IcsCalendar
 from service.config import Google, Settings
-from service.models import Connection, OutboxEmail, User
+from service.models import Connection, OutboxEmail
 from service.sources.schedule import (
     connection_for_channel,
     due_connections,
@@ -122,15 +122,6 @@ def test_push_needs_an_https_address_and_google_configured() -> None:
     )
     assert push_address(Settings(base_url="http://127.0.0.1:5000", google=google)) is None
     assert push_address(Settings(base_url="https://tp.example")) is None
-
-
-@pytest.fixture
-def alice_id(database: Database) -> int:
-    with database.unit() as session:
-        user = User(email=ALICE, tz="Europe/Berlin")
-        session.add(user)
-        session.flush()
-        return user.id
 
 
 def add(database: Database, user_id: int, **fields: Any) -> int:

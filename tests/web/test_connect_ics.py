@@ -23,7 +23,7 @@ from service.models import Connection, StoredOccurrence, User
 from service.sources.schedule import due_connections
 from service.web import create_app
 from service.web.extensions import db
-from tests.test_sources import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
+from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
 
 LABEL = "127.0.0.1/…/basic.ics"
 

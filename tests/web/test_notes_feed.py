@@ -17,10 +17,12 @@ from service.notes.email import SNOOZE_LINK, UNSUBSCRIBE_LINK, token
 from service.notes.feed import feed_token, retire_feed
 from service.proposals.propose import unsubscribe_token
 from service.web import notes_feed
-from tests.factories import CAROL, NOW, at, meeting
-from tests.test_notes_plan import COFFEE, LUNCH, add_alice, plan, resync
+from tests.factories import CAROL, DAN, NOW, add_user, at, lunch_with_carol, meeting, plan, resync
 from tests.web.forms import csrf_token
 
+# Tuesday 3 March, the day after NOW: a lunch and a coffee, each with a prep note.
+LUNCH = lunch_with_carol(at(3, 12))
+COFFEE = meeting("Coffee with Dan", at(3, 15), 30, with_=(DAN,), uid="coffee-dan@test")
 CHAT = at(5, 9, 15)
 SLOTS = [[CHAT.isoformat(), (CHAT + timedelta(minutes=15)).isoformat()]]
 
@@ -35,7 +37,7 @@ def app(app: Flask) -> Flask:
 
 def alice_with_notes(database: Database, settings: Settings, **changes: Any) -> int:
     """Store alice with a lunch and a coffee tomorrow, their notes planned, and a booked chat."""
-    user_id = add_alice(database, [LUNCH, COFFEE], **changes)
+    user_id = add_user(database, [LUNCH, COFFEE], **changes)
     plan(database, settings, user_id)
     with database.unit() as session:
         booked = {"status": "accepted", "chosen_start": CHAT, "booked_at": NOW}
@@ -133,7 +135,7 @@ def test_a_hostile_title_cannot_add_events_or_lines_to_the_feed(
     client: Any, settings: Settings, database: Database
 ) -> None:
     title = "Lunch\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injected <b>x</b>"
-    user_id = add_alice(database, [meeting(title, at(3, 12), 60, with_=(CAROL,))])
+    user_id = add_user(database, [meeting(title, at(3, 12), 60, with_=(CAROL,))])
     plan(database, settings, user_id)
 
     (event,) = events_of(client.get(feed_path(settings, database, user_id)))

@@ -2,66 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any
 
-import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job, JobStatus
 
 from service.adapters.db import Database
-from service.adapters.redis import connect
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Proposal
 from service.proposals.answer import link_token
 from service.web import create_app
-from tests.factories import ALICE, CAROL
+from tests.factories import ALICE, CAROL, CHAT_START, add_accepted_proposal, connect_google
 from tests.google_server import FakeGoogle
-from tests.smtp_server import SmtpServer
-from tests.test_booking import START, add_alice, addressed_to, connect_google, invite_of
+from tests.smtp_server import SmtpServer, addressed_to, invite_of
 from tests.web.forms import csrf_token
-from workers import runtime
+from tests.workers.jobs import let_retry_waits_pass, work
 from workers.enqueue import enqueue_booking
 
+QUEUES = ("booking",)
 INSERTS = r"/calendars/primary/events$"
-
-
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings, google=google_server.google_settings())
-
-
-@pytest.fixture
-def box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.encryption_keys)
-
-
-@pytest.fixture(autouse=True)
-def worker_settings(settings: Settings) -> Iterator[None]:
-    """Jobs in this process use the test's settings, not the environment."""
-    runtime.use(settings)
-    yield
-    runtime.reset()
-
-
-@pytest.fixture
-def queue(settings: Settings) -> Queue:
-    return Queue("booking", connection=connect(settings.redis_url))
-
-
-def work(queue: Queue, *, scheduler: bool = False) -> None:
-    """Run every queued job in this process, then stop (the scheduler first, when asked)."""
-    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=scheduler)
-
-
-def let_retry_waits_pass(queue: Queue) -> None:
-    """Make every job scheduled for a retry due now, as if its wait had passed."""
-    registry = queue.scheduled_job_registry
-    for job_id in registry.get_job_ids():
-        job = Job.fetch(job_id, connection=queue.connection)
-        registry.schedule(job, datetime.now(UTC) - timedelta(seconds=1))
 
 
 def job_of(queue: Queue, proposal_id: int) -> Job:
@@ -74,13 +35,13 @@ def accept_on_the_page(
     """Open the proposal's link and book its first time, as the person would."""
     with database.unit() as session:
         path = f"/p/{link_token(settings.secret_key, session.get_one(Proposal, proposal_id))}"
-    form = {"slot": START.astimezone(UTC).isoformat(), "book": "Book it"}
+    form = {"slot": CHAT_START.astimezone(UTC).isoformat(), "book": "Book it"}
     token = csrf_token(client.get(path).get_data(as_text=True))
     return client.post(path, data={**form, "csrf_token": token}, follow_redirects=True)
 
 
 def proposed(database: Database) -> int:
-    return add_alice(database, status="proposed", chosen_start=None, answered_at=None)
+    return add_accepted_proposal(database, status="proposed", chosen_start=None, answered_at=None)
 
 
 def test_accepting_on_the_page_books_the_chat_in_google_calendar_once(
@@ -113,7 +74,7 @@ def test_running_the_job_twice_makes_one_event(
     google_server: FakeGoogle,
     queue: Queue,
 ) -> None:
-    proposal_id = add_alice(database)
+    proposal_id = add_accepted_proposal(database)
     connect_google(database, box, google_server)
 
     enqueue_booking(settings, proposal_id)
@@ -128,7 +89,7 @@ def test_running_the_job_twice_makes_one_event(
 def test_enqueueing_twice_adds_one_job(
     settings: Settings, database: Database, queue: Queue
 ) -> None:
-    proposal_id = add_alice(database)
+    proposal_id = add_accepted_proposal(database)
 
     first = enqueue_booking(settings, proposal_id)
     second = enqueue_booking(settings, proposal_id)
@@ -144,7 +105,7 @@ def test_a_google_outage_is_retried_later_and_books_the_chat_once(
     google_server: FakeGoogle,
     queue: Queue,
 ) -> None:
-    proposal_id = add_alice(database)
+    proposal_id = add_accepted_proposal(database)
     connect_google(database, box, google_server)
     google_server.fail_next(INSERTS, 500, method="POST")
 
@@ -169,7 +130,7 @@ def test_a_revoked_google_grant_still_gets_the_invite_to_both_by_email(
     smtp_server: SmtpServer,
     queue: Queue,
 ) -> None:
-    proposal_id = add_alice(database)
+    proposal_id = add_accepted_proposal(database)
     google_server.revoked.add(connect_google(database, box, google_server))
 
     enqueue_booking(settings, proposal_id)
@@ -183,7 +144,7 @@ def test_a_revoked_google_grant_still_gets_the_invite_to_both_by_email(
 def test_an_ics_user_and_the_partner_each_get_one_invite_when_the_job_runs_twice(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    proposal_id = add_alice(database)
+    proposal_id = add_accepted_proposal(database)
 
     for _ in range(2):
         enqueue_booking(settings, proposal_id)
@@ -200,7 +161,7 @@ def test_an_ics_user_and_the_partner_each_get_one_invite_when_the_job_runs_twice
 def test_a_mail_server_outage_delays_the_invites_and_sends_each_once(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    proposal_id = add_alice(database)
+    proposal_id = add_accepted_proposal(database)
     smtp_server.stop()
 
     enqueue_booking(settings, proposal_id)

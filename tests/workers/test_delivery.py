@@ -11,21 +11,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job, JobStatus
-from sqlalchemy.orm import Session
 
-from service.adapters import mail
 from service.adapters.db import Database
-from service.adapters.redis import connect
 from service.config import Settings
-from service.models import OutboxEmail
-from tests.factories import ALICE, NOW
+from tests.factories import ALICE, NOW, queued_email, stored_email
 from tests.smtp_server import SmtpServer
-from tests.workers.test_schedule import restored_signals  # noqa: F401 (the fixture)
-from workers import runtime
+from tests.workers.jobs import let_retry_waits_pass, work
 from workers.email import INTERRUPTED, STALE_CLAIM, enqueue_email, send_email, sweep
 from workers.schedule import build_worker
+
+QUEUES = ("email",)
 
 
 class HeldSmtp(SmtpServer):
@@ -57,51 +54,6 @@ def smtp_server() -> Iterator[HeldSmtp]:
     server.stop()
 
 
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings)
-
-
-@pytest.fixture(autouse=True)
-def worker_settings(settings: Settings) -> Iterator[None]:
-    """Jobs in this process use the test's settings, not the environment."""
-    runtime.use(settings)
-    yield
-    runtime.reset()
-
-
-@pytest.fixture
-def queue(settings: Settings) -> Queue:
-    return Queue("email", connection=connect(settings.redis_url))
-
-
-def queued(database: Database, settings: Settings, **changes: Any) -> int:
-    """Queue a sign-in email to alice (with any column changed) and commit; return its id."""
-    with database.unit() as session:
-        row = mail.queue_magic_link(session, settings, ALICE, "http://localhost/signin/7.s3cret")
-        for name, value in changes.items():
-            setattr(row, name, value)
-    return row.id
-
-
-def stored(database: Database, outbox_id: int) -> OutboxEmail:
-    with Session(database.engine) as session:
-        return session.get_one(OutboxEmail, outbox_id)
-
-
-def work(queue: Queue, *, scheduler: bool = False) -> None:
-    """Run every queued job in this process, then stop (the scheduler first, when asked)."""
-    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=scheduler)
-
-
-def let_retry_waits_pass(queue: Queue) -> None:
-    """Make every job scheduled for a retry due now, as if its wait had passed."""
-    registry = queue.scheduled_job_registry
-    for job_id in registry.get_job_ids():
-        job = Job.fetch(job_id, connection=queue.connection)
-        registry.schedule(job, datetime.now(UTC) - timedelta(seconds=1))
-
-
 def job_of(queue: Queue, outbox_id: int) -> Job:
     return Job.fetch(f"email-{outbox_id}", connection=queue.connection)
 
@@ -109,22 +61,22 @@ def job_of(queue: Queue, outbox_id: int) -> Job:
 def test_the_sender_job_sends_a_queued_email_once(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
 
     enqueue_email(settings, outbox_id)
     work(queue)
 
     (message,) = smtp_server.wait_for(1)
     assert message["To"] == ALICE
-    assert message["Message-ID"] == stored(database, outbox_id).message_id
-    assert stored(database, outbox_id).sent_at is not None
+    assert message["Message-ID"] == stored_email(database, outbox_id).message_id
+    assert stored_email(database, outbox_id).sent_at is not None
     assert job_of(queue, outbox_id).return_value() == "sent"
 
 
 def test_an_email_enqueued_twice_is_sent_once(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
 
     first = enqueue_email(settings, outbox_id)
     second = enqueue_email(settings, outbox_id)
@@ -140,13 +92,13 @@ def test_an_email_enqueued_twice_is_sent_once(
 def test_a_mail_server_outage_is_retried_later_and_the_email_sent_once(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
     smtp_server.stop()
 
     enqueue_email(settings, outbox_id)
     work(queue)
     assert job_of(queue, outbox_id).get_status() == JobStatus.SCHEDULED
-    assert "unreachable" in stored(database, outbox_id).last_error
+    assert "unreachable" in stored_email(database, outbox_id).last_error
     assert sweep(database, settings, datetime.now(UTC)) == [outbox_id]
     assert queue.count == 0  # the sweep left the retry waiting as it was
 
@@ -155,7 +107,7 @@ def test_a_mail_server_outage_is_retried_later_and_the_email_sent_once(
     work(queue, scheduler=True)
 
     assert len(smtp_server.wait_for(1)) == 1
-    row = stored(database, outbox_id)
+    row = stored_email(database, outbox_id)
     assert (row.attempts, row.last_error) == (2, "")
     assert job_of(queue, outbox_id).return_value() == "sent"
 
@@ -163,7 +115,7 @@ def test_a_mail_server_outage_is_retried_later_and_the_email_sent_once(
 def test_a_refused_email_is_recorded_and_never_retried(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
     smtp_server.refuse("550 5.1.1 No such user")
 
     enqueue_email(settings, outbox_id)
@@ -173,7 +125,7 @@ def test_a_refused_email_is_recorded_and_never_retried(
     assert job.get_status() == JobStatus.FAILED
     assert job.id in queue.failed_job_registry.get_job_ids()
     assert queue.scheduled_job_registry.get_job_ids() == []
-    assert "550 5.1.1 No such user" in stored(database, outbox_id).last_error
+    assert "550 5.1.1 No such user" in stored_email(database, outbox_id).last_error
     smtp_server.accept()
     assert sweep(database, settings, datetime.now(UTC) + 2 * STALE_CLAIM) == []
     assert smtp_server.messages == []
@@ -182,7 +134,7 @@ def test_a_refused_email_is_recorded_and_never_retried(
 def test_an_email_lost_with_redis_is_sent_once_by_the_sweep(
     settings: Settings, database: Database, smtp_server: SmtpServer, queue: Queue
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
     enqueue_email(settings, outbox_id)
 
     queue.connection.flushdb()  # Redis restarted without its data before the job ran
@@ -196,7 +148,7 @@ def test_an_email_lost_with_redis_is_sent_once_by_the_sweep(
 def test_two_workers_racing_for_one_email_send_it_once(
     settings: Settings, database: Database, smtp_server: SmtpServer
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
     start = threading.Barrier(2)
     results: list[str] = []
 
@@ -233,7 +185,6 @@ def kill_the_sender_while_held(
     smtp_server.holding.clear()
 
 
-@pytest.mark.usefixtures("restored_signals")
 @pytest.mark.parametrize(("server_took_it", "copies"), [(False, 1), (True, 2)])
 def test_a_sender_killed_mid_send_sends_once_more_under_the_same_message_id(
     settings: Settings,
@@ -243,11 +194,11 @@ def test_a_sender_killed_mid_send_sends_once_more_under_the_same_message_id(
     server_took_it: bool,
     copies: int,
 ) -> None:
-    outbox_id = queued(database, settings)
+    outbox_id = queued_email(database, settings)
     smtp_server.take_before_holding = server_took_it
 
     kill_the_sender_while_held(settings, smtp_server, queue, outbox_id)
-    row = stored(database, outbox_id)
+    row = stored_email(database, outbox_id)
     assert (row.claimed_at is not None, row.sent_at) == (True, None)
     assert sweep(database, settings, datetime.now(UTC)) == []  # it may still be sending
 
@@ -258,7 +209,7 @@ def test_a_sender_killed_mid_send_sends_once_more_under_the_same_message_id(
     messages = smtp_server.wait_for(copies)
     assert {message["Message-ID"] for message in messages} == {row.message_id}
     assert len(messages) == copies  # a second copy only when the server had the first
-    row = stored(database, outbox_id)
+    row = stored_email(database, outbox_id)
     assert (row.sent_at is not None, row.attempts) == (True, 2)
 
 
@@ -267,20 +218,20 @@ def test_an_interrupted_email_is_sent_again_once_and_a_refused_one_never(
 ) -> None:
     long_ago = NOW - STALE_CLAIM - timedelta(minutes=1)
     recent = NOW - timedelta(hours=1)
-    interrupted = queued(database, settings, created_at=recent, claimed_at=long_ago)
-    interrupted_twice = queued(
+    interrupted = queued_email(database, settings, created_at=recent, claimed_at=long_ago)
+    interrupted_twice = queued_email(
         database, settings, created_at=recent, claimed_at=long_ago, last_error=INTERRUPTED
     )
-    refused = queued(
+    refused = queued_email(
         database, settings, created_at=recent, claimed_at=long_ago, last_error="550 No such user"
     )
 
     assert sweep(database, settings, NOW) == [interrupted]
     assert sweep(database, settings, NOW) == [interrupted]  # waiting to be sent: not again
-    row = stored(database, interrupted)
+    row = stored_email(database, interrupted)
     assert (row.claimed_at, row.attempts, row.last_error) == (None, 1, INTERRUPTED)
     for outbox_id in (interrupted_twice, refused):
-        assert stored(database, outbox_id).claimed_at == long_ago
+        assert stored_email(database, outbox_id).claimed_at == long_ago
     assert queue.job_ids == [f"email-{interrupted}"]
 
 
@@ -288,11 +239,11 @@ def test_the_sweep_enqueues_only_the_emails_that_are_due(
     settings: Settings, database: Database, queue: Queue
 ) -> None:
     recent = NOW - timedelta(hours=1)
-    due = queued(database, settings, created_at=recent)
-    also_due = queued(database, settings, created_at=NOW - timedelta(days=1, hours=23))
-    queued(database, settings, created_at=recent, sent_at=recent, claimed_at=recent)
-    queued(database, settings, created_at=recent, claimed_at=NOW - timedelta(minutes=1))
-    queued(database, settings, created_at=NOW - timedelta(days=2, minutes=1))  # stale now
+    due = queued_email(database, settings, created_at=recent)
+    also_due = queued_email(database, settings, created_at=NOW - timedelta(days=1, hours=23))
+    queued_email(database, settings, created_at=recent, sent_at=recent, claimed_at=recent)
+    queued_email(database, settings, created_at=recent, claimed_at=NOW - timedelta(minutes=1))
+    queued_email(database, settings, created_at=NOW - timedelta(days=2, minutes=1))  # stale now
 
     assert sweep(database, settings, NOW) == [due, also_due]
 

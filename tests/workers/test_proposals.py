@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import func, select
 
 from service.adapters.db import Database
-from service.adapters.redis import connect
-from service.config import Settings
 from service.models import Connection, OutboxEmail, Proposal, User
 from tests.factories import ALICE, BOB, at
 from tests.smtp_server import SmtpServer
-from workers import proposals, runtime
+from tests.workers.jobs import work
+from workers import proposals
 
+QUEUES = ("proposals", "email")
 MORNING = at(2, 8, 30)  # Monday 2 March, 08:30 in Berlin
-
-
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings)
-
-
-@pytest.fixture(autouse=True)
-def worker_settings(settings: Settings) -> Iterator[None]:
-    """Jobs in this process use the test's settings, not the environment."""
-    runtime.use(settings)
-    yield
-    runtime.reset()
-
-
-@pytest.fixture
-def queues(settings: Settings) -> list[Queue]:
-    redis = connect(settings.redis_url)
-    return [Queue(name, connection=redis) for name in ("proposals", "email")]
-
-
-def work(queues: list[Queue]) -> None:
-    """Run every queued job in this process (proposals, then their emails), then stop."""
-    SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
 
 
 def add_user(database: Database, *, connected: bool = True, **changes: Any) -> int:

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from service.adapters.db import Database
-from service.adapters.redis import connect
-from service.config import Settings
 from service.models import Connection, Proposal, User
 from tests.factories import ALICE, CAROL
 from tests.smtp_server import SmtpServer
-from workers import reflections, runtime
+from tests.workers.jobs import work
+from workers import reflections
 
-
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings)
-
-
-@pytest.fixture(autouse=True)
-def worker_settings(settings: Settings) -> Iterator[None]:
-    runtime.use(settings)
-    yield
-    runtime.reset()
-
-
-@pytest.fixture
-def queues(settings: Settings) -> list[Queue]:
-    redis = connect(settings.redis_url)
-    return [Queue(name, connection=redis) for name in ("proposals", "email")]
-
-
-def work(queues: list[Queue]) -> None:
-    SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
+QUEUES = ("proposals", "email")
 
 
 def chat_with_carol(database: Database, hours_ago: float, **changes: Any) -> int:

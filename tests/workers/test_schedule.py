@@ -3,57 +3,28 @@
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Iterator
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from click.testing import CliRunner
-from rq import Queue
+from rq import Queue, Worker
 from rq.cron import CronScheduler
 
 from service.adapters.db import Database
-from service.adapters.mail import queue_magic_link
 from service.adapters.redis import connect
 from service.cli import main
 from service.config import Settings
 from service.models import OutboxEmail, Proposal, User
-from tests.factories import ALICE, BERLIN, CAROL
+from tests.factories import ALICE, CAROL, CHAT_START, queued_email
+from tests.redis_server import wait_until
 from tests.smtp_server import SmtpServer
-from workers import runtime
+from tests.workers.jobs import STOP_SECONDS, started_workers, worker_environment
 from workers.maintenance import sweep_bookings
 from workers.schedule import PERIODIC, QUEUES, build_scheduler, build_worker, register
-
-SOON = datetime(2037, 3, 4, 13, 5, tzinfo=BERLIN)
-
-
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings)
-
-
-@pytest.fixture(autouse=True)
-def worker_settings(settings: Settings) -> Iterator[None]:
-    """Jobs in this process use the test's settings, not the environment."""
-    runtime.use(settings)
-    yield
-    runtime.reset()
-
-
-@pytest.fixture
-def restored_signals() -> Iterator[None]:
-    """Give back the signal handlers a forking RQ worker installs in this process."""
-    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for number, handler in saved.items():
-        signal.signal(number, handler)
-
-
-def queued_email(database: Database, settings: Settings) -> int:
-    with database.unit() as session:
-        return queue_magic_link(session, settings, ALICE, "http://localhost/signin/7.s3cret").id
 
 
 def functions_queued(settings: Settings) -> list[str]:
@@ -117,7 +88,8 @@ def add_proposals(database: Database, **by_label: dict[str, Any]) -> dict[str, i
         user = User(email=ALICE, tz="Europe/Berlin")
         session.add(user)
         session.flush()
-        base = {"user_id": user.id, "partner": CAROL, "expires_at": SOON, "chosen_start": SOON}
+        soon = CHAT_START
+        base = {"user_id": user.id, "partner": CAROL, "expires_at": soon, "chosen_start": soon}
         proposals = {label: Proposal(**(base | c)) for label, c in by_label.items()}
         session.add_all(proposals.values())
     return {label: proposal.id for label, proposal in proposals.items()}
@@ -140,31 +112,14 @@ def test_the_booking_sweep_enqueues_accepted_chats_not_booked_yet(
     assert booking.job_ids == [f"book-proposal-{ids['unbooked']}"]
 
 
-def environment(settings: Settings, tmp_path: Path, smtp_server: SmtpServer) -> dict[str, str]:
-    return {
-        "TOUCHPOINT_DATA_DIR": str(tmp_path / "data"),
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "SMTP_HOST": smtp_server.host,
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_STARTTLS": "false",
-    }
-
-
-@pytest.mark.usefixtures("restored_signals")
 def test_touchpoint_worker_runs_the_queued_jobs_in_child_processes(
-    settings: Settings,
-    database: Database,
-    smtp_server: SmtpServer,
-    tmp_path: Path,
+    settings: Settings, database: Database, smtp_server: SmtpServer
 ) -> None:
     from workers.email import enqueue_email
 
     enqueue_email(settings, queued_email(database, settings))
 
-    result = CliRunner().invoke(
-        main, ["worker", "--burst"], env=environment(settings, tmp_path, smtp_server)
-    )
+    result = CliRunner().invoke(main, ["worker", "--burst"], env=worker_environment(settings))
 
     assert result.exit_code == 0, result.output
     assert [message["To"] for message in smtp_server.wait_for(1)] == [ALICE]
@@ -186,14 +141,48 @@ def test_touchpoint_worker_refuses_a_queue_it_does_not_know() -> None:
     assert "--queues takes names from email,booking" in result.output
 
 
-def test_touchpoint_scheduler_refuses_to_run_next_to_another(
-    settings: Settings, tmp_path: Path, smtp_server: SmtpServer
-) -> None:
+def test_touchpoint_scheduler_refuses_to_run_next_to_another(settings: Settings) -> None:
     running = build_scheduler(connect(settings.redis_url))
     running.register_birth()
 
-    env = environment(settings, tmp_path, smtp_server)
-    result = CliRunner().invoke(main, ["scheduler"], env=env)
+    result = CliRunner().invoke(main, ["scheduler"], env=worker_environment(settings))
 
     assert result.exit_code == 2
     assert f"a scheduler is already running ({running.name})" in result.output
+
+
+def test_a_touchpoint_worker_stops_within_seconds_of_sigterm_with_its_scheduler(
+    settings: Settings,
+) -> None:
+    queue = Queue("email", connection=connect(settings.redis_url))
+    with started_workers(settings, 1, "email") as (worker,):
+        wait_until(lambda: len(Worker.all(queue=queue)) == 1, what="the worker process")
+        # RQ's scheduler: a process the worker forks once it runs (not always at once).
+        wait_until(lambda: psutil.Process(worker.pid).children(), what="the worker's scheduler")
+        family = psutil.Process(worker.pid).children(recursive=True)
+        asked = time.monotonic()
+
+        worker.terminate()
+
+        assert worker.wait(timeout=30) == 0
+        assert time.monotonic() - asked < STOP_SECONDS
+        _gone, alive = psutil.wait_procs(family, timeout=STOP_SECONDS)
+        assert alive == []
+        assert Worker.all(queue=queue) == []
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_worker_stops_listening_for_commands_within_seconds_whatever_the_timing(
+    settings: Settings, fork: bool
+) -> None:
+    worker = build_worker(connect(settings.redis_url), QUEUES, fork=fork)
+    worker.subscribe()
+    # The unlucky order: the listener takes the channel's goodbye before it is told to stop.
+    worker.pubsub.unsubscribe()
+    time.sleep(0.2)
+    asked = time.monotonic()
+
+    worker.unsubscribe()
+
+    assert time.monotonic() - asked < STOP_SECONDS
+    assert not worker.pubsub_thread.is_alive()

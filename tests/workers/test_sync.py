@@ -2,112 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import pytest
 from rq import Queue
-from rq.job import Job
-from sqlalchemy import select
 
 from service.adapters.db import Database
-from service.adapters.redis import connect
 from service.adapters.secrets import SecretBox
-from service.config import Settings, parse_networks
-from service.models import Connection, StoredOccurrence, User
-from service.sources.connect import masked_label
-from tests.factories import ALICE
-from tests.google_server import FakeGoogle
-from tests.smtp_server import SmtpServer
-from tests.test_sources import GOOGLE, SECRET_PATH, Feed, FeedServer, serving
-from tests.workers.test_booking_job import work
-from workers import runtime
+from service.models import Connection
+from tests.factories import (
+    ALICE,
+    add_feed,
+    stored_connection,
+    stored_occurrences,
+    time_passes,
+)
+from tests.feed_server import GOOGLE, SECRET_PATH, Feed, FeedServer
+from tests.smtp_server import SmtpServer, text_of
+from tests.workers.jobs import synced
 from workers.sync import dispatch_syncs
 
-
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
-    return settings.with_changes(
-        smtp=smtp_server.settings,
-        google=google_server.google_settings(),
-        allow_networks=parse_networks("127.0.0.1/32"),
-    )
-
-
-@pytest.fixture
-def box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.encryption_keys)
-
-
-@pytest.fixture(autouse=True)
-def worker_settings(settings: Settings) -> Iterator[None]:
-    runtime.use(settings)
-    yield
-    runtime.reset()
-
-
-@pytest.fixture
-def queue(settings: Settings) -> Queue:
-    return Queue("sync", connection=connect(settings.redis_url))
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with serving() as server:
-        yield server
-
-
-@pytest.fixture
-def alice_id(database: Database) -> int:
-    with database.unit() as session:
-        user = User(email=ALICE, tz="Europe/Berlin")
-        session.add(user)
-        session.flush()
-        return user.id
-
-
-def add_feed(database: Database, box: SecretBox, user_id: int, url: str) -> int:
-    """A calendar address alice connected, not synced by a worker yet."""
-    with database.unit() as session:
-        row = Connection(
-            user_id=user_id, kind="ics_url", label=masked_label(url), secret=box.seal(url)
-        )
-        session.add(row)
-        session.flush()
-        return row.id
-
-
-def synced(queue: Queue) -> list[str | None]:
-    """Dispatch what is due, run it, and return what each sync did."""
-    dispatch_syncs()
-    jobs = [Job.fetch(job_id, connection=queue.connection) for job_id in queue.job_ids]
-    work(queue)
-    return [job.return_value() for job in jobs]
-
-
-def time_passes(database: Database, connection_id: int, **earlier: timedelta) -> None:
-    """Make the next sync due now, and move the given times (e.g. synced_at) back."""
-    with database.unit() as session:
-        connection = session.get_one(Connection, connection_id)
-        connection.next_sync_at = datetime.now(UTC) - timedelta(seconds=1)
-        for name, ago in earlier.items():
-            setattr(connection, name, getattr(connection, name) - ago)
-
-
-def stored(database: Database) -> list[tuple[int, str]]:
-    with database.unit() as session:
-        query = select(StoredOccurrence.id, StoredOccurrence.title).order_by(StoredOccurrence.id)
-        return [(row.id, row.title) for row in session.execute(query)]
-
-
-def state(database: Database, connection_id: int) -> Connection:
-    with database.unit() as session:
-        return session.get_one(Connection, connection_id)
-
-
-def text_of(message: Any) -> str:
-    return str(message.get_body(("plain",)).get_content())
+QUEUES = ("sync",)
 
 
 def test_an_unchanged_feed_costs_one_conditional_request_and_rewrites_nothing(
@@ -117,7 +31,7 @@ def test_an_unchanged_feed_costs_one_conditional_request_and_rewrites_nothing(
     connection_id = add_feed(database, box, alice_id, feeds.url())
 
     assert synced(queue) == ["updated"]
-    before = stored(database)
+    before = stored_occurrences(database)
     assert before
     assert dispatch_syncs() == 0  # within 15 minutes: not even enqueued
     assert queue.count == 0
@@ -125,7 +39,7 @@ def test_an_unchanged_feed_costs_one_conditional_request_and_rewrites_nothing(
     time_passes(database, connection_id)
     assert synced(queue) == ["unchanged"]
     assert [seen.get("If-None-Match") for seen in feeds.seen] == [None, '"v1"']
-    assert stored(database) == before
+    assert stored_occurrences(database) == before
 
 
 def test_a_changed_feed_replaces_its_events(
@@ -139,7 +53,7 @@ def test_a_changed_feed_replaces_its_events(
 
     time_passes(database, connection_id)
     assert synced(queue) == ["updated"]
-    titles = {title for _, title in stored(database)}
+    titles = {title for _, title in stored_occurrences(database)}
     assert "Lunch with Dan" in titles
     assert "Lunch with Carol" not in titles
 
@@ -155,7 +69,7 @@ def test_a_feed_that_asks_to_be_fetched_daily_is_fetched_daily(
 
     synced(queue)
 
-    next_sync = state(database, connection_id).next_sync_at
+    next_sync = stored_connection(database, connection_id).next_sync_at
     assert next_sync is not None
     assert next_sync > datetime.now(UTC) + timedelta(hours=23)
 
@@ -171,21 +85,21 @@ def test_a_feed_whose_server_is_down_keeps_its_events_and_is_tried_again_later(
     feeds.feeds[SECRET_PATH] = Feed()
     connection_id = add_feed(database, box, alice_id, feeds.url())
     synced(queue)
-    before = stored(database)
+    before = stored_occurrences(database)
     feeds.feeds[SECRET_PATH] = Feed(b"down for maintenance", status=503)
 
     time_passes(database, connection_id)
     assert synced(queue) == ["failing"]
-    down = state(database, connection_id)
+    down = stored_connection(database, connection_id)
     assert down.status == "failing"
     assert "answered HTTP 503" in down.last_error
-    assert stored(database) == before
+    assert stored_occurrences(database) == before
     assert dispatch_syncs() == 0  # it waits before trying again
 
     feeds.feeds[SECRET_PATH] = Feed()  # back, unchanged
     time_passes(database, connection_id)
     assert synced(queue) == ["unchanged"]
-    assert (state(database, connection_id).status, smtp_server.messages) == ("ok", [])
+    assert (stored_connection(database, connection_id).status, smtp_server.messages) == ("ok", [])
 
 
 def test_a_feed_down_for_a_day_is_marked_broken_and_its_user_told_once(

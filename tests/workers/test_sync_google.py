@@ -16,21 +16,19 @@ from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Connection, User
 from service.sources.google import save_connection
-from tests.factories import ALICE
+from tests.factories import (
+    ALICE,
+    google_lunch,
+    stored_connection,
+    stored_occurrences,
+    time_passes,
+)
 from tests.google_server import FakeGoogle
-from tests.smtp_server import SmtpServer
-from tests.test_google import lunch
-from tests.workers import test_sync as sync_tests
-from tests.workers.test_booking_job import let_retry_waits_pass, work
-from tests.workers.test_sync import state, stored, synced, text_of, time_passes
+from tests.smtp_server import SmtpServer, text_of
+from tests.workers.jobs import let_retry_waits_pass, synced, work
 from workers.sync import dispatch_syncs, enqueue_sync, renew_channels
 
-# The fixtures of the feed tests serve here too.
-box = sync_tests.box
-worker_settings = sync_tests.worker_settings
-queue = sync_tests.queue
-alice_id = sync_tests.alice_id
-
+QUEUES = ("sync",)
 GRANTED = {*SIGN_IN_SCOPES, *CALENDAR_SCOPES}
 EVENTS = r"/calendars/primary/events$"
 WATCH = r"/calendars/primary/events/watch$"
@@ -39,10 +37,8 @@ PUBLIC = "https://127.0.0.1:1"
 
 
 @pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
-    return settings.with_changes(
-        smtp=smtp_server.settings, google=google_server.google_settings(), base_url=PUBLIC
-    )
+def settings(settings: Settings) -> Settings:
+    return settings.with_changes(base_url=PUBLIC)
 
 
 def add_google(database: Database, box: SecretBox, google_server: FakeGoogle) -> int:
@@ -56,25 +52,25 @@ def test_a_google_calendar_syncs_only_its_changes_and_drops_deleted_events(
     database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
 ) -> None:
     connection_id = add_google(database, box, google_server)
-    first = google_server.add_event(ALICE, lunch("Lunch with Bob"))
+    first = google_server.add_event(ALICE, google_lunch("Lunch with Bob"))
     assert synced(queue) == ["connected"]
 
     time_passes(database, connection_id)
     assert synced(queue) == ["unchanged"]
     assert "syncToken" in google_server.calls("GET", EVENTS)[-1].query
 
-    google_server.add_event(ALICE, lunch("Coffee with Carol", day=4))
+    google_server.add_event(ALICE, google_lunch("Coffee with Carol", day=4))
     google_server.remove_event(ALICE, first["id"])
     time_passes(database, connection_id)
     assert synced(queue) == ["updated"]
-    assert [title for _, title in stored(database)] == ["Coffee with Carol"]
+    assert [title for _, title in stored_occurrences(database)] == ["Coffee with Carol"]
 
 
 def test_an_expired_sync_token_brings_a_full_sync(
     database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
 ) -> None:
     connection_id = add_google(database, box, google_server)
-    event = google_server.add_event(ALICE, lunch("Lunch with Bob"))
+    event = google_server.add_event(ALICE, google_lunch("Lunch with Bob"))
     synced(queue)
     google_server.expire_sync_tokens()
     google_server.update_event(ALICE, event["id"], summary="Lunch with Bob and Carol")
@@ -83,7 +79,7 @@ def test_an_expired_sync_token_brings_a_full_sync(
     assert synced(queue) == ["updated"]
     *_, expired, full = google_server.calls("GET", EVENTS)
     assert ("syncToken" in expired.query, "syncToken" in full.query) == (True, False)
-    assert [title for _, title in stored(database)] == ["Lunch with Bob and Carol"]
+    assert [title for _, title in stored_occurrences(database)] == ["Lunch with Bob and Carol"]
 
 
 @pytest.mark.parametrize("status", [429, 500])
@@ -96,21 +92,21 @@ def test_google_busy_or_failing_is_retried_by_the_worker_until_it_answers(
     status: int,
 ) -> None:
     connection_id = add_google(database, box, google_server)
-    google_server.add_event(ALICE, lunch("Lunch with Bob"))
+    google_server.add_event(ALICE, google_lunch("Lunch with Bob"))
     google_server.fail_next(EVENTS, status, times=2, method="GET")
 
     dispatch_syncs()
     work(queue)
     job = Job.fetch(f"sync-{connection_id}", connection=queue.connection)
     assert job.get_status() == JobStatus.SCHEDULED
-    assert state(database, connection_id).status == "failing"
+    assert stored_connection(database, connection_id).status == "failing"
     for _ in range(2):
         let_retry_waits_pass(queue)
         work(queue, scheduler=True)
 
     assert job.return_value() == "connected"
-    assert state(database, connection_id).status == "ok"
-    assert [title for _, title in stored(database)] == ["Lunch with Bob"]
+    assert stored_connection(database, connection_id).status == "ok"
+    assert [title for _, title in stored_occurrences(database)] == ["Lunch with Bob"]
 
 
 def test_a_revoked_grant_breaks_the_connection_and_emails_its_user_once(
@@ -134,7 +130,7 @@ def test_a_revoked_grant_breaks_the_connection_and_emails_its_user_once(
     enqueue_sync(queue, connection_id)  # even run again, it does nothing
     work(queue)
     assert len(smtp_server.messages) == 1
-    assert state(database, connection_id).status == "broken"
+    assert stored_connection(database, connection_id).status == "broken"
 
 
 def channel_at_google(google_server: FakeGoogle, channel_id: str) -> Any:
@@ -148,14 +144,14 @@ def test_a_google_calendar_gets_a_push_channel_and_is_then_polled_only_every_six
 
     assert renew_channels() == 1
     work(queue)
-    opened = state(database, connection_id)
+    opened = stored_connection(database, connection_id)
     channel = channel_at_google(google_server, opened.channel_id)
     assert (channel.address, channel.token) == (f"{PUBLIC}/google/push", opened.channel_token)
     assert channel.live()
     assert renew_channels() == 0  # it has one for a week
 
     assert synced(queue) == ["connected"]
-    next_sync = state(database, connection_id).next_sync_at
+    next_sync = stored_connection(database, connection_id).next_sync_at
     assert next_sync is not None
     assert next_sync > datetime.now(UTC) + timedelta(hours=5)
 
@@ -166,7 +162,7 @@ def test_a_channel_about_to_end_is_replaced_and_then_stopped(
     connection_id = add_google(database, box, google_server)
     renew_channels()
     work(queue)
-    old = state(database, connection_id).channel_id
+    old = stored_connection(database, connection_id).channel_id
     with database.unit() as session:
         session.get_one(Connection, connection_id).channel_expires_at = datetime.now(
             UTC
@@ -175,7 +171,7 @@ def test_a_channel_about_to_end_is_replaced_and_then_stopped(
     assert renew_channels() == 1
     work(queue)
 
-    new = state(database, connection_id).channel_id
+    new = stored_connection(database, connection_id).channel_id
     assert new != old
     assert channel_at_google(google_server, new).live()
     assert channel_at_google(google_server, old).stopped
@@ -197,7 +193,7 @@ def test_a_calendar_google_will_not_push_for_is_polled_every_fifteen_minutes(
     work(queue)
     job = Job.fetch(f"channel-{connection_id}", connection=queue.connection)
     assert job.get_status() == JobStatus.SCHEDULED
-    polling = state(database, connection_id)
+    polling = stored_connection(database, connection_id)
     assert polling.channel_id == ""
     assert polling.next_sync_at is not None
     assert polling.next_sync_at <= now + timedelta(minutes=16)
@@ -205,4 +201,6 @@ def test_a_calendar_google_will_not_push_for_is_polled_every_fifteen_minutes(
     let_retry_waits_pass(queue)
     work(queue, scheduler=True)
     assert job.return_value() == "opened"
-    assert channel_at_google(google_server, state(database, connection_id).channel_id).live()
+    assert channel_at_google(
+        google_server, stored_connection(database, connection_id).channel_id
+    ).live()
