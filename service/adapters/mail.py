@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.mail_delivery import PermanentMailError, TransientMailError, deliver, send_now
 from service.config import Settings
-from service.models import OutboxEmail
+from service.models import OutboxEmail, User
 
 __all__ = [
     "PermanentMailError",
@@ -30,6 +30,7 @@ __all__ = [
     "is_plain_address",
     "queue",
     "queue_magic_link",
+    "queue_to",
     "send_now",
     "unsubscribe_headers",
 ]
@@ -102,6 +103,20 @@ def queue(
     session.add(row)
     session.flush()  # the id, for send_now after the commit
     return row
+
+
+def queue_to(
+    session: Session,
+    settings: Settings,
+    user: User,
+    kind: str,
+    context: Mapping[str, Any],
+    **options: Any,
+) -> OutboxEmail:
+    """Queue an email to one of Touchpoint's users (their address, kept with their data)."""
+    return queue(
+        session, settings, kind=kind, to=user.email, context=context, user_id=user.id, **options
+    )
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

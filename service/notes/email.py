@@ -51,13 +51,12 @@ def queue_digest(
 def _queue(
     session: Session, settings: Settings, user: User, kind: str, context: dict[str, Any], key: str
 ) -> OutboxEmail:
-    return mail.queue(
+    return mail.queue_to(
         session,
         settings,
-        kind=kind,
-        to=user.email,
-        context=context,
-        user_id=user.id,
+        user,
+        kind,
+        context,
         unsubscribe=context["unsubscribe_url"],
         message_id=f"<{kind}.{user.id}.{key}@{mail.domain(settings)}>",
     )

@@ -79,18 +79,17 @@ def queue_paused_email(session: Session, settings: Settings, user: User) -> Outb
     if until is None:
         raise ValueError("the user is not paused")
     local = until.astimezone(user.zone)
-    return mail.queue(
+    return mail.queue_to(
         session,
         settings,
-        kind="paused",
-        to=user.email,
-        context={
+        user,
+        "paused",
+        {
             "count": IGNORED_LIMIT,
             "until": f"{local:%a} {local.day} {local:%b}",
             "resume_url": resume_url(settings, user),
             "settings_url": f"{settings.base_url}/settings",
         },
-        user_id=user.id,
         # Once per pause: the same pause can never be announced twice.
         message_id=f"<paused.{user.id}.{int(until.timestamp())}@{mail.domain(settings)}>",
     )

@@ -163,14 +163,9 @@ def queue_email(
     session: Session, settings: Settings, user: User, proposal: Proposal
 ) -> OutboxEmail:
     """Queue the proposal email: each time with its Accept link, Decline, Other times, prep."""
-    return mail.queue(
-        session,
-        settings,
-        kind="proposal",
-        to=user.email,
-        context=email_context(settings, user, proposal),
-        user_id=user.id,
-        unsubscribe=unsubscribe_url(settings, user),
+    context = email_context(settings, user, proposal)
+    return mail.queue_to(
+        session, settings, user, "proposal", context, unsubscribe=unsubscribe_url(settings, user)
     )
 
 

@@ -131,13 +131,12 @@ def queue_reflections(
 def _queue(
     session: Session, settings: Settings, user: User, chat: Chat, domain: str
 ) -> OutboxEmail:
-    return mail.queue(
+    return mail.queue_to(
         session,
         settings,
-        kind="reflect",
-        to=user.email,
-        context=email_context(settings, user, chat),
-        user_id=user.id,
+        user,
+        "reflect",
+        email_context(settings, user, chat),
         unsubscribe=unsubscribe_url(settings, user),
         message_id=message_id(user, chat.source, domain),
     )

@@ -27,7 +27,7 @@ import icalendar
 from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.adapters.mail import queue
+from service.adapters.mail import queue_to
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
 from service.models import Connection
@@ -201,10 +201,7 @@ def queue_reconnect_email(session: Session, settings: Settings, connection: Conn
         "fix": _FIXES.get(connection.kind, "Connect it again"),
         "connect_url": f"{settings.base_url}/connect",
     }
-    user = connection.user
-    email = queue(
-        session, settings, kind="reconnect", to=user.email, context=context, user_id=user.id
-    )
+    email = queue_to(session, settings, connection.user, "reconnect", context)
     return email.id
 
 
