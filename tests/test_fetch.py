@@ -24,8 +24,8 @@ from service.adapters.http import (
     TooLarge,
     fetch,
     fetchable_url,
-    parse_networks,
 )
+from service.config import parse_networks
 
 CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
 LOOPBACK = parse_networks("127.0.0.1/32")
