@@ -34,7 +34,7 @@ log = logging.getLogger("workers.jobs")
 # Every queue a worker listens to unless told otherwise, most urgent first.
 QUEUES = ("email", "booking", "notes", "sync", "proposals", "maintenance")
 MINUTE = 60
-PUBSUB_WAIT = 1.0  # seconds a worker's command listener waits per read (see _PromptStop)
+PUBSUB_WAIT = 0.1  # seconds a worker's command listener waits per read (see _PromptStop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +156,10 @@ class _PromptStop:
     """Stop at once when asked (SIGTERM, or the end of a burst), not up to a minute later.
 
     RQ listens for commands (kill a job, shut down) in a thread that waits up to 60 seconds per
-    read, and stopping the worker waits for that thread. It unsubscribes first and tells the
+    read, and stopping the worker waits for that thread. RQ unsubscribes first and tells the
     thread to end second: when the thread takes the unsubscribe reply in between, it goes back
-    to waiting for a channel (redis-py 6 and later) and sits out the whole 60 seconds. Here the
-    thread is told first, so the reply ends it at once, and it never waits more than PUBSUB_WAIT
-    per read; a command still arrives at once.
+    to waiting for a channel (redis-py 6 and later) and sits out the whole wait. Here it waits
+    PUBSUB_WAIT per read, so stopping takes at most that long; a command still arrives at once.
     """
 
     def subscribe(self: Any) -> None:
@@ -171,15 +170,6 @@ class _PromptStop:
         self.pubsub_thread = self.pubsub.run_in_thread(
             sleep_time=PUBSUB_WAIT, daemon=True, exception_handler=self._pubsub_exception_handler
         )
-
-    def unsubscribe(self: Any) -> None:
-        # Reference: rq/worker/base.py BaseWorker.unsubscribe (RQ 3.0), stopping the thread first.
-        if self.pubsub_thread:
-            self.log.info("Worker %s: unsubscribing from %s", self.name, self.pubsub_channel_name)
-            self.pubsub_thread.stop(timeout=0)  # its current read is its last
-            self.pubsub.unsubscribe()  # whose reply ends that read now
-            self.pubsub_thread.join(timeout=PUBSUB_WAIT + 1)
-            self.pubsub.close()
 
 
 class LoggingWorker(_JobLog, _PromptStop, Worker):
