@@ -199,8 +199,8 @@ def _google_user(fake: Any, mode: str, day: datetime) -> tuple[int, str]:
 
 def _google_sync(fake: Any, connection_id: int, now: datetime) -> datetime:
     """Sync as the sync job does, at that time; return when the next sync is due."""
-    from service.sources.sync import sync_connection
     from service.sources.schedule import lease, schedule_next
+    from service.sources.sync import sync_connection
 
     work = runtime.current()
     settings = work.settings.with_changes(google=fake.google_settings())
