@@ -68,7 +68,8 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
     try:
         settings = from_env()
         data = read_source(calendar, sys.stdin.buffer, settings.allow_networks)
-        result = run_scan(data, ScanOptions(**options), date.today())  # type: ignore[arg-type]
+        scan_options = ScanOptions(**options)  # type: ignore[arg-type]
+        result = run_scan(data, scan_options, date.today(), settings.budget)
     except (ScanError, ConfigError) as exc:
         click.echo(f"touchpoint: {exc}", err=True)
         sys.exit(2)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from service.calendars.budget import DEFAULT, Budget
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -86,6 +88,8 @@ class Settings:
     google: Google = field(default_factory=Google)
     smtp: Smtp = field(default_factory=Smtp)
     rate_limits: bool = True
+    # What one calendar may cost to read (an upload, a feed, a sync, a scan).
+    budget: Budget = field(default_factory=Budget)
 
     @property
     def production(self) -> bool:
@@ -118,6 +122,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         google=Google(
             client_id=env.text("GOOGLE_CLIENT_ID", ""),
             client_secret=env.secret("GOOGLE_CLIENT_SECRET"),
+        ),
+        budget=Budget(
+            per_series=env.count("TOUCHPOINT_MAX_PER_SERIES", DEFAULT.per_series),
+            occurrences=env.count("TOUCHPOINT_MAX_OCCURRENCES", DEFAULT.occurrences),
+            seconds=env.count("TOUCHPOINT_READ_SECONDS", int(DEFAULT.seconds)),
         ),
         smtp=Smtp(
             host=env.text("SMTP_HOST", ""),
@@ -205,6 +214,16 @@ class _Env:
             return default if value is None else int(value)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+    def count(self, name: str, default: int) -> int:
+        value = self.environ.get(name)
+        try:
+            number = default if value is None else int(value)
+        except ValueError:
+            number = -1
+        if number < 0:
+            raise ConfigError(f"{name} must be a whole number of at least 0, not {value!r}")
+        return number
 
     def networks(self, name: str) -> tuple[Network, ...]:
         try:

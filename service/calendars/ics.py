@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import warnings
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
 from service.calendars import raw
+from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
 from service.calendars.convert import to_occurrence
+from service.calendars.expand import BROKEN, Tally, expand, first_line, label
 from service.calendars.zones import resolve_zone
 from service.engine.model import Occurrence
 
-COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL")
 _TIME_PROPERTIES = ("DTEND", "DUE", "DURATION", "EXDATE", "RDATE")
-# Anything a third-party parser may raise on broken input; we isolate it to one event.
-_BROKEN = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError)
 
 
 class CalendarError(ValueError):
@@ -76,23 +72,43 @@ class IcsCalendar:
         return counts.most_common(1)[0][0] if counts else ""
 
     def occurrences(
-        self, start: datetime, end: datetime, tz: ZoneInfo, me: str
+        self,
+        start: datetime,
+        end: datetime,
+        tz: ZoneInfo,
+        me: str,
+        budget: Budget = DEFAULT,
+        focus: datetime | None = None,
     ) -> list[Occurrence]:
-        """Expand every component into the occurrences overlapping [start, end), sorted."""
+        """Expand every component into the occurrences overlapping [start, end), sorted.
+
+        The budget bounds the work whatever the data asks for; what it leaves out is warned.
+        From focus on is what matters most (the days ahead): it is expanded first, so a series
+        over its budget keeps its instances there rather than in the look-back.
+        """
         first, last = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
+        deadline = budget.clock()
+        spans = [(focus, end), (start, focus)] if focus and start < focus < end else [(start, end)]
         found: list[Occurrence] = []
+        tally = Tally()
         for calendar in self.calendars:
-            parsed = self._parse(calendar, first, last)
+            parsed = self._parse(calendar, first, last, deadline)
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
             series = {b.uid for b in calendar.blocks if b.recurs}
-            for component in self._expand(parsed, start, end):
-                occ = to_occurrence(component, tz, me, cancelled=cancelled, series=series)
-                if occ is not None and _overlaps(occ, start, end, tz):
-                    found.append(occ)
+            seen: set[tuple[str, object]] = set()  # an instance across focus is in both spans
+            for span_start, span_end in spans:
+                taken = expand(parsed, span_start, span_end, budget, deadline, self.warnings, tally)
+                new = [to_occurrence(c, tz, me, cancelled=cancelled, series=series) for c in taken]
+                kept = [o for o in new if o is not None and _overlaps(o, start, end, tz)]
+                found += [o for o in kept if (o.uid, o.start) not in seen]
+                seen.update((o.uid, o.start) for o in kept)
+        self.warnings[:] = dict.fromkeys(self.warnings)  # a series over budget in both spans
         found.sort(key=lambda o: (o.starts_at(tz), o.uid))
         return found
 
-    def _parse(self, calendar: raw.RawCalendar, first: date, last: date) -> icalendar.Calendar:
+    def _parse(
+        self, calendar: raw.RawCalendar, first: date, last: date, deadline: Deadline
+    ) -> icalendar.Calendar:
         """Parse the blocks that can matter for the window into one icalendar Calendar."""
         result = icalendar.Calendar()
         if zone := calendar.properties.get("X-WR-TIMEZONE"):
@@ -101,6 +117,9 @@ class IcsCalendar:
         # Time zones first: icalendar resolves TZIDs against the VTIMEZONEs it has already seen.
         blocks = sorted(calendar.blocks, key=lambda b: b.name != "VTIMEZONE")
         for block in blocks:
+            if deadline.passed():
+                self.warnings.append("stopped reading after the time allowed: the rest is left out")
+                break
             if not raw.outside(block, first, last, repeated):
                 component = self._parse_block(block)
                 if component is not None:
@@ -112,75 +131,35 @@ class IcsCalendar:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # icalendar warns on guessed vendor TZIDs
                 component = icalendar.Component.from_ical(block.text)
-        except _BROKEN as exc:
-            self._skip(block, f"it cannot be parsed ({_first_line(exc)})")
+        except BROKEN as exc:
+            self._skip(block, f"it cannot be parsed ({first_line(exc)})")
             return None
         if block.name == "VTIMEZONE":
             return component
-        problem = _unusable(component)
+        problem = _unusable(component) or _too_frequent(component)
         if problem:
             self._skip(block, problem)
             return None
         if any(name is None for name, _ in component.errors):
-            what = _label(block.name, block.summary, block.uid)
+            what = label(block.name, block.summary, block.uid)
             self.warnings.append(
                 f"{what} at line {block.line_no}: ignored lines that are not iCalendar"
             )
         if dropped := _drop_broken_times(component):
-            what = _label(block.name, block.summary, block.uid)
+            what = label(block.name, block.summary, block.uid)
             self.warnings.append(
                 f"{what} at line {block.line_no}: ignored its unreadable {', '.join(dropped)}"
             )
         return component
 
-    def _expand(self, calendar: icalendar.Calendar, start: datetime, end: datetime) -> list:
-        """Expand the whole calendar at once; on a broken series, expand series one by one."""
-        try:
-            return _between(calendar, start, end)
-        except _BROKEN:
-            pass
-        found: list = []
-        for uid, series in _by_uid(calendar).items():
-            try:
-                found.extend(_between(_calendar_of(calendar, series), start, end))
-            except _BROKEN as exc:
-                self.warnings.append(
-                    f"skipped {_describe(series[0], uid)}: its recurrence cannot be expanded "
-                    f"({_first_line(exc)})"
-                )
-        return found
-
     def _skip(self, block: raw.Block, why: str) -> None:
-        what = _label(block.name, block.summary, block.uid)
+        what = label(block.name, block.summary, block.uid)
         self.warnings.append(f"skipped {what} at line {block.line_no}: {why}")
 
 
-def _between(calendar: icalendar.Calendar, start: datetime, end: datetime) -> list:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        query = recurring_ical_events.of(calendar, components=COMPONENTS)
-        return list(query.between(start, end))
-
-
-def _by_uid(calendar: icalendar.Calendar) -> dict[str, list]:
-    series: dict[str, list] = defaultdict(list)
-    for component in calendar.subcomponents:
-        if component.name in COMPONENTS:
-            series[str(component.get("UID", id(component)))].append(component)
-    return series
-
-
-def _calendar_of(calendar: icalendar.Calendar, components: Iterable) -> icalendar.Calendar:
-    single = icalendar.Calendar()
-    for key, value in calendar.property_items(recursive=False):
-        if key not in ("BEGIN", "END"):
-            single.add(key, value)
-    for component in calendar.subcomponents:
-        if component.name == "VTIMEZONE":
-            single.add_component(component)
-    for component in components:
-        single.add_component(component)
-    return single
+def _too_frequent(component: Any) -> str:
+    every = too_frequent(component)
+    return f"it repeats {every}, more often than anyone meets" if every else ""
 
 
 def _unusable(component: Any) -> str:
@@ -216,7 +195,7 @@ def _readable(component: Any, name: str) -> bool:
             for item in times:
                 if not isinstance(item.dt, date | timedelta | tuple):
                     return False
-        except (*_BROKEN, icalendar.error.BrokenCalendarProperty):
+        except (*BROKEN, icalendar.error.BrokenCalendarProperty):
             return False
     return True
 
@@ -226,21 +205,3 @@ def _overlaps(occ: Occurrence, start: datetime, end: datetime, tz: ZoneInfo) -> 
     if ends <= begins:
         return start <= begins < end
     return begins < end and ends > start
-
-
-def _describe(component: Any, uid: str) -> str:
-    return _label(component.name, str(component.get("SUMMARY", "")), uid)
-
-
-def _label(kind: str, summary: str, uid: str) -> str:
-    noun = {"VEVENT": "event", "VTODO": "task", "VJOURNAL": "journal entry"}.get(kind, kind)
-    title = " ".join("".join(ch for ch in summary if ch.isprintable()).split())[:60]
-    if title:
-        return f"{noun} {title!r}"
-    return f"{noun} {uid[:60]!r}" if uid else noun
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    message = text[0] if text else type(exc).__name__
-    return "".join(ch for ch in message if ch.isprintable())[:120]

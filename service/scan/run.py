@@ -11,6 +11,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from service.adapters.http import FetchError, fetch
+from service.calendars.budget import DEFAULT, Budget
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.calendars.zones import resolve_zone
 from service.config import Network
@@ -72,7 +73,7 @@ def _capped(data: bytes, what: str) -> bytes:
     return data
 
 
-def scan(data: bytes, options: ScanOptions, today: date) -> ScanReport:
+def scan(data: bytes, options: ScanOptions, today: date, budget: Budget = DEFAULT) -> ScanReport:
     """Run the engine over the window the options describe ("now" is the window's start)."""
     try:
         calendar = IcsCalendar.from_bytes(data)
@@ -82,7 +83,9 @@ def scan(data: bytes, options: ScanOptions, today: date) -> ScanReport:
     window = window_of(options, tz, today)
     profile = profile_of(options, tz, options.me or calendar.owner())
     span = lookback(profile, window)
-    occurrences = calendar.occurrences(span.start, span.end, tz, profile.me)
+    occurrences = calendar.occurrences(
+        span.start, span.end, tz, profile.me, budget, focus=window.start
+    )
     result = plan(occurrences, profile, window)
     return ScanReport(result, profile, calendar.name, calendar.warnings)
 

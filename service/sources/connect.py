@@ -106,7 +106,7 @@ def connect_ics_url(
     session.add(connection)
     session.flush()  # the occurrences need its id
     log.info("user %s connected %s", user.id, connection.label)
-    return _store(session, connection, calendar, now, "connected")
+    return _store(session, settings, connection, calendar, now, "connected")
 
 
 def connect_ics_upload(
@@ -122,7 +122,7 @@ def connect_ics_upload(
     connection.content = data
     session.add(connection)
     session.flush()
-    return _store(session, connection, calendar, now, "connected")
+    return _store(session, settings, connection, calendar, now, "connected")
 
 
 def sync_ics_url(
@@ -140,7 +140,7 @@ def sync_ics_url(
     calendar = _read(feed.content, _host(address))
     _remember(connection, feed, now)
     connection.refresh_minutes = refresh_minutes(calendar)
-    return _store(session, connection, calendar, now, "updated")
+    return _store(session, settings, connection, calendar, now, "updated")
 
 
 def sync_ics_upload(
@@ -154,7 +154,7 @@ def sync_ics_upload(
         raise SourceError("This upload is too old to refresh: upload the file again.")
     calendar = _read(connection.content, None)
     connection.synced_at = now
-    return _store(session, connection, calendar, now, "updated")
+    return _store(session, settings, connection, calendar, now, "updated")
 
 
 def count_events(session: Session, connection: Connection) -> int:
@@ -222,14 +222,20 @@ def _read(data: bytes, host: str | None) -> IcsCalendar:
 
 
 def _store(
-    session: Session, connection: Connection, calendar: IcsCalendar, now: datetime, outcome: Outcome
+    session: Session,
+    settings: Settings,
+    connection: Connection,
+    calendar: IcsCalendar,
+    now: datetime,
+    outcome: Outcome,
 ) -> SyncResult:
     """Replace the connection's occurrences over the sync span, in the user's time zone."""
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
     user = connection.user
     tz = user.zone
     start, end = sync_span(now)
-    occurrences = calendar.occurrences(start, end, tz, user.email.lower())
+    me = user.email.lower()
+    occurrences = calendar.occurrences(start, end, tz, me, settings.budget, focus=now)
     stored = store_occurrences(session, connection, occurrences, start, end)
     return SyncResult(connection, outcome, stored, list(calendar.warnings))
 

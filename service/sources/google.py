@@ -184,7 +184,7 @@ def _full_sync(
     except CalendarError as error:  # only on text we wrote ourselves: a bug, said plainly
         raise SourceError(f"The Google calendar could not be read: {error}.") from None
     tz = connection.user.zone
-    found = calendar.occurrences(start, end, tz, connection.label.lower())
+    found = calendar.occurrences(start, end, tz, connection.label.lower(), focus=now)
     kept = [occurrence for occurrence in found if not occurrence.cancelled]
     stored = store_occurrences(session, connection, kept, start, end)
     outcome: Outcome = "connected" if connection.synced_at is None else "updated"

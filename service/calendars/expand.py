@@ -1,0 +1,162 @@
+"""Expand parsed components into the instances a window needs, series by series, within a budget.
+
+Each series (a master with its moved or cancelled instances) is expanded on its own, lazily, and
+stops at the budget's per-series limit; the read stops at its total limit or its deadline. A
+series that cannot be expanded is skipped alone. What is left out is said in the warnings.
+"""
+
+from __future__ import annotations
+
+import warnings as python_warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+
+from service.calendars.budget import Budget, Deadline
+
+COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL")
+# Anything a third-party parser may raise on broken input; we isolate it to one event.
+BROKEN = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError)
+
+
+@dataclass
+class Tally:
+    """What one read has taken so far: instances per series, and in all."""
+
+    per_series: Counter[str] = field(default_factory=Counter)
+    total: int = 0
+
+
+def expand(
+    calendar: icalendar.Calendar,
+    start: datetime,
+    end: datetime,
+    budget: Budget,
+    deadline: Deadline,
+    warnings: list[str],
+    tally: Tally,
+) -> list[Any]:
+    """Return the components of every instance overlapping [start, end), within the budget."""
+    found: list[Any] = []
+    for label, series in _series(calendar, warnings):
+        if deadline.passed():
+            warnings.append("stopped reading after the time allowed: the rest is left out")
+            break
+        if tally.total >= budget.occurrences:
+            warnings.append(f"kept the first {budget.occurrences} events: the rest is left out")
+            break
+        uid = str(series.uid)
+        limit = min(budget.per_series - tally.per_series[uid], budget.occurrences - tally.total)
+        taken = _instances(label, series, start, end, limit, warnings, budget.per_series)
+        tally.per_series[uid] += len(taken)
+        tally.total += len(taken)
+        found.extend(taken)
+    return found
+
+
+def _instances(
+    label: str,
+    series: Any,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    warnings: list[str],
+    per_series: int,
+) -> list[Any]:
+    try:
+        with python_warnings.catch_warnings():
+            python_warnings.simplefilter("ignore")
+            taken = list(islice(series.between(start, end), max(limit, 0) + 1))
+            if len(taken) > limit:
+                taken = sorted(taken)[: max(limit, 0)]
+                warnings.append(
+                    f"{label} repeats more than {per_series} times here: kept {per_series}"
+                )
+            return [occurrence.as_component(False) for occurrence in taken]
+    except BROKEN as exc:
+        warnings.append(f"skipped {label}: its recurrence cannot be expanded ({first_line(exc)})")
+        return []
+
+
+def _series(calendar: icalendar.Calendar, warnings: list[str]) -> Iterator[tuple[str, Any]]:
+    """Yield each series of the calendar with its label; a broken one alone is skipped."""
+    grouped = by_uid(calendar)
+    try:
+        all_series = _query(calendar).series
+    except BROKEN:
+        all_series = None
+    if all_series is not None:
+        yield from _labelled(all_series, grouped)
+        return
+    for uid, components in grouped.items():
+        try:
+            series = _query(calendar_of(calendar, components)).series
+        except BROKEN as exc:
+            why = f"its recurrence cannot be expanded ({first_line(exc)})"
+            warnings.append(f"skipped {describe(components[0], uid)}: {why}")
+            continue
+        yield from _labelled(series, grouped)
+
+
+def _query(calendar: icalendar.Calendar) -> Any:
+    with python_warnings.catch_warnings():
+        python_warnings.simplefilter("ignore")
+        return recurring_ical_events.of(calendar, components=COMPONENTS)
+
+
+def _labelled(
+    all_series: Iterable[Any], grouped: dict[str, list[Any]]
+) -> Iterator[tuple[str, Any]]:
+    for series in all_series:
+        uid = str(series.uid)
+        components = grouped.get(uid)
+        yield (describe(components[0], uid) if components else label("VEVENT", "", uid)), series
+
+
+def by_uid(calendar: icalendar.Calendar) -> dict[str, list[Any]]:
+    """Return the calendar's components grouped by UID (a series and its changed instances)."""
+    series: dict[str, list[Any]] = defaultdict(list)
+    for component in calendar.subcomponents:
+        if component.name in COMPONENTS:
+            series[str(component.get("UID", id(component)))].append(component)
+    return series
+
+
+def calendar_of(calendar: icalendar.Calendar, components: Iterable[Any]) -> icalendar.Calendar:
+    """Return a calendar with the same properties and time zones, holding only these components."""
+    single = icalendar.Calendar()
+    for key, value in calendar.property_items(recursive=False):
+        if key not in ("BEGIN", "END"):
+            single.add(key, value)
+    for component in calendar.subcomponents:
+        if component.name == "VTIMEZONE":
+            single.add_component(component)
+    for component in components:
+        single.add_component(component)
+    return single
+
+
+def describe(component: Any, uid: str) -> str:
+    """Name a component for a warning: its kind and title (or UID)."""
+    return label(component.name, str(component.get("SUMMARY", "")), uid)
+
+
+def label(kind: str, summary: str, uid: str) -> str:
+    noun = {"VEVENT": "event", "VTODO": "task", "VJOURNAL": "journal entry"}.get(kind, kind)
+    title = " ".join("".join(ch for ch in summary if ch.isprintable()).split())[:60]
+    if title:
+        return f"{noun} {title!r}"
+    return f"{noun} {uid[:60]!r}" if uid else noun
+
+
+def first_line(exc: BaseException) -> str:
+    """Return the first line of an error, printable and short."""
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else type(exc).__name__
+    return "".join(ch for ch in message if ch.isprintable())[:120]
