@@ -80,7 +80,7 @@ def _instances(
                 )
             return [occurrence.as_component(False) for occurrence in taken]
     except BROKEN as exc:
-        warnings.append(f"skipped {label}: its recurrence cannot be expanded ({first_line(exc)})")
+        warnings.append(f"skipped {label}: {why_not(exc)}")
         return []
 
 
@@ -98,8 +98,7 @@ def _series(calendar: icalendar.Calendar, warnings: list[str]) -> Iterator[tuple
         try:
             series = _query(calendar_of(calendar, components)).series
         except BROKEN as exc:
-            why = f"its recurrence cannot be expanded ({first_line(exc)})"
-            warnings.append(f"skipped {describe(components[0], uid)}: {why}")
+            warnings.append(f"skipped {describe(components[0], uid)}: {why_not(exc)}")
             continue
         yield from _labelled(series, grouped)
 
@@ -153,6 +152,13 @@ def label(kind: str, summary: str, uid: str) -> str:
     if title:
         return f"{noun} {title!r}"
     return f"{noun} {uid[:60]!r}" if uid else noun
+
+
+def why_not(exc: BaseException) -> str:
+    """Say why a recurrence cannot be expanded: the library's words for a bad value, never
+    Python's own (a TypeError from inside a library means nothing to the person reading)."""
+    detail = f" ({first_line(exc)})" if type(exc) is ValueError else ""
+    return f"its recurrence cannot be expanded{detail}"
 
 
 def first_line(exc: BaseException) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from service.calendars import raw
+from service.calendars import lenient, raw
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
 from service.calendars.convert import to_occurrence
-from service.calendars.expand import BROKEN, Tally, expand, first_line, label
+from service.calendars.expand import BROKEN, Tally, expand, label
 from service.calendars.zones import resolve_zone
 from service.engine.model import Occurrence
 
@@ -127,12 +126,9 @@ class IcsCalendar:
         return result
 
     def _parse_block(self, block: raw.Block) -> icalendar.cal.Component | None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # icalendar warns on guessed vendor TZIDs
-                component = icalendar.Component.from_ical(block.text)
-        except BROKEN as exc:
-            self._skip(block, f"it cannot be parsed ({first_line(exc)})")
+        component, dropped = lenient.parse(block.lines)
+        if component is None:
+            self._skip(block, "it is not valid iCalendar")
             return None
         if block.name == "VTIMEZONE":
             return component
@@ -145,7 +141,8 @@ class IcsCalendar:
             self.warnings.append(
                 f"{what} at line {block.line_no}: ignored lines that are not iCalendar"
             )
-        if dropped := _drop_broken_times(component):
+        dropped += _drop_broken_times(component) + lenient.drop_broken(component)
+        if dropped:
             what = label(block.name, block.summary, block.uid)
             self.warnings.append(
                 f"{what} at line {block.line_no}: ignored its unreadable {', '.join(dropped)}"

@@ -15,6 +15,12 @@ from datetime import date
 
 # Components an occurrence can come from, and the time zones they need.
 KEPT = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VTIMEZONE"})
+# Formats that look like iCalendar (BEGIN/END lines) but are something else, as people call them.
+NOT_ICALENDAR = {
+    "VCARD": "it is a contact card (vCard), not a calendar",
+    "VNOTE": "it is a note (vNote), not a calendar",
+    "XCALENDAR": "it wraps its events in XCALENDAR, which is not iCalendar (VCALENDAR)",
+}
 _FOLD = re.compile(r"(?:\r\n|\r|\n)+[ \t]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _DATE_VALUE = re.compile(r"(\d{8})(?:T\d{4,6}Z?)?\s*$")
@@ -69,16 +75,26 @@ def decode(data: bytes) -> str:
 
 
 def split_calendars(text: str) -> list[RawCalendar]:
-    """Cut unfolded text into calendars and their top-level blocks."""
+    """Cut unfolded text into calendars and their top-level blocks.
+
+    Raise NotICalendar when there is nothing of iCalendar in it, naming what it is instead when
+    it is another format written the same way (a vCard, events wrapped in XCALENDAR).
+    """
     lines = _NEWLINE.split(_FOLD.sub("", text))
     splitter = _Splitter()
     for number, line in enumerate(lines, start=1):
         if line.strip():
             splitter.feed(line, number)
     calendars = splitter.finish()
+    if not any(c.blocks or c.properties for c in calendars) and splitter.foreign:
+        raise NotICalendar(_what_instead(splitter.foreign))
     if not calendars:
         raise NotICalendar("it is not an iCalendar file (no BEGIN:VCALENDAR or BEGIN:VEVENT)")
     return calendars
+
+
+def _what_instead(foreign: Counter[str]) -> str:
+    return NOT_ICALENDAR[foreign.most_common(1)[0][0]]
 
 
 class _Splitter:
@@ -90,6 +106,7 @@ class _Splitter:
         self.block: Block | None = None
         self.depth = 0  # nesting inside the current block (VALARM in VEVENT...)
         self.bare = False  # components with no VCALENDAR around them
+        self.foreign: Counter[str] = Counter()  # top-level components of other formats
 
     def feed(self, line: str, number: int) -> None:
         name, _, value = line.partition(":")
@@ -109,6 +126,8 @@ class _Splitter:
             self.current.properties.setdefault(key, value.strip())
 
     def _open_block(self, name: str, line: str, number: int) -> None:
+        if self.current is None and name in NOT_ICALENDAR:
+            self.foreign[name] += 1
         if self.current is None:  # a bare VEVENT with no calendar around it
             self.current = RawCalendar()
             self.calendars.append(self.current)
