@@ -16,11 +16,11 @@ from service.adapters.db import Database
 from service.adapters.links import stamp
 from service.adapters.mail import send_now
 from service.config import Settings
-from service.models import Connection, Proposal, Reflection, User
+from service.models import Connection, Reflection, User
 from service.reflections.ask import REPLY_LINK, last_with, queue_reflections
 from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from service.web import reflect
-from tests.factories import ALICE, CAROL, meeting
+from tests.factories import ALICE, CAROL, accepted_chat, meeting
 from tests.smtp_server import SmtpServer
 from tests.web.forms import csrf_token, sign_in_as
 
@@ -58,15 +58,7 @@ def chat_yesterday(database: Database) -> tuple[int, int]:
         session.add(connection)
         session.flush()
         store_occurrences(session, connection, [lunch], *sync_span(now))
-        slot = [start.isoformat(), (start + timedelta(minutes=15)).isoformat()]
-        proposal = Proposal(
-            user_id=user.id,
-            partner=CAROL,
-            slots=[slot],
-            status="accepted",
-            chosen_start=start,
-            expires_at=start,
-        )
+        proposal = accepted_chat(user.id, start)
         session.add(proposal)
         session.flush()
         return user.id, proposal.id
