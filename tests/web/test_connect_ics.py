@@ -19,11 +19,12 @@ from sqlalchemy import select, text
 
 from service.adapters.http import MiB
 from service.config import Settings, parse_networks
-from service.models import Connection, StoredOccurrence, User
+from service.models import Connection, StoredOccurrence
 from service.sources.schedule import due_connections
 from service.web import create_app
 from service.web.extensions import db
 from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
+from tests.web.forms import sign_in_as
 
 LABEL = "127.0.0.1/…/basic.ics"
 
@@ -42,15 +43,8 @@ def feeds() -> Iterator[FeedServer]:
 
 
 def signed_in(client: Any, app: Any, email: str = "alice@example.com") -> int:
-    """Create a user and put their id in the client's session, as sign-in would."""
-    with app.app_context():
-        user = User(email=email, tz="Europe/Berlin")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
-    return user_id
+    """Create a user in Berlin and sign the client in as them, as sign-in would."""
+    return sign_in_as(client, app, email, tz="Europe/Berlin")
 
 
 def csrf_token(client: Any) -> str:
