@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import socket
-import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +17,16 @@ from service.models import Connection, StoredOccurrence
 from service.sources.schedule import due_connections
 from service.web import create_app
 from service.web.extensions import db
-from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
+from tests.feed_server import (
+    FIXTURES,
+    GOOGLE,
+    SECRET_PATH,
+    Feed,
+    FeedServer,
+    huge_feed,
+    serving,
+    tls_handshake_once,
+)
 from tests.web.forms import sign_in_as
 
 LABEL = "127.0.0.1/…/basic.ics"
@@ -115,37 +118,8 @@ def test_pasting_an_address_connects_it_and_keeps_only_a_sealed_copy(
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[int, list[bool]]]:
     """Accept TLS handshakes on 127.0.0.1 with a self-signed certificate; record each one."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    command = [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-    ]
-    command += ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
-    subprocess.run([*command, "-out", str(cert)], check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    handshakes: list[bool] = []
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(5)
-
-    def accept_once() -> None:
-        conn, _ = listener.accept()
-        handshakes.append(True)
-        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
-            pass
-
-    thread = threading.Thread(target=accept_once)
-    thread.start()
-    yield listener.getsockname()[1], handshakes
-    thread.join()
-    listener.close()
+    with tls_handshake_once(tmp_path, "127.0.0.1", "127.0.0.1") as handshakes:
+        yield handshakes.port, handshakes.accepted
 
 
 def test_a_webcal_link_is_accepted_and_fetched_over_https(
