@@ -78,6 +78,13 @@ def reply_path(database: Database, settings: Settings, smtp: SmtpServer, user_id
     return found.group(1)
 
 
+@pytest.fixture
+def reply_link(database: Database, settings: Settings, smtp_server: SmtpServer) -> str:
+    """The path the reply link opens of the email asking alice about yesterday's chat."""
+    user_id, _ = chat_yesterday(database)
+    return reply_path(database, settings, smtp_server, user_id)
+
+
 def post(client: Any, path: str, answers: dict[str, str], **options: Any) -> Any:
     token = csrf_token(client.get(path).text)
     return client.post(path, data={**answers, "csrf_token": token}, **options)
@@ -125,27 +132,22 @@ def test_answering_the_email_lands_in_the_log_and_in_the_next_prep_note(
 
 
 def test_answering_again_edits_the_same_entry(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
+    client: Any, database: Database, reply_link: str
 ) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
-    post(client, path, {**ANSWERS, "person": CAROL})
+    post(client, reply_link, {**ANSWERS, "person": CAROL})
 
-    form = client.get(path)
+    form = client.get(reply_link)
     assert ANSWERS["learned"] in form.text  # what was saved, to edit
-    post(client, path, {**ANSWERS, "learned": "Hiring moved to June", "person": CAROL})
+    post(client, reply_link, {**ANSWERS, "learned": "Hiring moved to June", "person": CAROL})
 
     [entry] = entries(database)
     assert entry.learned == "Hiring moved to June"
 
 
 def test_an_empty_answer_is_refused_with_a_reason_and_saves_nothing(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
+    client: Any, database: Database, reply_link: str
 ) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
-
-    page = post(client, path, {"learned": "  ", "person": CAROL})
+    page = post(client, reply_link, {"learned": "  ", "person": CAROL})
 
     assert page.status_code == 422
     assert "Write at least one line" in page.text
@@ -153,24 +155,17 @@ def test_an_empty_answer_is_refused_with_a_reason_and_saves_nothing(
 
 
 def test_posting_without_the_pages_form_is_refused(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
+    client: Any, database: Database, reply_link: str
 ) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
-
-    assert client.post(path, data=ANSWERS).status_code == 400
+    assert client.post(reply_link, data=ANSWERS).status_code == 400
     assert entries(database) == []
 
 
-def test_hostile_text_is_kept_as_text(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
-) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
+def test_hostile_text_is_kept_as_text(client: Any, database: Database, reply_link: str) -> None:
     hostile = '<script>alert("x")</script>\r\nBcc: x@evil.example'
 
-    post(client, path, {"learned": hostile, "person": '"><img src=x onerror=alert(1)>'})
-    page = client.get(path)
+    post(client, reply_link, {"learned": hostile, "person": '"><img src=x onerror=alert(1)>'})
+    page = client.get(reply_link)
 
     assert "<script>alert" not in page.text
     assert "<img src=x" not in page.text
