@@ -239,6 +239,14 @@ def test_a_calendar_with_broken_events_connects_and_says_how_many_were_skipped(
     assert len(rows(app, Connection)) == 1
 
 
+def alice_connected(client: Any, app: Any, feeds: FeedServer) -> Connection:
+    """Sign alice in and connect the feed server's calendar by pasting its address."""
+    signed_in(client, app)
+    paste(client, feeds.url())
+    [connection] = rows(app, Connection)
+    return connection
+
+
 def refresh(client: Any, connection_id: int, action: str = "refresh") -> Any:
     data = {"csrf_token": csrf_token(client)}
     return client.post(f"/connect/{connection_id}/{action}", data=data)
@@ -263,9 +271,7 @@ def test_refreshing_an_unchanged_feed_rewrites_nothing(
 def test_refreshing_a_changed_feed_replaces_its_events(
     app: Any, client: Any, feeds: FeedServer
 ) -> None:
-    signed_in(client, app)
-    paste(client, feeds.url())
-    [connection] = rows(app, Connection)
+    connection = alice_connected(client, app, feeds)
     changed = GOOGLE.replace(b"SUMMARY:Lunch with Carol", b"SUMMARY:Lunch with Dan")
     feeds.feeds[SECRET_PATH] = Feed(changed, etag='"v2"')
 
@@ -280,9 +286,7 @@ def test_refreshing_a_changed_feed_replaces_its_events(
 def test_a_failed_refresh_is_shown_on_the_page_and_keeps_the_events(
     app: Any, client: Any, feeds: FeedServer
 ) -> None:
-    signed_in(client, app)
-    paste(client, feeds.url())
-    [connection] = rows(app, Connection)
+    connection = alice_connected(client, app, feeds)
     stored = len(rows(app, StoredOccurrence))
     feeds.feeds[SECRET_PATH] = Feed(b"down", status=503)
 
@@ -300,9 +304,7 @@ def test_a_failed_refresh_is_shown_on_the_page_and_keeps_the_events(
 def test_disconnecting_deletes_the_connection_and_its_events(
     app: Any, client: Any, feeds: FeedServer
 ) -> None:
-    signed_in(client, app)
-    paste(client, feeds.url())
-    [connection] = rows(app, Connection)
+    connection = alice_connected(client, app, feeds)
 
     response = refresh(client, connection.id, "disconnect")
 
