@@ -24,7 +24,8 @@ from service.adapters.db import Database, upgrade
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Base, User
-from tests.factories import ALICE
+from tests.factories import ALICE, add_accepted_proposal, connect_google
+from tests.google_server import FakeGoogle
 
 pytest_plugins = [
     "tests.smtp_server",
@@ -134,6 +135,15 @@ def alice_id(database: Database) -> int:
 @pytest.fixture
 def box() -> SecretBox:
     return SecretBox([Fernet.generate_key().decode()])
+
+
+@pytest.fixture
+def google_proposal(database: Database, box: SecretBox, google_server: FakeGoogle) -> int:
+    """A proposal alice accepted (tests.factories.add_accepted_proposal), her Google Calendar
+    connected: its id."""
+    proposal_id = add_accepted_proposal(database)
+    connect_google(database, box, google_server)
+    return proposal_id
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ Builders of values first (profiles, meetings, event bodies), then of rows in a t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -36,6 +37,8 @@ from service.sources.connect import masked_label
 from service.sources.google import save_connection
 from tests.google_server import CALENDAR_SCOPES as FAKE_GOOGLE_SCOPES
 from tests.google_server import FakeGoogle
+
+T = TypeVar("T")
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ALICE = "alice@example.com"
@@ -142,6 +145,20 @@ ACCEPTED = {
     "expires_at": CHAT_START,
 }
 GOOGLE_GRANT = {*SIGN_IN_SCOPES, *CALENDAR_SCOPES}
+
+
+def accepted_chat(user_id: int, start: datetime, **changes: Any) -> Proposal:
+    """A chat with carol the user accepted for start (15 minutes): a row to add to a session."""
+    end = start + timedelta(minutes=15)
+    fields: dict[str, Any] = {
+        "user_id": user_id,
+        "partner": CAROL,
+        "slots": [[start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()]],
+        "status": "accepted",
+        "chosen_start": start,
+        "expires_at": start,
+    }
+    return Proposal(**(fields | changes))
 
 
 def add_user(
@@ -293,3 +310,23 @@ def send_outbox(database: Database, settings: Settings) -> None:
 def outbox_count(database: Database) -> int:
     with database.unit() as session:
         return session.scalar(select(func.count(OutboxEmail.id))) or 0
+
+
+# Things at once ------------------------------------------------------------------------------
+
+
+def race(action: Callable[[], T], runners: int = 2) -> list[T]:
+    """Run action in this many threads released at the same moment; what each returned."""
+    start = threading.Barrier(runners)
+    results: list[T] = []
+
+    def runner() -> None:
+        start.wait()
+        results.append(action())
+
+    threads = [threading.Thread(target=runner) for _ in range(runners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

@@ -2,14 +2,19 @@
 
 The `feeds` fixture runs one for a test; `serving()` runs one for a block. Each path answers its
 `Feed` (a body, a status, an ETag for conditional requests), and every request is recorded.
+`tls_handshake_once()` is an https server that stops at the handshake (a self-signed certificate).
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -93,6 +98,51 @@ def serving() -> Iterator[FeedServer]:
 def huge_feed() -> Feed:
     """A feed announcing 20 MiB: refused before the body is read."""
     return Feed(body=b"BEGIN:VCALENDAR\r\n", headers=(("Content-Length", str(20 * MiB)),))
+
+
+@dataclass
+class Handshakes:
+    """Where a TLS listener listens, and what reached it."""
+
+    port: int
+    accepted: list[bool] = field(default_factory=list)  # True for each connection accepted
+    names: list[str | None] = field(default_factory=list)  # the server name each one asked for
+
+
+@contextlib.contextmanager
+def tls_handshake_once(directory: Path, host: str, name: str) -> Iterator[Handshakes]:
+    """For the block, accept one TLS handshake on host with a self-signed certificate for name.
+
+    The certificate and its key are written to directory; without openssl the test skips.
+    """
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt"]
+    command += ["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", f"/CN={name}"]
+    command += ["-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(command, check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, 0), family=family)
+    listener.settimeout(5)
+    handshakes = Handshakes(port=listener.getsockname()[1])
+    context.sni_callback = lambda _sock, asked, _context: handshakes.names.append(asked)
+
+    def accept_once() -> None:
+        conn, _ = listener.accept()
+        handshakes.accepted.append(True)
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+            pass
+
+    thread = threading.Thread(target=accept_once)
+    thread.start()
+    try:
+        yield handshakes
+    finally:
+        thread.join()
+        listener.close()
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import re
-import shutil
 import socket
-import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +23,7 @@ from service.adapters.http import (
     fetchable_url,
 )
 from service.config import parse_networks
+from tests.feed_server import tls_handshake_once
 
 CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
 LOOPBACK = parse_networks("127.0.0.1/32")
@@ -324,51 +322,8 @@ def test_it_says_when_the_server_refused_the_connection() -> None:
 @pytest.fixture
 def tls_listener(tmp_path: Path) -> Iterator[tuple[int, list[str | None]]]:
     """Accept one TLS handshake with a self-signed certificate for localhost; record its SNI."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    names: list[str | None] = []
-    context.sni_callback = lambda _sock, name, _context: names.append(name)
-    family = socket.AF_INET6 if ":" in LOCALHOST else socket.AF_INET
-    listener = socket.create_server((LOCALHOST, 0), family=family)
-    listener.settimeout(5)
-
-    def handshake_once() -> None:
-        conn, _ = listener.accept()
-        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
-            pass
-
-    thread = threading.Thread(target=handshake_once)
-    thread.start()
-    yield listener.getsockname()[1], names
-    thread.join()
-    listener.close()
+    with tls_handshake_once(tmp_path, LOCALHOST, "localhost") as handshakes:
+        yield handshakes.port, handshakes.names
 
 
 def test_it_checks_the_certificate_against_the_host_name_not_the_address(

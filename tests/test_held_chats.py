@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -19,7 +19,7 @@ from service.sources.calendar import (
     to_engine,
     with_held_chats,
 )
-from tests.factories import ALICE, BOB, CAROL, NOW, meeting
+from tests.factories import ALICE, BOB, CAROL, NOW, accepted_chat, meeting
 
 
 def plan_with_chat(database_url: str, start: datetime, *, synced: bool = False) -> Plan:
@@ -32,19 +32,7 @@ def plan_with_chat(database_url: str, start: datetime, *, synced: bool = False) 
         connection = Connection(user_id=user.id, kind="google", label=ALICE)
         session.add(connection)
         session.flush()
-        end = start + timedelta(minutes=15)
-        slot = [start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()]
-        session.add(
-            Proposal(
-                user_id=user.id,
-                partner=CAROL,
-                slots=[slot],
-                status="accepted",
-                chosen_start=start,
-                expires_at=start,
-                booked_at=start - timedelta(days=1),
-            )
-        )
+        session.add(accepted_chat(user.id, start, booked_at=start - timedelta(days=1)))
         # Google syncs the booked event back under its own UID, titled as we booked it.
         event = meeting("Career chat: Alice and Carol", start, 15, with_=(CAROL,))
         store_occurrences(session, connection, [event] if synced else [], *sync_span(NOW))

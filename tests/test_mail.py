@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import cast
@@ -14,7 +13,7 @@ from service.adapters import mail
 from service.adapters.db import Database
 from service.config import Settings
 from service.models import OutboxEmail
-from tests.factories import ALICE, NOW
+from tests.factories import ALICE, NOW, race
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401 (the fixture)
 
 LINK = "http://localhost/signin/7.s3cret"
@@ -144,18 +143,8 @@ def test_two_senders_racing_for_one_email_send_it_once(
     database: Database, smtp_settings: Settings, smtp_server: SmtpServer
 ) -> None:
     outbox_id = queued(database, smtp_settings)
-    start = threading.Barrier(2)
-    results: list[str] = []
 
-    def sender() -> None:
-        start.wait()
-        results.append(mail.deliver(database, outbox_id, smtp_settings, NOW))
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race(lambda: mail.deliver(database, outbox_id, smtp_settings, NOW))
 
     assert sorted(results) == ["sent", "skipped"]
     assert len(smtp_server.messages) == 1

@@ -32,8 +32,9 @@ def post_form(
     return client.post(url, data={**data, "csrf_token": csrf_token(shown.text)}, **options)
 
 
-def sign_in_as(client: Any, app: Flask, email: str) -> int:
-    """Sign the test client in as the user with this address (created if new); return the id.
+def sign_in_as(client: Any, app: Flask, email: str, **columns: Any) -> int:
+    """Sign the test client in as the user with this address (created if new, with these
+    columns); return the id.
 
     A shortcut for tests of other pages: tests/web/test_auth.py covers the real magic-link flow.
     """
@@ -43,7 +44,7 @@ def sign_in_as(client: Any, app: Flask, email: str) -> int:
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(email=email)
+            user = User(email=email, **columns)
             db.session.add(user)
             db.session.commit()
         user_id = user.id

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import socket
-import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +13,21 @@ from sqlalchemy import select, text
 
 from service.adapters.http import MiB
 from service.config import Settings, parse_networks
-from service.models import Connection, StoredOccurrence, User
+from service.models import Connection, StoredOccurrence
 from service.sources.schedule import due_connections
 from service.web import create_app
 from service.web.extensions import db
-from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed, serving
+from tests.feed_server import (
+    FIXTURES,
+    GOOGLE,
+    SECRET_PATH,
+    Feed,
+    FeedServer,
+    huge_feed,
+    serving,
+    tls_handshake_once,
+)
+from tests.web.forms import sign_in_as
 
 LABEL = "127.0.0.1/…/basic.ics"
 
@@ -42,15 +46,8 @@ def feeds() -> Iterator[FeedServer]:
 
 
 def signed_in(client: Any, app: Any, email: str = "alice@example.com") -> int:
-    """Create a user and put their id in the client's session, as sign-in would."""
-    with app.app_context():
-        user = User(email=email, tz="Europe/Berlin")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
-    return user_id
+    """Create a user in Berlin and sign the client in as them, as sign-in would."""
+    return sign_in_as(client, app, email, tz="Europe/Berlin")
 
 
 def csrf_token(client: Any) -> str:
@@ -121,37 +118,8 @@ def test_pasting_an_address_connects_it_and_keeps_only_a_sealed_copy(
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[int, list[bool]]]:
     """Accept TLS handshakes on 127.0.0.1 with a self-signed certificate; record each one."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    command = [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-    ]
-    command += ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
-    subprocess.run([*command, "-out", str(cert)], check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    handshakes: list[bool] = []
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(5)
-
-    def accept_once() -> None:
-        conn, _ = listener.accept()
-        handshakes.append(True)
-        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
-            pass
-
-    thread = threading.Thread(target=accept_once)
-    thread.start()
-    yield listener.getsockname()[1], handshakes
-    thread.join()
-    listener.close()
+    with tls_handshake_once(tmp_path, "127.0.0.1", "127.0.0.1") as handshakes:
+        yield handshakes.port, handshakes.accepted
 
 
 def test_a_webcal_link_is_accepted_and_fetched_over_https(
@@ -271,6 +239,14 @@ def test_a_calendar_with_broken_events_connects_and_says_how_many_were_skipped(
     assert len(rows(app, Connection)) == 1
 
 
+def alice_connected(client: Any, app: Any, feeds: FeedServer) -> Connection:
+    """Sign alice in and connect the feed server's calendar by pasting its address."""
+    signed_in(client, app)
+    paste(client, feeds.url())
+    [connection] = rows(app, Connection)
+    return connection
+
+
 def refresh(client: Any, connection_id: int, action: str = "refresh") -> Any:
     data = {"csrf_token": csrf_token(client)}
     return client.post(f"/connect/{connection_id}/{action}", data=data)
@@ -295,9 +271,7 @@ def test_refreshing_an_unchanged_feed_rewrites_nothing(
 def test_refreshing_a_changed_feed_replaces_its_events(
     app: Any, client: Any, feeds: FeedServer
 ) -> None:
-    signed_in(client, app)
-    paste(client, feeds.url())
-    [connection] = rows(app, Connection)
+    connection = alice_connected(client, app, feeds)
     changed = GOOGLE.replace(b"SUMMARY:Lunch with Carol", b"SUMMARY:Lunch with Dan")
     feeds.feeds[SECRET_PATH] = Feed(changed, etag='"v2"')
 
@@ -312,9 +286,7 @@ def test_refreshing_a_changed_feed_replaces_its_events(
 def test_a_failed_refresh_is_shown_on_the_page_and_keeps_the_events(
     app: Any, client: Any, feeds: FeedServer
 ) -> None:
-    signed_in(client, app)
-    paste(client, feeds.url())
-    [connection] = rows(app, Connection)
+    connection = alice_connected(client, app, feeds)
     stored = len(rows(app, StoredOccurrence))
     feeds.feeds[SECRET_PATH] = Feed(b"down", status=503)
 
@@ -332,9 +304,7 @@ def test_a_failed_refresh_is_shown_on_the_page_and_keeps_the_events(
 def test_disconnecting_deletes_the_connection_and_its_events(
     app: Any, client: Any, feeds: FeedServer
 ) -> None:
-    signed_in(client, app)
-    paste(client, feeds.url())
-    [connection] = rows(app, Connection)
+    connection = alice_connected(client, app, feeds)
 
     response = refresh(client, connection.id, "disconnect")
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from service.models import Connection, Proposal, User
+from service.models import Connection, User
 from service.web.extensions import db
-from tests.factories import ALICE, CAROL, NOW
+from tests.factories import ALICE, NOW, accepted_chat
 from tests.web.forms import sign_in_as
 
 
@@ -26,19 +26,9 @@ def alice_with_chat(app: Any, start: datetime, status: str = "accepted") -> None
         db.session.add(user)
         db.session.flush()
         db.session.add(Connection(user_id=user.id, kind="ics_upload", label="work.ics"))
-        end = start + timedelta(minutes=15)
-        db.session.add(
-            Proposal(
-                user_id=user.id,
-                partner=CAROL,
-                slots=[[start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()]],
-                status=status,
-                chosen_start=start,
-                expires_at=start,
-                answered_at=start - timedelta(days=2),
-                booked_at=start - timedelta(days=2),
-            )
-        )
+        earlier = start - timedelta(days=2)
+        chat = accepted_chat(user.id, start, status=status, answered_at=earlier, booked_at=earlier)
+        db.session.add(chat)
         db.session.commit()
 
 

@@ -16,11 +16,11 @@ from service.adapters.db import Database
 from service.adapters.links import stamp
 from service.adapters.mail import send_now
 from service.config import Settings
-from service.models import Connection, Proposal, Reflection, User
+from service.models import Connection, Reflection, User
 from service.reflections.ask import REPLY_LINK, last_with, queue_reflections
 from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from service.web import reflect
-from tests.factories import ALICE, CAROL, meeting
+from tests.factories import ALICE, CAROL, accepted_chat, meeting
 from tests.smtp_server import SmtpServer
 from tests.web.forms import csrf_token, sign_in_as
 
@@ -58,15 +58,7 @@ def chat_yesterday(database: Database) -> tuple[int, int]:
         session.add(connection)
         session.flush()
         store_occurrences(session, connection, [lunch], *sync_span(now))
-        slot = [start.isoformat(), (start + timedelta(minutes=15)).isoformat()]
-        proposal = Proposal(
-            user_id=user.id,
-            partner=CAROL,
-            slots=[slot],
-            status="accepted",
-            chosen_start=start,
-            expires_at=start,
-        )
+        proposal = accepted_chat(user.id, start)
         session.add(proposal)
         session.flush()
         return user.id, proposal.id
@@ -84,6 +76,13 @@ def reply_path(database: Database, settings: Settings, smtp: SmtpServer, user_id
     found = re.search(r"http://localhost(/reflect/\S+)", text)
     assert found is not None
     return found.group(1)
+
+
+@pytest.fixture
+def reply_link(database: Database, settings: Settings, smtp_server: SmtpServer) -> str:
+    """The path the reply link opens of the email asking alice about yesterday's chat."""
+    user_id, _ = chat_yesterday(database)
+    return reply_path(database, settings, smtp_server, user_id)
 
 
 def post(client: Any, path: str, answers: dict[str, str], **options: Any) -> Any:
@@ -133,27 +132,22 @@ def test_answering_the_email_lands_in_the_log_and_in_the_next_prep_note(
 
 
 def test_answering_again_edits_the_same_entry(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
+    client: Any, database: Database, reply_link: str
 ) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
-    post(client, path, {**ANSWERS, "person": CAROL})
+    post(client, reply_link, {**ANSWERS, "person": CAROL})
 
-    form = client.get(path)
+    form = client.get(reply_link)
     assert ANSWERS["learned"] in form.text  # what was saved, to edit
-    post(client, path, {**ANSWERS, "learned": "Hiring moved to June", "person": CAROL})
+    post(client, reply_link, {**ANSWERS, "learned": "Hiring moved to June", "person": CAROL})
 
     [entry] = entries(database)
     assert entry.learned == "Hiring moved to June"
 
 
 def test_an_empty_answer_is_refused_with_a_reason_and_saves_nothing(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
+    client: Any, database: Database, reply_link: str
 ) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
-
-    page = post(client, path, {"learned": "  ", "person": CAROL})
+    page = post(client, reply_link, {"learned": "  ", "person": CAROL})
 
     assert page.status_code == 422
     assert "Write at least one line" in page.text
@@ -161,24 +155,17 @@ def test_an_empty_answer_is_refused_with_a_reason_and_saves_nothing(
 
 
 def test_posting_without_the_pages_form_is_refused(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
+    client: Any, database: Database, reply_link: str
 ) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
-
-    assert client.post(path, data=ANSWERS).status_code == 400
+    assert client.post(reply_link, data=ANSWERS).status_code == 400
     assert entries(database) == []
 
 
-def test_hostile_text_is_kept_as_text(
-    client: Any, database: Database, settings: Settings, smtp_server: SmtpServer
-) -> None:
-    user_id, _ = chat_yesterday(database)
-    path = reply_path(database, settings, smtp_server, user_id)
+def test_hostile_text_is_kept_as_text(client: Any, database: Database, reply_link: str) -> None:
     hostile = '<script>alert("x")</script>\r\nBcc: x@evil.example'
 
-    post(client, path, {"learned": hostile, "person": '"><img src=x onerror=alert(1)>'})
-    page = client.get(path)
+    post(client, reply_link, {"learned": hostile, "person": '"><img src=x onerror=alert(1)>'})
+    page = client.get(reply_link)
 
     assert "<script>alert" not in page.text
     assert "<img src=x" not in page.text

@@ -10,7 +10,7 @@ from service.models import User
 from service.web.extensions import db
 from service.web.settings import UNTIL_RESUMED
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN
-from tests.web.forms import csrf_token
+from tests.web.forms import csrf_token, sign_in_as
 
 GOOD = {
     "stage": "internal_move",
@@ -33,14 +33,7 @@ GOOD = {
 
 def signed_in(app: Any, client: Any, **changes: object) -> int:
     """Store alice as a user (with any settings changed) and sign her in; return her id."""
-    with app.app_context():
-        user = User(email=ALICE, **changes)
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
-    return user_id
+    return sign_in_as(client, app, ALICE, **changes)
 
 
 def user_row(app: Any, user_id: int) -> User:

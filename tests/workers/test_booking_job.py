@@ -68,22 +68,16 @@ def test_accepting_on_the_page_books_the_chat_in_google_calendar_once(
 
 
 def test_running_the_job_twice_makes_one_event(
-    settings: Settings,
-    database: Database,
-    box: SecretBox,
-    google_server: FakeGoogle,
-    queue: Queue,
+    settings: Settings, google_server: FakeGoogle, google_proposal: int, queue: Queue
 ) -> None:
-    proposal_id = add_accepted_proposal(database)
-    connect_google(database, box, google_server)
 
-    enqueue_booking(settings, proposal_id)
+    enqueue_booking(settings, google_proposal)
     work(queue)
-    enqueue_booking(settings, proposal_id)  # the finished job is replaced and runs again
+    enqueue_booking(settings, google_proposal)  # the finished job is replaced and runs again
     work(queue)
 
     assert len(google_server.events(ALICE)) == 1
-    assert job_of(queue, proposal_id).return_value() == "already_booked"
+    assert job_of(queue, google_proposal).return_value() == "already_booked"
 
 
 def test_enqueueing_twice_adds_one_job(
@@ -99,19 +93,13 @@ def test_enqueueing_twice_adds_one_job(
 
 
 def test_a_google_outage_is_retried_later_and_books_the_chat_once(
-    settings: Settings,
-    database: Database,
-    box: SecretBox,
-    google_server: FakeGoogle,
-    queue: Queue,
+    settings: Settings, google_server: FakeGoogle, google_proposal: int, queue: Queue
 ) -> None:
-    proposal_id = add_accepted_proposal(database)
-    connect_google(database, box, google_server)
     google_server.fail_next(INSERTS, 500, method="POST")
 
-    enqueue_booking(settings, proposal_id)
+    enqueue_booking(settings, google_proposal)
     work(queue)
-    assert job_of(queue, proposal_id).get_status() == JobStatus.SCHEDULED
+    assert job_of(queue, google_proposal).get_status() == JobStatus.SCHEDULED
     assert google_server.events(ALICE) == []
 
     let_retry_waits_pass(queue)
@@ -119,7 +107,7 @@ def test_a_google_outage_is_retried_later_and_books_the_chat_once(
 
     assert len(google_server.calls("POST", INSERTS)) == 2
     assert len(google_server.events(ALICE)) == 1
-    assert job_of(queue, proposal_id).return_value() == "booked"
+    assert job_of(queue, google_proposal).return_value() == "booked"
 
 
 def test_a_revoked_google_grant_still_gets_the_invite_to_both_by_email(

@@ -16,7 +16,7 @@ from rq.job import Job, JobStatus
 
 from service.adapters.db import Database
 from service.config import Settings
-from tests.factories import ALICE, NOW, queued_email, stored_email
+from tests.factories import ALICE, NOW, queued_email, race, stored_email
 from tests.smtp_server import SmtpServer
 from tests.workers.jobs import let_retry_waits_pass, work
 from workers.email import INTERRUPTED, STALE_CLAIM, enqueue_email, send_email, sweep
@@ -149,18 +149,8 @@ def test_two_workers_racing_for_one_email_send_it_once(
     settings: Settings, database: Database, smtp_server: SmtpServer
 ) -> None:
     outbox_id = queued_email(database, settings)
-    start = threading.Barrier(2)
-    results: list[str] = []
 
-    def sender() -> None:
-        start.wait()
-        results.append(send_email(outbox_id))
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race(lambda: send_email(outbox_id))
 
     assert sorted(results) == ["sent", "skipped"]
     assert len(smtp_server.wait_for(1)) == 1

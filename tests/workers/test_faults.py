@@ -26,7 +26,6 @@ from tests.factories import (
     add_accepted_proposal,
     add_feed,
     add_user,
-    connect_google,
     lunch_with_carol,
     note_statuses,
     queued_email,
@@ -97,15 +96,13 @@ def book_across_a_redis_restart(
 def test_a_booking_queued_before_redis_restarted_empty_makes_one_google_event(
     restartable: Settings,
     database: Database,
-    box: SecretBox,
     google_server: FakeGoogle,
+    google_proposal: int,
     smtp_server: SmtpServer,
     redis_process: RedisProcess,
 ) -> None:
-    proposal_id = add_accepted_proposal(database)
-    connect_google(database, box, google_server)
 
-    book_across_a_redis_restart(restartable, database, redis_process, proposal_id)
+    book_across_a_redis_restart(restartable, database, redis_process, google_proposal)
 
     (event,) = google_server.events(ALICE)
     assert [a["email"] for a in event["attendees"]] == [CAROL, ALICE]

@@ -39,6 +39,15 @@ def add_user(database: Database, meetings: list[Any] | None = None, **changes: A
     )
 
 
+def google_user_lunching(
+    database: Database, box: SecretBox, google_server: FakeGoogle, in_: timedelta
+) -> int:
+    """Store alice with Google Calendar and prep notes in it, lunching with Carol in_ from now."""
+    token = google_server.grant(ALICE, SCOPES)
+    lunch = lunch_with_carol(datetime.now(UTC) + in_)
+    return add_user(database, [lunch], google=(box, token), calendar_notes=True)
+
+
 def job_of(queues: list[Queue], user_id: int) -> Job:
     return Job.fetch(f"plan-notes-{user_id}", connection=queues[0].connection)
 
@@ -98,11 +107,7 @@ def test_a_cancelled_lunch_cancels_its_note_and_its_google_event(
     google_server: FakeGoogle,
     queues: list[Queue],
 ) -> None:
-    token = google_server.grant(ALICE, SCOPES)
-    start = datetime.now(UTC) + timedelta(days=2)
-    user_id = add_user(
-        database, [lunch_with_carol(start)], google=(box, token), calendar_notes=True
-    )
+    user_id = google_user_lunching(database, box, google_server, timedelta(days=2))
     enqueue_plan(settings, user_id)
     work(queues)
 
@@ -125,11 +130,7 @@ def test_a_google_outage_delays_the_calendar_but_not_the_email(
     smtp_server: SmtpServer,
     queues: list[Queue],
 ) -> None:
-    token = google_server.grant(ALICE, SCOPES)
-    start = datetime.now(UTC) + timedelta(minutes=30)
-    user_id = add_user(
-        database, [lunch_with_carol(start)], google=(box, token), calendar_notes=True
-    )
+    user_id = google_user_lunching(database, box, google_server, timedelta(minutes=30))
     google_server.fail_next(EVENT_WRITES, 500, method="POST")
 
     enqueue_plan(settings, user_id)

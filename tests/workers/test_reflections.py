@@ -8,8 +8,8 @@ from typing import Any
 from rq import Queue
 
 from service.adapters.db import Database
-from service.models import Connection, Proposal, User
-from tests.factories import ALICE, CAROL
+from service.models import Connection, User
+from tests.factories import ALICE, accepted_chat
 from tests.smtp_server import SmtpServer
 from tests.workers.jobs import work
 from workers import reflections
@@ -25,17 +25,7 @@ def chat_with_carol(database: Database, hours_ago: float, **changes: Any) -> int
         session.add(user)
         session.flush()
         session.add(Connection(user_id=user.id, kind="ics_upload", label="work.ics"))
-        slot = [start.isoformat(), (start + timedelta(minutes=15)).isoformat()]
-        session.add(
-            Proposal(
-                user_id=user.id,
-                partner=CAROL,
-                slots=[slot],
-                status="accepted",
-                chosen_start=start,
-                expires_at=start,
-            )
-        )
+        session.add(accepted_chat(user.id, start))
         return user.id
 
 

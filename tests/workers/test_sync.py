@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from rq import Queue
 
 from service.adapters.db import Database
@@ -24,11 +26,23 @@ from workers.sync import dispatch_syncs
 QUEUES = ("sync",)
 
 
+@pytest.fixture
+def connect_feed(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> Callable[[Feed], int]:
+    """Serve a feed at alice's secret address and connect it (no sync yet); its connection id."""
+
+    def connect(feed: Feed) -> int:
+        feeds.feeds[SECRET_PATH] = feed
+        return add_feed(database, box, alice_id, feeds.url())
+
+    return connect
+
+
 def test_an_unchanged_feed_costs_one_conditional_request_and_rewrites_nothing(
-    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer, queue: Queue
+    database: Database, connect_feed: Callable[[Feed], int], feeds: FeedServer, queue: Queue
 ) -> None:
-    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
-    connection_id = add_feed(database, box, alice_id, feeds.url())
+    connection_id = connect_feed(Feed(etag='"v1"'))
 
     assert synced(queue) == ["updated"]
     before = stored_occurrences(database)
@@ -43,10 +57,9 @@ def test_an_unchanged_feed_costs_one_conditional_request_and_rewrites_nothing(
 
 
 def test_a_changed_feed_replaces_its_events(
-    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer, queue: Queue
+    database: Database, connect_feed: Callable[[Feed], int], feeds: FeedServer, queue: Queue
 ) -> None:
-    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
-    connection_id = add_feed(database, box, alice_id, feeds.url())
+    connection_id = connect_feed(Feed(etag='"v1"'))
     synced(queue)
     changed = GOOGLE.replace(b"SUMMARY:Lunch with Carol", b"SUMMARY:Lunch with Dan")
     feeds.feeds[SECRET_PATH] = Feed(changed, etag='"v2"')
@@ -59,13 +72,12 @@ def test_a_changed_feed_replaces_its_events(
 
 
 def test_a_feed_that_asks_to_be_fetched_daily_is_fetched_daily(
-    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer, queue: Queue
+    database: Database, connect_feed: Callable[[Feed], int], queue: Queue
 ) -> None:
     daily = GOOGLE.replace(
         b"VERSION:2.0\r\n", b"VERSION:2.0\r\nREFRESH-INTERVAL;VALUE=DURATION:P1D\r\n"
     )
-    feeds.feeds[SECRET_PATH] = Feed(daily)
-    connection_id = add_feed(database, box, alice_id, feeds.url())
+    connection_id = connect_feed(Feed(daily))
 
     synced(queue)
 
@@ -76,14 +88,12 @@ def test_a_feed_that_asks_to_be_fetched_daily_is_fetched_daily(
 
 def test_a_feed_whose_server_is_down_keeps_its_events_and_is_tried_again_later(
     database: Database,
-    box: SecretBox,
-    alice_id: int,
+    connect_feed: Callable[[Feed], int],
     feeds: FeedServer,
     queue: Queue,
     smtp_server: SmtpServer,
 ) -> None:
-    feeds.feeds[SECRET_PATH] = Feed()
-    connection_id = add_feed(database, box, alice_id, feeds.url())
+    connection_id = connect_feed(Feed())
     synced(queue)
     before = stored_occurrences(database)
     feeds.feeds[SECRET_PATH] = Feed(b"down for maintenance", status=503)
@@ -104,14 +114,11 @@ def test_a_feed_whose_server_is_down_keeps_its_events_and_is_tried_again_later(
 
 def test_a_feed_down_for_a_day_is_marked_broken_and_its_user_told_once(
     database: Database,
-    box: SecretBox,
-    alice_id: int,
-    feeds: FeedServer,
+    connect_feed: Callable[[Feed], int],
     queue: Queue,
     smtp_server: SmtpServer,
 ) -> None:
-    feeds.feeds[SECRET_PATH] = Feed(b"gone", status=503)
-    connection_id = add_feed(database, box, alice_id, feeds.url())
+    connection_id = connect_feed(Feed(b"gone", status=503))
     with database.unit() as session:  # last good sync two days ago, failing since
         connection = session.get_one(Connection, connection_id)
         connection.status, connection.synced_at = "failing", datetime.now(UTC) - timedelta(days=2)

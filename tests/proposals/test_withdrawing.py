@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import icalendar
-import pytest
 
 from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
@@ -29,16 +28,6 @@ from tests.factories import (
 )
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer, addressed_to, invite_of
-
-
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings, google=google_server.google_settings())
-
-
-@pytest.fixture
-def box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.encryption_keys)
 
 
 def cancel(

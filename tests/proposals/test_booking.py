@@ -34,16 +34,6 @@ from tests.smtp_server import SmtpServer, addressed_to, invite_of
 EN_DASH = "\u2013"
 
 
-@pytest.fixture
-def settings(settings: Settings, smtp_server: SmtpServer, google_server: FakeGoogle) -> Settings:
-    return settings.with_changes(smtp=smtp_server.settings, google=google_server.google_settings())
-
-
-@pytest.fixture
-def box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.encryption_keys)
-
-
 def attendees(event: Any) -> list[str]:
     values = event.get("attendee")
     return [str(value) for value in (values if isinstance(values, list) else [values])]
