@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: $(STAMP)
 
 bench-workers: $(STAMP)
 	$(BIN)/python bench/bench_workers.py
+
+bench-hostile: $(STAMP)
+	$(BIN)/python bench/bench_hostile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
