@@ -15,6 +15,7 @@ from service.models import (
     OAuthState,
     OutboxEmail,
     PlannedNote,
+    SignInSession,
     StoredOccurrence,
     User,
 )
@@ -55,6 +56,10 @@ def state(label: str, created: datetime) -> OAuthState:
     return OAuthState(state=label, purpose="signin", code_verifier="v", created_at=created)
 
 
+def signed_in(user: User, label: str, expires: datetime) -> SignInSession:
+    return SignInSession(user_id=user.id, secret_hash=label, created_at=NOW, expires_at=expires)
+
+
 def store(database: Database) -> None:
     """Store one row just past and one just inside each retention window, named by fate."""
     with database.unit() as session:
@@ -80,6 +85,8 @@ def store(database: Database) -> None:
             gone_email,
             email("gone-never-sent-91-days-ago", NOW - 91 * DAY),
             email("kept-not-sent-yet", NOW - DAY),
+            signed_in(user, "gone-expired-a-minute-ago", NOW - MINUTE),
+            signed_in(user, "kept-valid-another-minute", NOW + MINUTE),
         ]
         session.add_all(rows)
         session.flush()
@@ -102,6 +109,7 @@ def test_the_purge_deletes_exactly_what_is_past_retention(database: Database) ->
         "planned_notes": 1,
         "login_tokens": 2,
         "oauth_states": 1,
+        "sessions": 1,
         "emails": 2,
     }
     kept = {
@@ -110,6 +118,7 @@ def test_the_purge_deletes_exactly_what_is_past_retention(database: Database) ->
         *labels(database, LoginToken.secret_hash),
         *labels(database, OAuthState.state),
         *labels(database, OutboxEmail.subject),
+        *labels(database, SignInSession.secret_hash),
     }
     assert kept == {
         "kept-ended-399-days-ago",
@@ -119,6 +128,7 @@ def test_the_purge_deletes_exactly_what_is_past_retention(database: Database) ->
         "kept-sent-89-days-ago",
         "kept-not-sent-yet",
         "kept-pointing-to-a-gone-email",
+        "kept-valid-another-minute",
     }
 
 

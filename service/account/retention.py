@@ -2,7 +2,8 @@
 
 Calendar data is kept only as long as it serves the user: 400 days of occurrences (a year of
 career conversations for the cadence, with room to spare), prep notes for a month after their
-meeting, sign-in and OAuth secrets until they can no longer be used, sent emails for 90 days.
+meeting, sign-in and OAuth secrets and signed-in sessions until they can no longer be used, sent
+emails for 90 days.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Delete, and_, delete, or_
 from sqlalchemy.orm import Session
 
-from service.models import LoginToken, OAuthState, OutboxEmail, PlannedNote, StoredOccurrence
+from service.models import (
+    LoginToken,
+    OAuthState,
+    OutboxEmail,
+    PlannedNote,
+    SignInSession,
+    StoredOccurrence,
+)
 
 OCCURRENCES = timedelta(days=400)
 PLANNED_NOTES = timedelta(days=30)  # after the meeting's start
@@ -34,6 +42,7 @@ def _expired(now: datetime) -> dict[str, Delete]:
             or_(LoginToken.used_at.is_not(None), LoginToken.expires_at < now)
         ),
         "oauth_states": delete(OAuthState).where(OAuthState.created_at < now - OAUTH_STATES),
+        "sessions": delete(SignInSession).where(SignInSession.expires_at <= now),
         "emails": delete(OutboxEmail).where(
             or_(
                 OutboxEmail.sent_at < now - EMAILS,

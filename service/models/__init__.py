@@ -6,7 +6,7 @@ from service.models.notes import PlannedNote
 from service.models.outbox import OutboxEmail
 from service.models.proposals import Proposal
 from service.models.reflections import Reflection
-from service.models.users import LoginToken, OAuthState, User
+from service.models.users import LoginToken, OAuthState, SignInSession, User
 
 __all__ = [
     "Base",
@@ -18,6 +18,7 @@ __all__ = [
     "PlannedNote",
     "Proposal",
     "Reflection",
+    "SignInSession",
     "StoredOccurrence",
     "User",
     "utcnow",

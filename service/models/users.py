@@ -82,3 +82,19 @@ class OAuthState(Base):
     )
     code_verifier: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInSession(Base):
+    """One signed-in browser: the cookie carries a random id, the row only its hash.
+
+    Rows go when their user signs out there, signs out everywhere, or is deleted; an id is never
+    reused, so a cookie can never open another account.
+    """
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -15,7 +15,7 @@ from service.models import User
 from service.sources.google import PERMISSIONS_PAGE, revoke_grants
 from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import db
-from service.web.session import login_required, require_user, sign_out
+from service.web.session import login_required, require_user, sign_out, sign_out_everywhere
 
 bp = Blueprint("account", __name__)
 
@@ -69,6 +69,16 @@ def delete() -> ResponseReturnValue:
             "error",
         )
     return redirect("/")
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_all() -> ResponseReturnValue:
+    """End every session of the account (CSRF-checked like every form)."""
+    ended = sign_out_everywhere(require_user())
+    devices = "1 session" if ended == 1 else f"{ended} sessions"
+    flash(f"You are signed out everywhere ({devices} ended). Sign in again to continue.")
+    return redirect(url_for("auth.signin"))
 
 
 def _page(user: User, form: DeleteForm, status: int) -> ResponseReturnValue:

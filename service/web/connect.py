@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, session
+from flask import Blueprint, abort, flash, redirect, render_template
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -27,7 +27,7 @@ from service.sources import sync as syncing
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
 from service.web.context import app_settings, clock, events, secret_box
 from service.web.extensions import db, limiter
-from service.web.session import login_required, require_user
+from service.web.session import current_user, login_required, require_user
 
 bp = Blueprint("connect", __name__)
 
@@ -37,8 +37,8 @@ CALENDAR_TYPES = ("text/calendar", "application/ics")
 
 def _attempts_key() -> str:
     """Count connect attempts per signed-in user (per address before sign-in)."""
-    user_id = session.get("user_id")
-    return f"user:{user_id}" if user_id is not None else f"ip:{get_remote_address()}"
+    user = current_user()
+    return f"user:{user.id}" if user is not None else f"ip:{get_remote_address()}"
 
 
 # Fetching a user's address costs a request to someone else's server: 10 tries a minute is

@@ -48,8 +48,20 @@ def sign_in_as(client: Any, app: Flask, email: str, **columns: Any) -> int:
             db.session.add(user)
             db.session.commit()
         user_id = user.id
+    sign_in_by_id(client, user_id)
+    return user_id
+
+
+def sign_in_by_id(client: Any, user_id: int) -> None:
+    """Give the test client a signed-in session of this user, as signing in would."""
+    from service.account.sessions import open_session
+    from service.clock import now
+    from service.models import User
+    from service.web.extensions import db
+
+    with db.unit() as session:
+        secret = open_session(session, session.get_one(User, user_id), now())
     with client.session_transaction() as session:
         session.clear()
-        session["user_id"] = user_id
+        session["sid"] = secret
         session.permanent = True
-    return user_id

@@ -32,6 +32,7 @@ from service.web import create_app
 from service.web.extensions import db
 from tests.factories import ALICE, BERLIN, BOB, CAROL, meeting
 from tests.web.forms import csrf_token
+from tests.web.forms import sign_in_by_id as sign_in
 
 HOSTILE = "Lunch\r\nATTENDEE:mailto:evil@example.org\r\nX-INJECTED:yes <script>alert(1)</script>"
 
@@ -79,11 +80,6 @@ def populate(app: Any, email: str, title: str = "Lunch with Carol") -> int:
         )  # fmt: skip
         db.session.commit()
         return user.id
-
-
-def sign_in(client: Any, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
 
 
 def rows_of(app: Any, user_id: int, email: str) -> int:
@@ -256,7 +252,7 @@ def test_deleting_revokes_google_and_removes_every_row(
     assert rows_of(app, alice_id, ALICE) == 0
     assert rows_of(app, bob_id, BOB) == bob_rows
     with client.session_transaction() as session:
-        assert "user_id" not in session
+        assert "sid" not in session
         assert session["_flashes"] == [("message", "Your account and everything in it is gone.")]
 
 

@@ -47,10 +47,12 @@ def link_from_email(smtp_server: SmtpServer, count: int = 1) -> str:
     return found.group(1)
 
 
-def signed_in_link(client: Any, smtp_server: SmtpServer, email: str = ALICE, **kw: str) -> Any:
-    """Ask for a link, open it, press the button; return the answer to the press."""
+def signed_in_link(
+    client: Any, smtp_server: SmtpServer, email: str = ALICE, count: int = 1, **kw: str
+) -> Any:
+    """Ask for a link, open it (from the count-th email), press the button; return the answer."""
     ask_for_link(client, email, **kw)
-    return post_form(client, link_from_email(smtp_server), {})
+    return post_form(client, link_from_email(smtp_server, count), {})
 
 
 def limited_app(settings: Settings) -> Flask:
@@ -293,3 +295,77 @@ def test_the_sign_in_shortcut_for_other_tests_signs_the_client_in(app: Flask, cl
     sign_in_as(client, app, ALICE)
 
     assert f"You are signed in as <strong>{ALICE}</strong>" in client.get("/signin").text
+
+
+# Sessions the server can end ------------------------------------------------------------------
+
+
+def copy_cookie(source: Any, target: Any) -> None:
+    """Give target the session cookie source holds, as someone copying it would."""
+    cookie = source.get_cookie("session")
+    assert cookie is not None
+    target.set_cookie("session", cookie.value)
+
+
+def signed_in_page(client: Any) -> bool:
+    return client.get("/account").status_code == 200
+
+
+def test_a_copied_cookie_stops_working_when_its_browser_signs_out(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    signed_in_link(client, smtp_server)
+    thief = app.test_client()
+    copy_cookie(client, thief)
+    assert signed_in_page(thief)
+
+    post_form(client, "/signout", {}, page="/signin")
+
+    assert not signed_in_page(thief)
+    assert not signed_in_page(client)
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_account(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    signed_in_link(client, smtp_server)
+    laptop = app.test_client()
+    signed_in_link(laptop, smtp_server, count=2)
+    bob = app.test_client()
+    signed_in_link(bob, smtp_server, BOB, count=3)
+
+    out = post_form(laptop, "/account/sign-out-everywhere", {}, page="/account")
+
+    assert out.status_code == 302
+    assert "You are signed out everywhere (2 sessions ended)" in laptop.get("/signin").text
+    assert not signed_in_page(client)
+    assert not signed_in_page(laptop)
+    assert signed_in_page(bob)  # someone else's sessions are theirs
+
+
+def test_a_deleted_accounts_cookie_never_opens_the_next_account(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    signed_in_link(client, smtp_server)
+    kept = app.test_client()
+    copy_cookie(client, kept)
+    deleted = post_form(client, "/account/delete", {"confirm": ALICE}, page="/account")
+    assert deleted.status_code == 302
+
+    newcomer = app.test_client()
+    signed_in_link(newcomer, smtp_server, BOB, count=2)  # on SQLite, alice's old id again
+    assert signed_in_page(newcomer)
+
+    assert not signed_in_page(kept)
+    assert BOB not in kept.get("/signin").text
+
+
+def test_a_cookie_that_only_names_a_user_id_signs_nobody_in(
+    app: Flask, client: Any, smtp_server: SmtpServer
+) -> None:
+    signed_in_link(client, smtp_server)
+    forged = app.test_client()
+    with forged.session_transaction() as session:
+        session["user_id"] = 1  # what cookies held before sessions lived on the server
+
+    assert not signed_in_page(forged)

@@ -16,6 +16,7 @@ from service.models import Connection, Mark, Proposal, Reflection, User
 from service.sources.calendar import store_occurrences, sync_span
 from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN, NOW, at, meeting
+from tests.web.forms import sign_in_by_id as sign_in
 
 MENTORING = meeting("Mentoring with Dan", at(17, 9, month=2), with_=(DAN,))  # 12 days before NOW
 COFFEE = meeting("Coffee with Carol", at(27, 10, month=2), with_=(CAROL,))  # last Friday
@@ -50,11 +51,6 @@ def alice_with(client: Any, occurrences: list[Occurrence], **changes: Any) -> in
     add_calendar(user_id, occurrences)
     sign_in(client, user_id)
     return user_id
-
-
-def sign_in(client: Any, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
 
 
 def page(client: Any, path: str = "/") -> str:
