@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,13 @@ from rq.job import Job, JobStatus
 _ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
+@lru_cache(maxsize=64)
 def connect(url: str) -> redis.Redis:
+    """Return this process's client for the Redis at url (one pool per URL, reused).
+
+    A client per call would leave pools behind for the garbage collector, sockets and all; one
+    per URL keeps a handful of connections. redis-py resets the pool in a forked child.
+    """
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
