@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from service.calendars.budget import DEFAULT, Budget
+from service.data_dir import create_private_file, own_directory
+from service.secret_strength import weakness
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _TRUE = {"1", "true", "yes", "on"}
@@ -82,6 +84,10 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     base_url: str = "http://127.0.0.1:5000"
+    # Production serves https only, unless the operator allows http on a private network.
+    allow_http: bool = False
+    # How many reverse proxies stand in front of the web app (0: trust no X-Forwarded-For).
+    proxy_hops: int = 0
     mail_from: str = "Touchpoint <touchpoint@localhost>"
     # Networks an operator allows user-supplied calendar URLs to reach (intranet servers).
     allow_networks: tuple[Network, ...] = ()
@@ -113,10 +119,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         env=mode,
         data_dir=Path(env.text("TOUCHPOINT_DATA_DIR", "data")),
         secret_key=env.secret("SECRET_KEY"),
-        encryption_keys=tuple(k for k in env.secret("TOUCHPOINT_ENCRYPTION_KEYS").split(",") if k),
+        encryption_keys=tuple(
+            k.strip() for k in env.secret("TOUCHPOINT_ENCRYPTION_KEYS").split(",") if k.strip()
+        ),
         database_url=env.text("DATABASE_URL", ""),
         redis_url=env.text("REDIS_URL", ""),
         base_url=env.text("TOUCHPOINT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        allow_http=env.boolean("TOUCHPOINT_ALLOW_HTTP", False),
+        proxy_hops=env.count("TOUCHPOINT_PROXY_HOPS", 0),
         mail_from=env.text("TOUCHPOINT_MAIL_FROM", "Touchpoint <touchpoint@localhost>"),
         allow_networks=env.networks("TOUCHPOINT_ALLOW_NETWORKS"),
         google=Google(
@@ -141,23 +151,65 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
 def finish(settings: Settings) -> Settings:
     """Fill what a development run may generate (kept under the data directory) or refuse.
 
-    Production refuses to start without its secrets instead of inventing them.
+    Production refuses to start without its secrets, or with weak ones, instead of inventing them.
     """
+    _check_encryption_keys(settings.encryption_keys)
     if settings.production:
-        for name, value in (
-            ("SECRET_KEY", settings.secret_key),
-            ("TOUCHPOINT_ENCRYPTION_KEYS", settings.encryption_keys),
-            ("DATABASE_URL", settings.database_url),
-        ):
-            if not value:
-                raise ConfigError(f"{name} must be set when TOUCHPOINT_ENV=production")
+        _check_production(settings)
+        if settings.data_dir.is_dir():  # the local outbox, should a deployment use one
+            _own(settings.data_dir)
         return settings
     data = settings.data_dir
+    _own(data)
+    database_url = settings.database_url
+    if not database_url:
+        database_url = f"sqlite:///{(data / 'touchpoint.db').resolve()}"
+        create_private_file(data / "touchpoint.db")  # its WAL and shared-memory files follow
     return settings.with_changes(
         secret_key=settings.secret_key or _kept_secret(data / "secret_key"),
         encryption_keys=settings.encryption_keys or (_kept_fernet_key(data / "encryption_key"),),
-        database_url=settings.database_url or f"sqlite:///{(data / 'touchpoint.db').resolve()}",
+        database_url=database_url,
     )
+
+
+def _check_production(settings: Settings) -> None:
+    for name, value in (
+        ("SECRET_KEY", settings.secret_key),
+        ("TOUCHPOINT_ENCRYPTION_KEYS", settings.encryption_keys),
+        ("DATABASE_URL", settings.database_url),
+    ):
+        if not value:
+            raise ConfigError(f"{name} must be set when TOUCHPOINT_ENV=production")
+    if problem := weakness("SECRET_KEY", settings.secret_key):
+        raise ConfigError(problem)
+    if not settings.base_url.startswith("https://") and not settings.allow_http:
+        raise ConfigError(
+            f"TOUCHPOINT_BASE_URL must start with https:// when TOUCHPOINT_ENV=production, not "
+            f"{settings.base_url!r} (set TOUCHPOINT_ALLOW_HTTP=true only on a private network)"
+        )
+
+
+def _check_encryption_keys(keys: tuple[str, ...]) -> None:
+    from cryptography.fernet import Fernet
+
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"TOUCHPOINT_ENCRYPTION_KEYS: key {number} of {len(keys)} is not a Fernet key "
+                "(32 bytes in url-safe base64, 44 characters), e.g. from \"python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'\""
+            ) from None
+
+
+def _own(data: Path) -> None:
+    try:
+        own_directory(data)
+    except OSError as exc:
+        raise ConfigError(
+            f"TOUCHPOINT_DATA_DIR: cannot make {data} private: {exc.strerror}"
+        ) from None
 
 
 def _kept_secret(path: Path) -> str:
@@ -174,7 +226,6 @@ def _kept(path: Path, make: Any) -> str:
     """Return the secret stored at path, creating it (readable by the owner only) the first time."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

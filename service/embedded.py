@@ -28,12 +28,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import make_url
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from service import clock
 from service.adapters.db import Database, upgrade
 from service.adapters.redis import connect, redis_reachable, start_embedded
 from service.config import Settings, Smtp
+from service.web.access_log import CleanRecords, RequestLog
 
 log = logging.getLogger("service.embedded")
 GRACE_SECONDS = 10  # for a child to finish its current job after Ctrl-C
@@ -44,10 +45,14 @@ ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared with, not
 
 
 def log_to_terminal(part: str) -> None:
-    """Log this process's records as 'HH:MM:SS part message', the same in every part."""
+    """Log this process's records as 'HH:MM:SS part message', the same in every part.
+
+    Secret links are redacted, and colour codes kept for a terminal only.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT, "%H:%M:%S"))
     handler.addFilter(functools.partial(_name_part, part))
+    handler.addFilter(CleanRecords(terminal=sys.stderr.isatty()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
@@ -109,7 +114,7 @@ def _prepare(stack: ExitStack, settings: Settings, demo: bool) -> Settings:
 
 def _listen(host: str, port: int) -> BaseWSGIServer:
     try:
-        return make_server(host, port, _starting, threaded=True, request_handler=_RequestLog)
+        return make_server(host, port, _starting, threaded=True, request_handler=RequestLog)
     except OSError as error:
         raise CannotStart(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
@@ -182,15 +187,6 @@ def _announce(settings: Settings, demo: bool) -> None:
 def _starting(_environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     start_response("503 Service Unavailable", [])  # never served: the app replaces it first
     return []
-
-
-class _RequestLog(WSGIRequestHandler):
-    """Log requests as 'address "GET / HTTP/1.1" 200 size', without a second timestamp."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        getattr(logging.getLogger("werkzeug"), type)(
-            "%s %s", self.address_string(), (message % args).rstrip()
-        )
 
 
 # The worker and the scheduler --------------------------------------------------------------

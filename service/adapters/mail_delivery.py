@@ -8,7 +8,6 @@ row is never retried.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import smtplib
 import ssl
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from service import clock
 from service.adapters.db import Database
 from service.config import Settings, Smtp
+from service.data_dir import write_private
 from service.models import OutboxEmail
 
 log = logging.getLogger(__name__)
@@ -218,9 +218,7 @@ def _write_to_local_outbox(message: EmailMessage, directory: Path) -> None:
     """Write the message as an .eml file (a laptop without SMTP reads its mail there)."""
     name = _FILE_NAME_UNSAFE.sub("_", str(message["Message-ID"]).strip("<>")) + ".eml"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / f".{name}.partial"
-        partial.write_bytes(message.as_bytes())
-        os.replace(partial, directory / name)  # readers never see half a message
+        # Owner-only: the emails carry live sign-in links.
+        write_private(directory / name, message.as_bytes())
     except OSError as exc:
         raise TransientMailError(f"cannot write to the local outbox: {exc}") from exc

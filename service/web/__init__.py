@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import config as config_module
 from service.adapters.secrets import SecretBox
@@ -25,6 +26,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(_flask_config(settings))
+    if settings.proxy_hops:
+        # The client's own address (rate limits) and scheme, as the trusted proxies saw them.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["touchpoint"] = settings
     app.extensions["secret_box"] = SecretBox(settings.encryption_keys)
     db.init_app(app)
@@ -49,7 +54,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "DATABASE_URL": settings.database_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": settings.base_url.startswith("https://"),
+        "SESSION_COOKIE_SECURE": secure_cookies(settings),
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,  # an uploaded .ics up to 10 MiB, plus the form
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
@@ -57,7 +62,19 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": _limits_storage(settings.redis_url),
         "RATELIMIT_HEADERS_ENABLED": True,
         "CSP": content_security_policy(settings.google.auth_uri),
+        "HSTS": settings.production and settings.base_url.startswith("https://"),
     }
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Tell whether the session cookie may travel over https only.
+
+    Always in production, except where the operator allowed an http:// address on a private
+    network: a browser never sends a Secure cookie back over http, so nobody could sign in.
+    """
+    if settings.base_url.startswith("https://"):
+        return True
+    return settings.production and not settings.allow_http
 
 
 def _limits_storage(redis_url: str) -> str:

@@ -3,7 +3,8 @@
 Those files hold everyone's sign-in links, so the pages exist only on the machine itself: they
 answer 404 unless SMTP is off, the app is not in production, and the request comes from a
 loopback address without proxy headers (a reverse proxy on the same host also connects from
-127.0.0.1).
+127.0.0.1) and names this machine in its Host (a page from elsewhere that rebinds its own
+domain name to 127.0.0.1 still sends its own name).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ bp = Blueprint("outbox", __name__)
 LISTED = 200  # newest first; older files stay in the folder
 # What the local outbox writes (adapters.mail_delivery): no slash, no leading dot (partial files).
 NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,250}\.eml")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
 PROXY_HEADERS = frozenset({"forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip"})
 # The HTML part is shown on its own, as an opaque origin that can run nothing and fetch nothing.
 HTML_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -45,13 +47,21 @@ class Letter:
     sent_at: datetime | None
 
 
-def outbox_open(settings: Settings, remote_addr: str | None, headers: Iterable[str]) -> bool:
-    """Say whether the outbox pages may answer a request from this address with these headers."""
+def outbox_open(
+    settings: Settings, remote_addr: str | None, host: str, headers: Iterable[str]
+) -> bool:
+    """Say whether the outbox pages may answer a request from this address, to this Host."""
     if settings.production or settings.smtp.enabled:
         return False
     if PROXY_HEADERS.intersection(name.lower() for name in headers):
         return False
-    return is_loopback(remote_addr)
+    return is_loopback(remote_addr) and names_this_machine(host)
+
+
+def names_this_machine(host: str) -> bool:
+    """Tell whether a Host header is a loopback name (localhost, 127.0.0.1, [::1]), any port."""
+    name = re.sub(r":[0-9]*$", "", host.strip().lower())
+    return name in LOOPBACK_NAMES
 
 
 def is_loopback(address: str | None) -> bool:
@@ -67,7 +77,7 @@ def is_loopback(address: str | None) -> bool:
 
 @bp.before_request
 def _only_here() -> None:
-    if not outbox_open(app_settings(), request.remote_addr, request.headers.keys()):
+    if not outbox_open(app_settings(), request.remote_addr, request.host, request.headers.keys()):
         abort(404)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app
+from flask import Response, current_app, request
+
+HSTS_SECONDS = 365 * 24 * 60 * 60  # browsers remember to use https only for a year
 
 
 def content_security_policy(google_auth_uri: str) -> str:
@@ -29,4 +31,10 @@ def add_security_headers(response: Response) -> Response:
     # Signed links (magic links, accept links) must never leak through the Referer header.
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["HSTS"]:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
+    if request.endpoint != "static":
+        # Every page is someone's own (signed in, or opened by a secret link): no shared cache,
+        # and no copy on disk or in the back button after signing out.
+        response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -126,6 +126,32 @@ def test_a_request_through_a_proxy_finds_nothing(client: Any, sent: list[str]) -
 
 
 @pytest.mark.parametrize(
+    "host", ["rebound.example", "rebound.example:5000", "127.0.0.1.nip.io", "localhost.evil"]
+)
+def test_a_page_that_rebinds_its_own_name_to_this_machine_finds_nothing(
+    client: Any, sent: list[str], host: str
+) -> None:
+    # DNS rebinding: the browser connects to 127.0.0.1 but sends the attacker's name as Host.
+    for url in ("/outbox", f"/outbox/{sent[0]}", f"/outbox/{sent[0]}/raw"):
+        response = client.get(url, headers={"Host": host})
+
+        assert response.status_code == 404
+        assert b"/signin/7.secret" not in response.data
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST:5000", "127.0.0.1", "127.0.0.1:5000", "[::1]", "[::1]:8080"]
+)
+def test_the_outbox_answers_to_this_machines_names_on_any_port(
+    client: Any, sent: list[str], host: str
+) -> None:
+    response = client.get(f"/outbox/{sent[0]}", headers={"Host": host})
+
+    assert response.status_code == 200
+    assert "/signin/7.secret" in response.text
+
+
+@pytest.mark.parametrize(
     "name",
     ["..%2Fsecret_key", "../secret_key", ".hidden.eml", "secret_key", "..eml", "nothing.eml"],
 )
@@ -154,7 +180,8 @@ def test_the_outbox_is_off_when_smtp_is_configured(settings: Settings, sent: lis
 
 
 def test_the_outbox_is_off_in_production(settings: Settings, sent: list[str]) -> None:
-    app = with_outbox(create_app(settings.with_changes(env="production")))
+    production = settings.with_changes(env="production", base_url="https://touchpoint.example")
+    app = with_outbox(create_app(production))
 
     assert app.test_client().get("/outbox").status_code == 404
 
