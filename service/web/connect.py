@@ -25,7 +25,7 @@ from service.models import Connection
 from service.sources import connect as sources
 from service.sources import sync as syncing
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
-from service.web.context import app_settings, clock, events, secret_box
+from service.web.context import app_settings, clock, events, replan, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user
 
@@ -141,6 +141,7 @@ def _connect(
         form.form_errors.append(str(error))
         return render_page(**{name: form}), 422
     db.session.commit()
+    replan(result.connection.user_id)  # prep notes for what it holds, now, not at the next change
     flash(f"Connected: {result.connection.label} — {events(result.events)}")
     _flash_notices(result)
     return redirect("/")
@@ -155,6 +156,8 @@ def refresh(connection_id: int) -> Response:
     # A failure is recorded as the scheduler's would be: the calendar keeps retrying.
     result = syncing.refresh(_session(), app_settings(), secret_box(), connection, clock())
     db.session.commit()
+    if result.outcome in ("connected", "updated"):
+        replan(connection.user_id)
     _flash_refresh(result)
     return redirect("/connect")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -14,8 +15,10 @@ from service.adapters.links import LinkExpired, LinkInvalid
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.web.extensions import db
+from workers.enqueue import QueueUnavailable, enqueue_plan
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def app_settings() -> Settings:
@@ -59,3 +62,14 @@ def opened_or_404(read: Callable[[Session, str, str], T], token: str) -> T:
     if found is None:
         abort(404)
     return found
+
+
+def replan(user_id: int) -> None:
+    """Ask the workers to plan the user's prep notes now (after a calendar or settings changed).
+
+    Without Redis the next sync that changes the calendar plans them; nothing is lost.
+    """
+    try:
+        enqueue_plan(app_settings(), user_id)
+    except QueueUnavailable as error:
+        log.warning("prep notes of user %s not planned now: %s", user_id, error)

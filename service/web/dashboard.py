@@ -28,7 +28,7 @@ from service.proposals.withdraw import booked_upcoming
 from service.reflections import log as reflection_log
 from service.reflections.ask import last_with
 from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
-from service.web.context import clock
+from service.web.context import clock, replan
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
 from service.web.session import login_required, require_user
@@ -150,6 +150,7 @@ def mark() -> BaseResponse:
         abort(404)
     kind = None if form.kind.data == "none" else form.kind.data
     user_marks.save_mark(session, user.id, form.uid.data, kind, clock())
+    replan(user.id)  # a meal marked "not a touchpoint" loses its note, a chat marked gains one
     flash(f"Marked “{clean(title, 80)}” as {MARKED.get(form.kind.data, form.kind.data)}.")
     return redirect(url_for("dashboard.index"))
 

@@ -54,7 +54,7 @@ from service.sources.connect import SourceUnavailable
 from service.sources.sync import sync_connection
 from service.web.auth import safe_next
 from service.web.connect import connect_attempts
-from service.web.context import app_settings, clock, events, secret_box
+from service.web.context import app_settings, clock, events, replan, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user, sign_in
 
@@ -249,6 +249,7 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
             f"Connected Google Calendar {label}, but it could not be read: {result.error}", "error"
         )
         return redirect(url_for("connect.index"))
+    replan(user.id)
     flash(f"Connected Google Calendar {label}: {events(result.events)}")
     if user.calendar_notes and APP_CALENDARS not in grant.scopes:
         flash(

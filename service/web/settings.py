@@ -27,7 +27,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.models import User
-from service.web.context import clock
+from service.web.context import clock, replan
 from service.web.extensions import db
 from service.web.session import login_required, require_user
 
@@ -133,6 +133,7 @@ def index() -> ResponseReturnValue:
     if form.validate_on_submit():
         _apply(form, user)
         db.session.commit()
+        replan(user.id)  # lead time, stage, goal, hours: the notes follow at once
         flash("Saved.")
         return redirect(url_for("settings.index"))
     status = 422 if form.is_submitted() else 200
@@ -147,6 +148,7 @@ def pause() -> ResponseReturnValue:
     if form.validate_on_submit():
         user.paused_until = paused_until(form, clock())
         db.session.commit()
+        replan(user.id)
         flash(_pause_message(user))
     return redirect(url_for("settings.index"))
 

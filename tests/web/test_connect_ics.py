@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rq import Queue
 from sqlalchemy import select, text
 
 from service.adapters.http import MiB
+from service.adapters.redis import connect
 from service.config import Settings, parse_networks
-from service.models import Connection, StoredOccurrence
+from service.models import Connection, OutboxEmail, StoredOccurrence
 from service.sources.schedule import due_connections
 from service.web import create_app
 from service.web.extensions import db
@@ -28,6 +30,8 @@ from tests.feed_server import (
     tls_handshake_once,
 )
 from tests.web.forms import sign_in_as
+from tests.workers.jobs import work
+from workers import runtime
 
 LABEL = "127.0.0.1/…/basic.ics"
 
@@ -364,3 +368,32 @@ def test_connect_attempts_are_limited_to_ten_a_minute_per_person(settings: Setti
     assert "Too many tries" in upload(client, b"not a calendar").get_data(as_text=True)
     signed_in(client, app, "bob@example.com")
     assert upload(client, b"not a calendar").status_code == 422
+
+
+def test_a_calendar_connected_here_gets_its_prep_notes_at_once(
+    app: Any, client: Any, settings: Settings
+) -> None:
+    user_id = signed_in(client, app)
+    lunch = (datetime.now(UTC) + timedelta(minutes=30)).strftime("%Y%m%dT%H%M00Z")
+    event = (
+        f"BEGIN:VEVENT\r\nUID:lunch-now\r\nDTSTART:{lunch}\r\nDURATION:PT1H\r\n"
+        "SUMMARY:Lunch with Carol\r\nORGANIZER:mailto:alice@example.com\r\n"
+        "ATTENDEE:mailto:carol@example.com\r\nEND:VEVENT\r\n"
+    )
+    calendar = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n{event}END:VCALENDAR\r\n"
+
+    upload(client, calendar.encode())
+
+    notes = Queue("notes", connection=connect(settings.redis_url))
+    assert notes.job_ids == [f"plan-notes-{user_id}"]  # no waiting for the calendar to change
+    runtime.use(settings)
+    try:
+        work(notes)
+    finally:
+        runtime.reset()
+    with app.app_context():
+        subjects = db.session.scalars(
+            select(OutboxEmail.subject).where(OutboxEmail.kind == "prep_note")
+        ).all()
+    assert len(subjects) == 1
+    assert subjects[0].startswith("Prep: lunch with Carol")
