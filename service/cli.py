@@ -90,21 +90,24 @@ def web(host: str, port: int, data_dir: str | None) -> None:
     """Serve the web app (sign in, connect calendars, dashboard)."""
     from service.adapters.db import upgrade
     from service.adapters.redis import start_embedded
-    from service.embedded import log_to_terminal
+    from service.embedded import log_to_terminal, stop_embedded, with_address
     from service.web import create_app
     from service.web.access_log import RequestLog
 
-    settings = _settings(data_dir)
+    settings = with_address(_settings(data_dir), host, port)  # links point where it listens
     log_to_terminal("web")
     embedded = None
     if not settings.redis_url:
         embedded, url = start_embedded(settings.data_dir)
         settings = settings.with_changes(redis_url=url)
-    upgrade(settings.database_url)
-    app = create_app(settings)
-    click.echo(f"Touchpoint on http://{host}:{port}/ (data in {settings.data_dir.resolve()})")
-    app.run(host=host, port=port, threaded=True, use_reloader=False, request_handler=RequestLog)
-    del embedded  # keeps the embedded Redis alive while serving
+    try:
+        upgrade(settings.database_url)
+        app = create_app(settings)
+        click.echo(f"Touchpoint on {settings.base_url}/ (data in {settings.data_dir.resolve()})")
+        app.run(host=host, port=port, threaded=True, use_reloader=False, request_handler=RequestLog)
+    finally:
+        if embedded is not None:  # the Redis it started goes with it
+            stop_embedded(embedded)
 
 
 @main.command()

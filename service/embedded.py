@@ -93,7 +93,7 @@ def _serve(stack: ExitStack, settings: Settings, host: str, port: int, demo: boo
     # share (and later stop) the first one's embedded Redis.
     server = _listen(host, port)
     stack.callback(server.server_close)
-    settings = _prepare(stack, _with_address(settings, host, server.server_port), demo)
+    settings = _prepare(stack, with_address(settings, host, server.server_port), demo)
     children = Children([("worker", settings), ("scheduler", settings)])
     stack.callback(children.stop)
     server.app = _web_app(settings)
@@ -143,7 +143,7 @@ def stop_embedded(server: Any) -> None:
         shutil.rmtree(server.redis_dir, ignore_errors=True)
 
 
-def _with_address(settings: Settings, host: str, port: int) -> Settings:
+def with_address(settings: Settings, host: str, port: int) -> Settings:
     """Make links point at where the app listens, unless TOUCHPOINT_BASE_URL says otherwise."""
     if settings.base_url != DEFAULT_BASE_URL:
         return settings

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from service.web.access_log import CleanRecords, redact
-from tests.test_embedded import ROOT, Run, fresh, get, ready
+from tests.commands import ROOT, Run, fresh, get, ready
 
 SECRET = "Sekr1t-T0ken_xyz"
 SECRET_URLS = (

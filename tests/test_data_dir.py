@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from tests.test_embedded import Run, outbox
+from tests.commands import Run, outbox
 
 
 def open_to_others(data: Path) -> list[str]:

@@ -19,7 +19,7 @@ from service.engine.model import STAGES, Profile, Stage, Window, WorkingHours
 from service.engine.plan import Plan, lookback, plan
 
 MAX_BYTES = 10 * 1024 * 1024
-_URL = re.compile(r"^(https?|webcal)://", re.IGNORECASE)
+_URL = re.compile(r"^(https?|webcals?)://", re.IGNORECASE)
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -51,7 +51,7 @@ class ScanReport:
 
 
 def read_source(calendar: str, stdin: BinaryIO, allow_networks: Sequence[Network] = ()) -> bytes:
-    """Return the bytes of a calendar given as a path, '-' (stdin) or an http(s)/webcal URL."""
+    """Return the bytes of a calendar given as a path, '-' (stdin) or an http(s)/webcal(s) URL."""
     if calendar == "-":
         return _capped(stdin.read(MAX_BYTES + 1), "standard input")
     if _URL.match(calendar):

@@ -623,3 +623,14 @@ def test_the_console_script_exits_2_with_one_line_for_a_missing_file() -> None:
         f"touchpoint: cannot read {fixture('missing.ics')}: No such file or directory"
     ]
     assert done.stdout == b""
+
+
+@pytest.mark.parametrize("scheme", ["webcal", "webcals", "https"])
+def test_every_calendar_url_scheme_is_fetched_as_a_url_not_opened_as_a_file(scheme: str) -> None:
+    result = scan(f"{scheme}://127.0.0.1:1/calendar.ics")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "touchpoint: cannot fetch the calendar: 127.0.0.1 is a loopback address, "
+        "which is not allowed."
+    )
