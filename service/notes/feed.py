@@ -206,12 +206,22 @@ def user_from_feed_token(session: Session, secret_key: str, token: str) -> User 
         user, claims = read_user_token(FEED_LINK, session, secret_key, token)
     except LinkInvalid:
         return None
-    return user if claims.get("v") == user.feed_version else None
+    return user if feed_on(user) and claims.get("v") == user.feed_version else None
+
+
+def feed_on(user: User) -> bool:
+    """Tell whether the user's feed answers (it is off once they turned it off)."""
+    return user.feed_version > 0
 
 
 def retire_feed(user: User) -> None:
-    """Give the feed a new address; the old one stops working. The caller commits."""
-    user.feed_version += 1
+    """Give the feed a new address, on; every earlier one stops working. The caller commits."""
+    user.feed_version = abs(user.feed_version) + 1
+
+
+def turn_off_feed(user: User) -> None:
+    """Stop the feed answering at any address (a version never reused). The caller commits."""
+    user.feed_version = -abs(user.feed_version)
 
 
 def feed_ics(session: Session, settings: Settings, user: User, now: datetime) -> bytes:

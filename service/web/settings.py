@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,9 +27,15 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.models import User
-from service.web.context import clock, replan
+from service.notes.feed import feed_on, feed_url, retire_feed, turn_off_feed
+from service.web.context import app_settings, clock, replan
 from service.web.extensions import db
 from service.web.session import login_required, require_user
+
+FEED_SAID = {
+    "new": "Your prep notes feed has a new address: the old one no longer works.",
+    "off": "Your prep notes feed is off: no address shows them any more.",
+}
 
 bp = Blueprint("settings", __name__)
 
@@ -222,4 +228,18 @@ def _render(user: User, form: SettingsForm, status: int) -> ResponseReturnValue:
         pause_form=PauseForm(),
         paused=describe_pause(user) if paused else "",
         detect_zone=user.tz == "UTC",
+        feed_url=feed_url(app_settings(), user) if feed_on(user) else "",
     ), status
+
+
+@bp.post("/settings/feed")
+@login_required
+def feed() -> ResponseReturnValue:
+    """Give the prep-note feed a new address, turn it off, or on again (at a new address)."""
+    user, action = require_user(), request.form.get("action", "")
+    if action not in ("new", "off"):
+        abort(400)
+    (retire_feed if action == "new" else turn_off_feed)(user)
+    db.session.commit()
+    flash(FEED_SAID[action])
+    return redirect(url_for("settings.index") + "#feed")

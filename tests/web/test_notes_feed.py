@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from service.notes.feed import feed_token, retire_feed
 from service.proposals.propose import unsubscribe_token
 from service.web import notes_feed
 from tests.factories import CAROL, DAN, NOW, add_user, at, lunch_with_carol, meeting, plan, resync
-from tests.web.forms import csrf_token
+from tests.web.forms import csrf_token, sign_in_by_id
 
 # Tuesday 3 March, the day after NOW: a lunch and a coffee, each with a prep note.
 LUNCH = lunch_with_carol(at(3, 12))
@@ -192,3 +193,56 @@ def test_snoozing_without_the_form_token_changes_nothing(
 
     assert client.post(path, data={"snooze": "Pause"}).status_code == 400
     assert user_of(database, user_id).paused_until is None
+
+
+FEED_ADDRESS = re.compile(r'id="feed-url" type="text" value="http://localhost(/feed/[^"]+\.ics)"')
+
+
+def feed_on_settings(client: Any) -> str | None:
+    """The feed address the settings page shows, as a path; None when it shows none."""
+    found = FEED_ADDRESS.search(client.get("/settings").text)
+    return found.group(1) if found else None
+
+
+def press(client: Any, action: str) -> Any:
+    token = csrf_token(client.get("/settings").text)
+    return client.post("/settings/feed", data={"csrf_token": token, "action": action})
+
+
+def test_settings_show_the_feed_address_to_copy_renew_or_turn_off(
+    client: Any, settings: Settings, database: Database
+) -> None:
+    sign_in_by_id(client, alice_with_notes(database, settings))
+    first = feed_on_settings(client)
+    assert first is not None
+    assert client.get(first).status_code == 200
+    assert 'data-copy="feed-url"' in client.get("/settings").text
+
+    press(client, "new")
+    second = feed_on_settings(client)
+    assert second is not None
+    assert second != first
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
+
+    press(client, "off")
+    assert feed_on_settings(client) is None
+    assert "Your prep notes feed is off." in client.get("/settings").text
+    assert client.get(second).status_code == 404
+
+    press(client, "new")  # on again, at an address never given out before
+    third = feed_on_settings(client)
+    assert third not in (None, first, second)
+    assert client.get(third or "").status_code == 200
+    assert client.get(second).status_code == 404
+
+
+def test_the_feed_controls_need_the_csrf_token_and_a_known_action(
+    client: Any, settings: Settings, database: Database
+) -> None:
+    sign_in_by_id(client, alice_with_notes(database, settings))
+    path = feed_on_settings(client)
+
+    assert client.post("/settings/feed", data={"action": "off"}).status_code == 400
+    assert press(client, "explode").status_code == 400
+    assert feed_on_settings(client) == path
