@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.engine.model import Touchpoint, Window
@@ -154,6 +154,12 @@ def one_line(text: str) -> str:
     """Return text as one line: line breaks and other control characters become spaces."""
     spaced = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(spaced.split())
+
+
+def message_ids_of(session: Session, user: User) -> list[str]:
+    """Return the Message-IDs of every email kept for the user (by account or address)."""
+    mine = or_(OutboxEmail.user_id == user.id, func.lower(OutboxEmail.to) == user.email.lower())
+    return list(session.scalars(select(OutboxEmail.message_id).where(mine)))
 
 
 def delete_account(session: Session, user: User) -> None:

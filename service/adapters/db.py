@@ -28,6 +28,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted rows are overwritten, not left in free pages: a deleted account is gone from the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -121,3 +123,9 @@ def hold(session: Session, model: Any, row_id: int) -> None:
         .values(id=model.id)
         .execution_options(synchronize_session=False)
     )
+
+
+def checkpoint(session: Session) -> None:
+    """On SQLite, write the WAL back into the database file and empty it (after a deletion)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

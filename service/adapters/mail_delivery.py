@@ -11,9 +11,11 @@ import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.parser import BytesHeaderParser
+from email.policy import SMTP, default
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -216,9 +218,28 @@ def _text(reply: bytes | str) -> str:
 
 def _write_to_local_outbox(message: EmailMessage, directory: Path) -> None:
     """Write the message as an .eml file (a laptop without SMTP reads its mail there)."""
-    name = _FILE_NAME_UNSAFE.sub("_", str(message["Message-ID"]).strip("<>")) + ".eml"
+    name = _file_name(str(message["Message-ID"]))
     try:
         # Owner-only: the emails carry live sign-in links.
         write_private(directory / name, message.as_bytes())
     except OSError as exc:
         raise TransientMailError(f"cannot write to the local outbox: {exc}") from exc
+
+
+def local_copies(directory: Path, message_ids: Iterable[str], address: str) -> list[Path]:
+    """Return the local outbox files of these emails, and of any other email to this address."""
+    if not directory.is_dir():
+        return []
+    named = {directory / _file_name(message_id) for message_id in message_ids}
+    address = address.lower()
+    for path in directory.glob("*.eml"):
+        if path not in named and not path.is_symlink():
+            with path.open("rb") as handle:
+                headers = BytesHeaderParser(policy=default).parse(handle)
+            if str(headers.get("To", "")).strip().lower() == address:
+                named.add(path)
+    return sorted(path for path in named if path.is_file())
+
+
+def _file_name(message_id: str) -> str:
+    return _FILE_NAME_UNSAFE.sub("_", message_id.strip("<>")) + ".eml"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from redis import RedisError
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from service.account.data import delete_account, export_calendar, export_data
+from service.account.data import delete_account, export_calendar, export_data, message_ids_of
+from service.adapters.db import checkpoint
+from service.adapters.mail_delivery import local_copies
+from service.adapters.redis import forget, literal
 from service.models import User
 from service.sources.google import PERMISSIONS_PAGE, revoke_grants
 from service.web.context import app_settings, clock, secret_box
@@ -56,10 +62,14 @@ def delete() -> ResponseReturnValue:
     if not form.validate_on_submit() or not form.matches(user):
         form.confirm.errors = ["That is not your email address: nothing was deleted."]
         return _page(user, form, 422)
-    unrevoked = revoke_grants(app_settings(), secret_box(), user.connections)
+    settings = app_settings()
+    unrevoked = revoke_grants(settings, secret_box(), user.connections)
+    files = local_copies(settings.outbox_dir, message_ids_of(db.session(), user), user.email)
+    user_id, email = user.id, user.email.lower()
     delete_account(db.session(), user)
     db.session.commit()
     sign_out()
+    _forget_everywhere(settings.redis_url, files, user_id, email)
     flash("Your account and everything in it is gone.")
     if unrevoked:
         flash(
@@ -79,6 +89,16 @@ def sign_out_all() -> ResponseReturnValue:
     devices = "1 session" if ended == 1 else f"{ended} sessions"
     flash(f"You are signed out everywhere ({devices} ended). Sign in again to continue.")
     return redirect(url_for("auth.signin"))
+
+
+def _forget_everywhere(redis_url: str, files: list[Path], user_id: int, email: str) -> None:
+    """Remove what the account left outside the database: its emails in the local outbox, its
+    rate-limit counters in Redis, and on SQLite the deleted rows still in the write-ahead log."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(RedisError):
+        forget(redis_url, [f"*LIMITER/*:{literal(email)}/*", f"*LIMITER/user:{user_id}/*"])
+    checkpoint(db.session())
 
 
 def _page(user: User, form: DeleteForm, status: int) -> ResponseReturnValue:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,6 +17,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from service.adapters.redis import connect
 from service.config import Settings
 from service.models import (
     Connection,
@@ -277,3 +279,32 @@ def test_deleting_when_google_cannot_be_reached_still_deletes_and_says_what_to_d
 def test_exports_need_a_signed_in_user(client: Any) -> None:
     assert client.get("/account/export.json").status_code == 302
     assert client.get("/account/export.ics").status_code == 302
+
+
+def test_deleting_leaves_no_email_counter_or_log_of_the_account_behind(
+    settings: Settings,
+) -> None:
+    app = create_app(settings.with_changes(rate_limits=True))
+    app.config["TESTING"] = True
+    for email in (ALICE, BOB):  # each asks for a sign-in link: an email file and counters
+        browser = app.test_client()
+        token = csrf_token(browser.get("/signin").get_data(as_text=True))
+        browser.post("/signin", data={"csrf_token": token, "email": email})
+    outbox = settings.outbox_dir
+    assert len(list(outbox.glob("*.eml"))) == 2
+    redis = connect(settings.redis_url)
+    assert any(ALICE.encode() in key for key in redis.keys("*"))
+    client = app.test_client()
+    sign_in(client, populate(app, ALICE))
+
+    assert delete(client, ALICE).status_code == 302
+
+    left = [path.read_text() for path in outbox.glob("*.eml")]
+    assert len(left) == 1
+    assert f"To: {BOB}" in left[0]
+    assert not any(ALICE.encode() in key for key in redis.keys("*"))
+    assert any(BOB.encode() in key for key in redis.keys("*"))
+    wal = Path(settings.database_url.removeprefix("sqlite:///") + "-wal")
+    if settings.database_url.startswith("sqlite"):
+        assert not wal.exists() or wal.stat().st_size == 0
+    db.dispose()
