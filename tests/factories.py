@@ -285,6 +285,13 @@ def stored_occurrences(database: Database) -> list[tuple[int, str]]:
         return [(row.id, row.title) for row in session.execute(query)]
 
 
+def stored_event_times(database: Database) -> list[tuple[str, datetime]]:
+    """The uid and start of each stored occurrence, by uid then start."""
+    with database.unit() as session:
+        query = select(StoredOccurrence).order_by(StoredOccurrence.uid, StoredOccurrence.start)
+        return [(row.uid, row.start) for row in session.scalars(query)]
+
+
 def queued_email(database: Database, settings: Settings, **changes: Any) -> int:
     """Queue a sign-in email to alice (with any column changed) and commit; return its id."""
     with database.unit() as session:

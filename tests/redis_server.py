@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue
+from rq.executions import Execution
+from rq.job import Job, JobStatus
 
 
 def redis_binary() -> str:
@@ -105,3 +108,16 @@ def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
     server.start()
     yield server
     server.stop()
+
+
+def take_and_start(queue: Queue, job_id: str, heartbeat_lapses_in: float) -> None:
+    """Take the job off its queue and mark it started, as a worker does; that worker's
+    heartbeat lapses this many seconds from now (a negative number: it died a while ago)."""
+    assert queue.pop_job_id() == job_id
+    job = Job.fetch(job_id, connection=queue.connection)
+    with queue.connection.pipeline() as pipeline:
+        execution = Execution.create(job, ttl=90, pipeline=pipeline, worker_name="worker")
+        job.set_status(JobStatus.STARTED, pipeline=pipeline)
+        pipeline.execute()
+    lapses = {execution.composite_key: time.time() + heartbeat_lapses_in}
+    queue.connection.zadd(queue.started_job_registry.key, lapses)

@@ -5,13 +5,14 @@ runs twice, or two senders racing, send it once. A transient failure (server dow
 raises and RQ's Retry runs the job again later; a permanent one (a 5xx reply) is recorded on the
 row and fails the job without a retry.
 
-A sender killed mid-send leaves its row claimed and unsent. Resending may duplicate the email (the
-server may have taken it before the kill); not resending may lose it. The policy: a claim older
-than STALE_CLAIM on a row that never failed is released once, and the row sent again under the
-same Message-ID, so mail servers and clients that deduplicate by Message-ID show it once. The
-release is recorded (attempts counts the interrupted send, last_error says why), which is also
-what makes it happen only once: a row with an error is never released. A permanently refused row
-keeps its claim with its error, so it is never released either.
+A sender that stops mid-send (killed, its machine gone) leaves its row claimed and unsent. A
+claim older than STALE_CLAIM is such a stop: no send takes that long. The row is released and
+sent again under the same Message-ID, whatever error an earlier try left on it (a mail server
+outage, say), unless the server refused it for good (refused_at: it keeps its claim). A sender
+that stopped before handing the message over cannot have delivered it, so its row is released
+every time; one that stopped after may have, so its row is sent again once (resends counts that):
+at most one duplicate, which mail servers and clients that deduplicate by Message-ID show once.
+A row whose second send also stopped after handing over keeps its claim and its error.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 
 from rq import Queue, Retry
 from rq.job import Job
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import clock
@@ -38,8 +39,10 @@ QUEUE = "email"
 # A mail server away for a while: retried over about two and a half hours; after that the sweep
 # hands the email over again, until it is SEND_WINDOW old.
 EMAIL_RETRY = Retry(max=6, interval=[30, 60, 300, 900, 3600, 3600])
-# Far longer than any send can take (SMTP waits 10 seconds a reply, RQ stops a job after 180).
-STALE_CLAIM = timedelta(minutes=15)
+# Longer than any sender holds a claim: a send waits at most 10 seconds for each SMTP reply, and
+# RQ stops every job that sends (email, booking, sync) 180 seconds after it started, which is
+# before it claimed. The sweep runs every minute, so a stopped send goes again within 4 minutes.
+STALE_CLAIM = timedelta(minutes=3)
 # An email not sent after two days is stale: the meeting it prepares has passed, the link expired.
 SEND_WINDOW = timedelta(days=2)
 SWEEP_BATCH = 500
@@ -85,16 +88,24 @@ def sweep(database: Database, settings: Settings, now: datetime) -> list[int]:
 
 
 def release_interrupted(session: Session, now: datetime) -> int:
-    """Unclaim each row whose sender stopped mid-send, once; return how many."""
+    """Unclaim each row whose sender stopped mid-send (see above); return how many."""
+    handed = OutboxEmail.handed_over.is_(True)
     released = session.connection().execute(
         update(OutboxEmail)
         .where(
             OutboxEmail.sent_at.is_(None),
+            OutboxEmail.refused_at.is_(None),
             OutboxEmail.claimed_at < now - STALE_CLAIM,
-            OutboxEmail.last_error == "",  # never failed: not refused, not released before
             OutboxEmail.created_at >= now - SEND_WINDOW,
+            or_(~handed, OutboxEmail.resends == 0),  # at most one copy the server may have had
         )
-        .values(claimed_at=None, attempts=OutboxEmail.attempts + 1, last_error=INTERRUPTED)
+        .values(
+            claimed_at=None,
+            handed_over=False,
+            resends=OutboxEmail.resends + case((handed, 1), else_=0),
+            attempts=OutboxEmail.attempts + 1,
+            last_error=INTERRUPTED,
+        )
     )
     return released.rowcount
 

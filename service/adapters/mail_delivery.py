@@ -1,8 +1,10 @@
 """Delivering one outbox row: claim it, send it (SMTP, or a file in the local outbox), record it.
 
 The claim makes sending at-most-once: a row is sent only by whoever changed its claimed_at from
-NULL. A transient failure releases the claim for a later retry; a permanent one keeps it, so the
-row is never retried.
+NULL. A transient failure releases the claim for a later retry; a permanent one keeps it (and
+records refused_at), so the row is never retried. Just before the message goes to the mail server
+the row is marked handed_over: a sender stopped before that cannot have delivered it, one stopped
+after may have (workers.email decides what a stale claim gets).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import SMTP, default
@@ -53,15 +56,19 @@ def deliver(db: Database, outbox_id: int, settings: Settings, now: datetime) -> 
     row = _claim(engine, outbox_id, now)
     if row is None:
         return "skipped"
+    started = time.monotonic()
     try:
-        _transport(compose(row, settings, now), settings)
+        message = compose(row, settings, now)
+        _transport(message, settings, lambda: _change(engine, outbox_id, handed_over=True))
     except TransientMailError as exc:
         _record_failure(engine, outbox_id, str(exc), release=True)
         raise
     except PermanentMailError as exc:
-        _record_failure(engine, outbox_id, str(exc), release=False)
+        _record_failure(engine, outbox_id, str(exc), refused_at=now)
         raise
-    _record_sent(engine, outbox_id, now)
+    # The time the server accepted it: `now` is when this send began (frozen in tests).
+    accepted = now + timedelta(seconds=time.monotonic() - started)
+    _record_sent(engine, outbox_id, accepted)
     return "sent"
 
 
@@ -140,7 +147,7 @@ def _claim(engine: Engine, outbox_id: int, now: datetime) -> OutboxEmail | None:
                 OutboxEmail.claimed_at.is_(None),
                 OutboxEmail.sent_at.is_(None),
             )
-            .values(claimed_at=now)
+            .values(claimed_at=now, handed_over=False)
         )
         if claimed.rowcount != 1:
             return None
@@ -151,10 +158,19 @@ def _record_sent(engine: Engine, outbox_id: int, now: datetime) -> None:
     _change(engine, outbox_id, sent_at=now, attempts=OutboxEmail.attempts + 1, last_error="")
 
 
-def _record_failure(engine: Engine, outbox_id: int, error: str, *, release: bool) -> None:
+def _record_failure(
+    engine: Engine,
+    outbox_id: int,
+    error: str,
+    *,
+    release: bool = False,
+    refused_at: datetime | None = None,
+) -> None:
     changes: dict[str, Any] = {"attempts": OutboxEmail.attempts + 1, "last_error": error[:500]}
     if release:
         changes["claimed_at"] = None
+    if refused_at is not None:
+        changes["refused_at"] = refused_at
     _change(engine, outbox_id, **changes)
 
 
@@ -163,14 +179,16 @@ def _change(engine: Engine, outbox_id: int, **values: Any) -> None:
         connection.execute(update(OutboxEmail).where(OutboxEmail.id == outbox_id).values(values))
 
 
-def _transport(message: EmailMessage, settings: Settings) -> None:
+def _transport(message: EmailMessage, settings: Settings, handing: Callable[[], None]) -> None:
+    """Send the message; call handing() just before it goes out (after connecting)."""
     if settings.smtp.enabled:
-        _send_smtp(message, settings.smtp)
+        _send_smtp(message, settings.smtp, handing)
     else:
+        handing()
         _write_to_local_outbox(message, settings.outbox_dir)
 
 
-def _send_smtp(message: EmailMessage, smtp: Smtp) -> None:
+def _send_smtp(message: EmailMessage, smtp: Smtp, handing: Callable[[], None]) -> None:
     try:
         server = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
         try:
@@ -178,6 +196,7 @@ def _send_smtp(message: EmailMessage, smtp: Smtp) -> None:
                 server.starttls(context=ssl.create_default_context())
             if smtp.username:
                 server.login(smtp.username, smtp.password)
+            handing()
             server.send_message(message)
         finally:
             _quit_quietly(server)

@@ -10,8 +10,9 @@ from typing import Any
 import redis
 from redis import RedisError
 from rq import Queue, Retry, get_current_job
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from service.data_dir import PRIVATE_DIR, owner_only_files
 
@@ -65,8 +66,10 @@ def enqueue_once(
 
     Return the job and whether this call enqueued it. A job that ended (done or failed) is
     replaced: every job is safe to run again. So is one whose hash says "queued" while no queue
-    holds it (a worker died between taking it and starting it): the database is the source of
-    truth, so the work must reach a queue again. Raise QueueUnavailable when Redis is away.
+    holds it (a worker died between taking it and starting it), and one "started" by a worker
+    that died (its heartbeat lapsed, at most 90 seconds after its last one): the database is the
+    source of truth, so the work must reach a queue again. Raise QueueUnavailable when Redis is
+    away.
     """
     try:
         return _enqueue_once(queue, job_id, func, args, retry)
@@ -97,12 +100,28 @@ def _enqueue_once(
 
 def _pending(queue: Queue, job: Job) -> bool:
     status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED:  # running, unless its worker died: ask RQ to settle that now
+        status = _settled(queue, job)
     if status in _ENDED:
         return False
     if status == JobStatus.QUEUED:  # waiting, unless no queue holds it any more
         holder = Queue(job.origin, connection=queue.connection)
         return queue.connection.lpos(holder.key, job.id) is not None
     return True
+
+
+def _settled(queue: Queue, job: Job) -> JobStatus:
+    """Return the job's status once RQ has handled an abandoned run of it.
+
+    RQ's cleanup of the started registry retries a job whose worker stopped sending heartbeats
+    (or fails it when no retries are left), but a worker runs that cleanup only every 10
+    minutes, and only a live one: running it here hands the work over within a sweep.
+    """
+    StartedJobRegistry(job.origin, connection=queue.connection).cleanup()
+    try:
+        return job.get_status(refresh=True)
+    except InvalidJobOperation:  # its hash expired meanwhile: nothing holds the work
+        return JobStatus.CANCELED
 
 
 def _enqueue(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, utcnow
@@ -34,3 +34,10 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # True once this claim's sender began handing the message to the mail server: a sender that
+    # stops after that may have delivered it. Reset by each claim.
+    handed_over: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # How often a stopped send that may have been delivered was sent again (at most once).
+    resends: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the mail server refused it for good; the row keeps its claim and is never sent.
+    refused_at: Mapped[datetime | None] = mapped_column(default=None)

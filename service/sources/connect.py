@@ -44,6 +44,11 @@ Outcome = Literal["connected", "updated", "unchanged", "failed"]
 # Anything else may be the secret part of the address, so it is masked.
 _PUBLIC_NAME = re.compile(r"[A-Za-z][A-Za-z_-]{0,23}\.(ics|ical|ifb|ifc|vcs)", re.IGNORECASE)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# What the reader's warnings say when its budget left something out (calendars/budget.py).
+TOO_OFTEN = "more often than anyone meets"
+_EVERY = re.compile(r"it repeats (every [a-z0-9 ]+), more often")
+_CAPPED = " times here: kept "
+_STOPPED = ("kept the first ", "stopped reading ")
 
 
 class SourceError(ValueError):
@@ -69,12 +74,26 @@ class SyncResult:
     @property
     def skipped(self) -> int:
         """Return how many broken events the reader left out."""
-        return sum(1 for w in self.warnings if w.startswith("skipped "))
+        return sum(1 for w in self.warnings if w.startswith("skipped ") and TOO_OFTEN not in w)
 
     def notices(self) -> list[str]:
         """Return the warnings as short sentences that never quote the calendar's text."""
-        skipped, partial = self.skipped, len(self.warnings) - self.skipped
+        often = [w for w in self.warnings if TOO_OFTEN in w]
+        capped = [w for w in self.warnings if _CAPPED in w or w.startswith(_STOPPED)]
+        skipped = self.skipped
+        partial = len(self.warnings) - skipped - len(often) - len(capped)
         found = []
+        if often:
+            every = _EVERY.search(often[0])
+            how = f" ({every.group(1)})" if every else ""
+            found.append(
+                f"{_many(len(often), 'event repeats', 'events repeat')} more often than anyone "
+                f"meets{how}: skipped."
+            )
+        if capped:
+            found.append(
+                "The calendar holds more than Touchpoint reads at once: the rest was left out."
+            )
         if skipped:
             found.append(f"{_many(skipped, 'broken event was', 'broken events were')} skipped.")
         if partial:

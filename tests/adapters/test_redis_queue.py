@@ -7,6 +7,7 @@ from rq import Queue
 from rq.job import JobStatus
 
 from service.adapters.redis import QueueUnavailable, connect, enqueue_once, queue_for
+from tests.redis_server import take_and_start
 
 
 def remember(value: int) -> int:
@@ -52,6 +53,28 @@ def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_queued_again(
     assert added
     assert queue.job_ids == ["email-3"]
     assert job.args == (3,)
+
+
+def test_a_job_a_live_worker_is_running_is_left_alone(queue: Queue) -> None:
+    enqueue_once(queue, "email-5", remember, 5)
+    take_and_start(queue, "email-5", heartbeat_lapses_in=60)
+
+    job, added = enqueue_once(queue, "email-5", remember, 5)
+
+    assert not added
+    assert job.get_status() == JobStatus.STARTED
+    assert queue.job_ids == []
+
+
+def test_a_job_whose_worker_died_mid_run_is_handed_over_again(queue: Queue) -> None:
+    enqueue_once(queue, "email-6", remember, 6)
+    take_and_start(queue, "email-6", heartbeat_lapses_in=-1)
+
+    _job, added = enqueue_once(queue, "email-6", remember, 6)
+
+    assert added  # no retries left: RQ failed the run, so the job is replaced
+    assert queue.job_ids == ["email-6"]
+    assert queue.fetch_job("email-6").get_status() == JobStatus.QUEUED
 
 
 def test_without_redis_the_caller_is_told_the_work_was_not_handed_over() -> None:

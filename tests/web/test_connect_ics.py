@@ -397,3 +397,21 @@ def test_a_calendar_connected_here_gets_its_prep_notes_at_once(
         ).all()
     assert len(subjects) == 1
     assert subjects[0].startswith("Prep: lunch with Carol")
+
+
+def test_an_upload_that_repeats_every_second_connects_and_says_what_was_skipped(
+    app: Any, client: Any
+) -> None:
+    signed_in(client, app)
+    secondly = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:boom\r\n"
+        "DTSTART:20260101T090000Z\r\nDURATION:PT15M\r\nSUMMARY:Coffee\r\nRRULE:FREQ=SECONDLY\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+    answer = upload(client, secondly.encode())
+
+    assert answer.status_code == 302
+    shown = page(client)
+    assert "Connected: work.ics — 0 events" in shown
+    assert "1 event repeats more often than anyone meets (every second): skipped." in shown

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
 
@@ -19,39 +12,9 @@ from service.config import Settings
 from tests.factories import ALICE, NOW, queued_email, race, stored_email
 from tests.smtp_server import SmtpServer
 from tests.workers.jobs import let_retry_waits_pass, work
-from workers.email import INTERRUPTED, STALE_CLAIM, enqueue_email, send_email, sweep
-from workers.schedule import build_worker
+from workers.email import STALE_CLAIM, enqueue_email, send_email, sweep
 
 QUEUES = ("email",)
-
-
-class HeldSmtp(SmtpServer):
-    """An SMTP server that can hold a message's DATA reply: the moment a sender may be killed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.holding = threading.Event()  # set: hold the next DATA until cleared
-        self.take_before_holding = False  # True: keep the message, then hold the "250" reply
-        self.held = threading.Event()  # set once a DATA is being held
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if not self.holding.is_set():
-            return await super().handle_DATA(server, session, envelope)
-        if self.take_before_holding:
-            await super().handle_DATA(server, session, envelope)
-        self.held.set()
-        while self.holding.is_set():
-            await asyncio.sleep(0.02)
-        return "451 4.3.0 The sender went away"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[HeldSmtp]:
-    server = HeldSmtp()
-    server.start()
-    yield server
-    server.holding.clear()
-    server.stop()
 
 
 def job_of(queue: Queue, outbox_id: int) -> Job:
@@ -154,75 +117,6 @@ def test_two_workers_racing_for_one_email_send_it_once(
 
     assert sorted(results) == ["sent", "skipped"]
     assert len(smtp_server.wait_for(1)) == 1
-
-
-def kill_the_sender_while_held(
-    settings: Settings, smtp_server: HeldSmtp, queue: Queue, outbox_id: int
-) -> None:
-    """Run the job in a forking worker and SIGKILL its work horse in the middle of sending."""
-    worker = build_worker(queue.connection, ["email"], fork=True)
-
-    def kill() -> None:
-        assert smtp_server.held.wait(timeout=15)
-        os.kill(worker.horse_pid, signal.SIGKILL)
-
-    killer = threading.Thread(target=kill)
-    killer.start()
-    smtp_server.holding.set()
-    enqueue_email(settings, outbox_id)
-    worker.work(burst=True, logging_level="WARNING")
-    killer.join(timeout=15)
-    smtp_server.holding.clear()
-
-
-@pytest.mark.parametrize(("server_took_it", "copies"), [(False, 1), (True, 2)])
-def test_a_sender_killed_mid_send_sends_once_more_under_the_same_message_id(
-    settings: Settings,
-    database: Database,
-    smtp_server: HeldSmtp,
-    queue: Queue,
-    server_took_it: bool,
-    copies: int,
-) -> None:
-    outbox_id = queued_email(database, settings)
-    smtp_server.take_before_holding = server_took_it
-
-    kill_the_sender_while_held(settings, smtp_server, queue, outbox_id)
-    row = stored_email(database, outbox_id)
-    assert (row.claimed_at is not None, row.sent_at) == (True, None)
-    assert sweep(database, settings, datetime.now(UTC)) == []  # it may still be sending
-
-    assert sweep(database, settings, datetime.now(UTC) + STALE_CLAIM) == [outbox_id]
-    let_retry_waits_pass(queue)
-    work(queue, scheduler=True)
-
-    messages = smtp_server.wait_for(copies)
-    assert {message["Message-ID"] for message in messages} == {row.message_id}
-    assert len(messages) == copies  # a second copy only when the server had the first
-    row = stored_email(database, outbox_id)
-    assert (row.sent_at is not None, row.attempts) == (True, 2)
-
-
-def test_an_interrupted_email_is_sent_again_once_and_a_refused_one_never(
-    settings: Settings, database: Database, queue: Queue
-) -> None:
-    long_ago = NOW - STALE_CLAIM - timedelta(minutes=1)
-    recent = NOW - timedelta(hours=1)
-    interrupted = queued_email(database, settings, created_at=recent, claimed_at=long_ago)
-    interrupted_twice = queued_email(
-        database, settings, created_at=recent, claimed_at=long_ago, last_error=INTERRUPTED
-    )
-    refused = queued_email(
-        database, settings, created_at=recent, claimed_at=long_ago, last_error="550 No such user"
-    )
-
-    assert sweep(database, settings, NOW) == [interrupted]
-    assert sweep(database, settings, NOW) == [interrupted]  # waiting to be sent: not again
-    row = stored_email(database, interrupted)
-    assert (row.claimed_at, row.attempts, row.last_error) == (None, 1, INTERRUPTED)
-    for outbox_id in (interrupted_twice, refused):
-        assert stored_email(database, outbox_id).claimed_at == long_ago
-    assert queue.job_ids == [f"email-{interrupted}"]
 
 
 def test_the_sweep_enqueues_only_the_emails_that_are_due(

@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 from rq import Queue, Worker
 from rq.job import Job
-from sqlalchemy import select
 
 from service.adapters.db import Database
 from service.adapters.redis import connect
 from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.models import StoredOccurrence
 from tests.factories import (
     ALICE,
     CAROL,
@@ -30,6 +28,7 @@ from tests.factories import (
     note_statuses,
     queued_email,
     stored_email,
+    stored_event_times,
 )
 from tests.feed_server import SECRET_PATH, Feed, serving
 from tests.google_server import FakeGoogle
@@ -156,12 +155,6 @@ def enqueued_twice(
     ]
 
 
-def occurrences(database: Database) -> list[tuple[str, datetime]]:
-    with database.unit() as session:
-        query = select(StoredOccurrence).order_by(StoredOccurrence.uid, StoredOccurrence.start)
-        return [(row.uid, row.start) for row in session.scalars(query)]
-
-
 def test_a_sync_enqueued_twice_stores_each_event_once(
     settings: Settings, database: Database, box: SecretBox
 ) -> None:
@@ -172,13 +165,13 @@ def test_a_sync_enqueued_twice_stores_each_event_once(
         )
         jobs = enqueued_twice(settings, "sync", sync_connection_job, connection_id)
         work(queues_on(settings, "sync"), max_jobs=1)
-        after_one = occurrences(database)
+        after_one = stored_event_times(database)
         work(queues_on(settings, "sync"), max_jobs=1)
 
     assert [job.return_value() for job in jobs] == ["updated", "unchanged"]
     assert after_one
     assert len(after_one) == len(set(after_one))
-    assert occurrences(database) == after_one
+    assert stored_event_times(database) == after_one
 
 
 def test_a_note_plan_enqueued_twice_emails_one_prep_note(
