@@ -1,7 +1,9 @@
 """Sign-in links: a single-use token per link, and the account an address signs in to.
 
 A link carries <token id>.<secret>: only a SHA-256 hash of the 32-byte secret is stored, it
-expires after 15 minutes, and using it is a conditional UPDATE, so it works once.
+expires after 15 minutes, and using it is a conditional UPDATE, so it works once. An address has
+one live link at a time: asking again while it works sends nothing, so a stranger asking for
+someone's address can neither flood their inbox nor lock them out.
 """
 
 from __future__ import annotations
@@ -10,13 +12,23 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.models import LoginToken, User
 
 LINK_MINUTES = 15
+
+
+def has_live_link(session: Session, email: str, now: datetime) -> bool:
+    """Tell whether the address has a sign-in link out that still works (one at a time)."""
+    query = select(LoginToken.id).where(
+        func.lower(LoginToken.email) == email.strip().lower(),
+        LoginToken.used_at.is_(None),
+        LoginToken.expires_at > now,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def create_login_token(

@@ -29,6 +29,7 @@ from service.account.login import (
     LINK_MINUTES,
     account_for,
     create_login_token,
+    has_live_link,
     usable_login_token,
     use_login_token,
 )
@@ -81,14 +82,8 @@ def _settings() -> Settings:
     return settings
 
 
-def _submitted_email() -> str:
-    """Key the per-address rate limit on the address asked for, whoever asks."""
-    return "signin-email:" + (request.form.get("email") or "").strip().lower()
-
-
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"])
-@limiter.limit("10 per hour", key_func=_submitted_email, methods=["POST"])
 def signin() -> ResponseReturnValue:
     form = SignInForm(next=safe_next(request.args.get("next")))
     if form.validate_on_submit():
@@ -106,8 +101,13 @@ def signin() -> ResponseReturnValue:
 
 
 def _send_link(email: str, next_url: str) -> str:
-    """Store a token and email its link; return how the sending went (mail.send_now)."""
+    """Store a token and email its link; return how the sending went (mail.send_now).
+
+    While the address has a link that still works, nothing new is sent (the page says the same).
+    """
     settings, store = _settings(), db.session()
+    if has_live_link(store, email, clock()):
+        return "sent"
     token, secret = create_login_token(store, email, next_url, clock())
     link = settings.base_url + url_for("auth.confirm", link_token=f"{token.id}.{secret}")
     outbox = mail.queue_magic_link(store, settings, email, link, LINK_MINUTES)

@@ -286,24 +286,30 @@ def test_deleting_leaves_no_email_counter_or_log_of_the_account_behind(
 ) -> None:
     app = create_app(settings.with_changes(rate_limits=True))
     app.config["TESTING"] = True
-    for email in (ALICE, BOB):  # each asks for a sign-in link: an email file and counters
+    browsers = {}
+    for email in (ALICE, BOB):  # a sign-in link each (an email file), a connect attempt each
         browser = app.test_client()
         token = csrf_token(browser.get("/signin").get_data(as_text=True))
         browser.post("/signin", data={"csrf_token": token, "email": email})
+        user_id = populate(app, email)
+        sign_in(browser, user_id)
+        token = csrf_token(browser.get("/connect").get_data(as_text=True))
+        browser.post("/connect/url", data={"csrf_token": token, "url": "http://127.0.0.1:1/x.ics"})
+        browsers[email] = (browser, user_id)
     outbox = settings.outbox_dir
     assert len(list(outbox.glob("*.eml"))) == 2
     redis = connect(settings.redis_url)
-    assert any(ALICE.encode() in key for key in redis.keys("*"))
-    client = app.test_client()
-    sign_in(client, populate(app, ALICE))
+    alice, alice_id = browsers[ALICE]
+    bob_id = browsers[BOB][1]
+    assert any(f"/user:{alice_id}/".encode() in key for key in redis.keys("*"))
 
-    assert delete(client, ALICE).status_code == 302
+    assert delete(alice, ALICE).status_code == 302
 
     left = [path.read_text() for path in outbox.glob("*.eml")]
     assert len(left) == 1
     assert f"To: {BOB}" in left[0]
-    assert not any(ALICE.encode() in key for key in redis.keys("*"))
-    assert any(BOB.encode() in key for key in redis.keys("*"))
+    assert not any(f"/user:{alice_id}/".encode() in key for key in redis.keys("*"))
+    assert any(f"/user:{bob_id}/".encode() in key for key in redis.keys("*"))
     wal = Path(settings.database_url.removeprefix("sqlite:///") + "-wal")
     if settings.database_url.startswith("sqlite"):
         assert not wal.exists() or wal.stat().st_size == 0
