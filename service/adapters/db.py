@@ -71,6 +71,17 @@ class Database:
         finally:
             self.session.remove()
 
+    def writable(self) -> bool:
+        """Tell whether a write would go through now (and undo it): read-only or locked is no."""
+        try:
+            assert self.engine is not None
+            with self.engine.connect() as connection:
+                connection.execute(text("UPDATE users SET id = id WHERE id = 0"))
+                connection.rollback()
+            return True
+        except Exception:  # any driver error means "cannot write" for a health check
+            return False
+
     def reachable(self) -> bool:
         try:
             assert self.engine is not None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import config as config_module
@@ -61,6 +62,9 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "RATELIMIT_ENABLED": settings.rate_limits,
         "RATELIMIT_STORAGE_URI": _limits_storage(settings.redis_url),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis away: count in this process's memory (with a warning in the log), never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "CSP": content_security_policy(settings.google.auth_uri),
         "HSTS": settings.production and settings.base_url.startswith("https://"),
     }
@@ -116,4 +120,14 @@ def _register_errors(app: Flask) -> None:
     app.register_error_handler(404, page(404, "There is nothing here."))
     app.register_error_handler(413, page(413, "That file is too big: 10 MiB at most."))
     app.register_error_handler(429, page(429, "Too many tries. Wait a minute and try again."))
-    app.register_error_handler(500, page(500, "Something broke on our side. Nothing was lost."))
+    broke = page(500, "Something broke on our side. Nothing was lost.")
+
+    def server_error(exc: Any) -> Any:
+        # The failure may have left the session unusable (a locked or refused write): the error
+        # page must not touch the database again, or it fails too.
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        g.signed_in = None
+        return broke(exc)
+
+    app.register_error_handler(500, server_error)

@@ -1,4 +1,4 @@
-"""/healthz: is the service able to work (database and Redis reachable)?"""
+"""/healthz: is the service able to work (database reachable and writable, Redis reachable)?"""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ bp = Blueprint("health", __name__)
 @limiter.exempt
 def healthz() -> ResponseReturnValue:
     settings = app_settings()
-    checks = {"database": db.reachable(), "redis": redis_reachable(settings.redis_url)}
+    checks = {
+        "database": db.reachable(),
+        "database_writable": db.writable(),
+        "redis": redis_reachable(settings.redis_url),
+    }
     status = 200 if all(checks.values()) else 503
     return jsonify(ok=status == 200, **checks), status
