@@ -12,16 +12,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import multiprocessing
-import os
 import shutil
 import signal
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 import redis
@@ -32,12 +27,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from service import clock
 from service.adapters.db import Database, upgrade
-from service.adapters.redis import connect, redis_reachable, start_embedded
+from service.adapters.redis import redis_reachable, start_embedded
+from service.children import Children, run_child
 from service.config import Settings, Smtp
 from service.web.access_log import CleanRecords, RequestLog
 
 log = logging.getLogger("service.embedded")
-GRACE_SECONDS = 10  # for a child to finish its current job after Ctrl-C
 DEFAULT_BASE_URL = Settings().base_url
 WEB_LOGGERS = ("werkzeug", "service.web", "flask")
 LOG_FORMAT = "%(asctime)s %(part)-9s %(level)s%(message)s"
@@ -94,7 +89,7 @@ def _serve(stack: ExitStack, settings: Settings, host: str, port: int, demo: boo
     server = _listen(host, port)
     stack.callback(server.server_close)
     settings = _prepare(stack, with_address(settings, host, server.server_port), demo)
-    children = Children([("worker", settings), ("scheduler", settings)])
+    children = Children([("worker", settings), ("scheduler", settings)], child_main)
     stack.callback(children.stop)
     server.app = _web_app(settings)
     _announce(settings, demo)
@@ -192,100 +187,7 @@ def _starting(_environ: dict[str, Any], start_response: Callable[..., Any]) -> I
 # The worker and the scheduler --------------------------------------------------------------
 
 
-class Children:
-    """The worker and scheduler processes of one run."""
-
-    def __init__(self, parts: list[tuple[str, Settings]]) -> None:
-        context = multiprocessing.get_context("spawn")
-        parent = os.getpid()
-        self.processes: list[BaseProcess] = [
-            context.Process(target=child_main, args=(part, settings, parent), name=part)
-            for part, settings in parts
-        ]
-        self.stopping, self.failed = False, ""
-        for process in self.processes:
-            process.start()
-
-    def watch(self, on_exit: Callable[[], None]) -> None:
-        """Call on_exit (from another thread) when a child ends before it was asked to."""
-        # Polled: a child's sentinel pipe stays open in what it forks (RQ's scheduler).
-
-        def watching() -> None:
-            while not self.stopping:
-                ended = [p for p in self.processes if not p.is_alive()]
-                if ended and not self.stopping:
-                    self.failed = f"the {ended[0].name} stopped (exit status {ended[0].exitcode})"
-                    log.error("%s: stopping everything", self.failed)
-                    on_exit()
-                    return
-                time.sleep(0.2)
-
-        threading.Thread(target=watching, name="children", daemon=True).start()
-
-    def stop(self) -> None:
-        """Ask each child to stop after its current job; end what still runs after the grace."""
-        self.stopping = True
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: RQ's warm shutdown
-        deadline = time.monotonic() + GRACE_SECONDS
-        try:
-            while time.monotonic() < deadline and any(p.is_alive() for p in self.processes):
-                time.sleep(0.1)
-        except KeyboardInterrupt:  # Ctrl-C again: do not wait
-            pass
-        for process in self.processes:
-            if process.is_alive():
-                log.warning("the %s did not stop in time: ending it", process.name)
-                _kill_group(process)
-            process.join()
-        log.info("stopped")
-
-
-def _kill_group(process: BaseProcess) -> None:
-    """Kill a running child with anything it started: the process group it made for itself."""
-    assert process.pid is not None
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:  # it had not made its group yet
-        process.kill()
-
-
 def child_main(part: str, settings: Settings, parent: int) -> None:
-    """Run the worker or the scheduler of `touchpoint run` in this (child) process."""
-    # Its own process group: Ctrl-C in the terminal reaches the parent only, which then asks
-    # each child once (a second signal would make RQ abandon the job it is running).
-    os.setpgid(0, 0)
+    """A child of `touchpoint run`: log like every part, then work or schedule."""
     log_to_terminal(part)
-    _follow(parent)
-    # What this child forks (RQ's own scheduler) follows it in turn, should it die suddenly.
-    os.register_at_fork(after_in_child=lambda: _follow(os.getppid()))
-    connection = connect(settings.redis_url)
-    if part == "worker":
-        _work(settings, connection)
-    else:
-        from workers.schedule import build_scheduler
-
-        build_scheduler(connection).start()
-
-
-def _work(settings: Settings, connection: redis.Redis) -> None:
-    from workers import runtime
-    from workers.schedule import QUEUES, build_worker
-
-    runtime.use(settings)
-    # No fork per job (macOS cannot fork safely); the RQ scheduler runs retries that wait.
-    worker = build_worker(connection, QUEUES, fork=False)
-    log.info("working on the queues %s", ", ".join(QUEUES))
-    worker.work(with_scheduler=True, logging_level="WARNING")
-
-
-def _follow(parent: int) -> None:
-    """Stop this process (SIGTERM) once its parent is gone, killed without a chance to stop it."""
-
-    def following() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=following, name="parent", daemon=True).start()
+    run_child(part, settings, parent)
