@@ -215,16 +215,6 @@ def _row(connection: Connection, occ: Occurrence) -> StoredOccurrence:
     )
 
 
-def _attendee(a: Attendee) -> dict[str, str]:
-    return {
-        "email": a.email,
-        "name": a.name,
-        "status": a.status,
-        "cutype": a.cutype,
-        "role": a.role,
-    }
-
-
 def sync_span(now: datetime) -> tuple[datetime, datetime]:
     """Return the span a sync stores: a year back (cadence, people mix) to HORIZON_DAYS ahead."""
     midnight = datetime.combine(now.date(), time(), now.tzinfo)
