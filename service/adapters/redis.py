@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -141,19 +141,3 @@ def never_retry() -> None:
     job = get_current_job()
     if job is not None:
         job.retries_left = 0
-
-
-def forget(url: str, patterns: Iterable[str]) -> int:
-    """Delete the keys matching these glob patterns (escape what is literal); return how many."""
-    if not url:
-        return 0
-    client, deleted = connect(url), 0
-    for pattern in patterns:
-        keys = list(client.scan_iter(match=pattern, count=1000))
-        deleted += client.delete(*keys) if keys else 0
-    return deleted
-
-
-def literal(text: str) -> str:
-    """Return text escaped for a Redis glob pattern."""
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)

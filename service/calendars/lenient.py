@@ -20,6 +20,9 @@ ESSENTIAL = frozenset(
      "EXRULE", "RECURRENCE-ID"}
 )  # fmt: skip
 MAX_RETRIES = 40  # properties tried one by one before the event is given up
+# Retrying re-parses the event: only for events the size of a real one (a hostile 100,000-line
+# event would cost 40 full parses); a larger broken one is skipped at once.
+MAX_RETRY_LINES = 500
 _PARTS = {"VALARM": "alarm"}
 
 
@@ -28,7 +31,8 @@ def parse(lines: list[str]) -> tuple[Any, list[str]]:
     try:
         return _parse(lines), []
     except BROKEN:
-        pass
+        if len(lines) > MAX_RETRY_LINES:
+            return None, []
     top, nested = _without_nested(lines)
     dropped = sorted({_PARTS.get(name, name.lower()) for name in nested})
     candidates = [i for i, line in enumerate(top) if _key(line) not in ESSENTIAL]

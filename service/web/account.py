@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from redis import RedisError
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from service.account.data import delete_account, export_calendar, export_data, message_ids_of
 from service.adapters.db import checkpoint
 from service.adapters.mail_delivery import local_copies
-from service.adapters.redis import forget, literal
 from service.models import User
 from service.sources.google import PERMISSIONS_PAGE, revoke_grants
+from service.web.connect import forget_attempts
 from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import db
 from service.web.session import login_required, require_user, sign_out, sign_out_everywhere
@@ -65,11 +63,11 @@ def delete() -> ResponseReturnValue:
     settings = app_settings()
     unrevoked = revoke_grants(settings, secret_box(), user.connections)
     files = local_copies(settings.outbox_dir, message_ids_of(db.session(), user), user.email)
-    user_id, email = user.id, user.email.lower()
+    user_id = user.id
     delete_account(db.session(), user)
     db.session.commit()
     sign_out()
-    _forget_everywhere(settings.redis_url, files, user_id, email)
+    _forget_everywhere(files, user_id)
     flash("Your account and everything in it is gone.")
     if unrevoked:
         flash(
@@ -91,13 +89,12 @@ def sign_out_all() -> ResponseReturnValue:
     return redirect(url_for("auth.signin"))
 
 
-def _forget_everywhere(redis_url: str, files: list[Path], user_id: int, email: str) -> None:
+def _forget_everywhere(files: list[Path], user_id: int) -> None:
     """Remove what the account left outside the database: its emails in the local outbox, its
-    rate-limit counters in Redis, and on SQLite the deleted rows still in the write-ahead log."""
+    rate-limit counter, and on SQLite the deleted rows still in the write-ahead log."""
     for path in files:
         path.unlink(missing_ok=True)
-    with contextlib.suppress(RedisError):
-        forget(redis_url, [f"*LIMITER/*:{literal(email)}/*", f"*LIMITER/user:{user_id}/*"])
+    forget_attempts(user_id)
     checkpoint(db.session())
 
 

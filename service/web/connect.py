@@ -6,15 +6,17 @@ the view rolls back and shows the form again with the user's input and the reaso
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from limits import parse
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
@@ -43,7 +45,15 @@ def _attempts_key() -> str:
 
 # Fetching a user's address costs a request to someone else's server: 10 tries a minute is
 # plenty for a person, and keeps Touchpoint from being used to hammer a host.
-connect_attempts = limiter.shared_limit("10 per minute", scope="connect", key_func=_attempts_key)
+CONNECT_LIMIT = "10 per minute"
+connect_attempts = limiter.shared_limit(CONNECT_LIMIT, scope="connect", key_func=_attempts_key)
+
+
+def forget_attempts(user_id: int) -> None:
+    """Delete the user's connect-attempt counter (the account is gone): one key, no scan."""
+    if current_app.config.get("RATELIMIT_ENABLED"):
+        with contextlib.suppress(Exception):  # storage away: the counter expires in a minute
+            limiter.limiter.clear(parse(CONNECT_LIMIT), f"user:{user_id}", "connect")
 
 
 def _calendar_file(_form: FlaskForm, field: Field) -> None:

@@ -97,3 +97,12 @@ def test_what_is_not_a_calendar_is_refused_in_one_line(
     result = CliRunner().invoke(main, ["scan", "-"], input=data)
     assert result.exit_code == 2
     assert result.stderr.strip() == f"touchpoint: cannot read the calendar: {said}"
+
+
+def test_a_broken_event_far_larger_than_a_real_one_is_skipped_without_retrying() -> None:
+    crowd = "".join(f"ATTENDEE:mailto:p{n}@example.com\r\n" for n in range(2000))
+
+    occurrences, warnings = read(calendar(crowd + ALARM))
+
+    assert occurrences == []
+    assert warnings == ["skipped event 'Train to Berlin' at line 4: it is not valid iCalendar"]

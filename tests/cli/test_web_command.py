@@ -72,3 +72,5 @@ def test_web_on_another_port_links_there_and_stops_its_embedded_redis(tmp_path: 
         if process.poll() is None:
             process.kill()
             process.wait()
+        for server in redis_servers_of(data):  # what a failing run may have left behind
+            server.kill()
