@@ -12,6 +12,10 @@ import click
 from service.engine.model import STAGES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from prometheus_client.registry import Collector
+
     from service.config import Settings
 
 
@@ -152,24 +156,29 @@ def worker(queues: str | None, burst: bool) -> None:
 
     Each job runs in a child process; start as many workers as the load needs.
     """
+    from service.config import ConfigError, from_env
+
+    try:
+        wanted = from_env()
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    if wanted.metrics_port:  # before prometheus_client is imported: the counts of every job
+        _private_metrics_folder()
+
     from service.adapters.redis import connect
-    from service.config import ConfigError
     from workers import runtime
-    from workers.schedule import QUEUES, background_settings, build_worker, configure_logging
+    from workers.schedule import QUEUES, background_settings, build_worker
 
     names = [name.strip() for name in (queues or ",".join(QUEUES)).split(",") if name.strip()]
     if not names or set(names) - set(QUEUES):
         click.echo(f"touchpoint: --queues takes names from {','.join(QUEUES)}", err=True)
         sys.exit(2)
-    try:
-        settings = background_settings()
-    except ConfigError as exc:
-        click.echo(f"touchpoint: {exc}", err=True)
-        sys.exit(2)
-    configure_logging()
+    settings = _background(background_settings, "worker")
     runtime.use(settings)
     # with_scheduler: RQ re-runs Retry(interval=...) jobs only where a worker runs its scheduler.
     worker = build_worker(connect(settings.redis_url), names)
+    _serve_metrics(settings)
     worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
 
 
@@ -177,19 +186,10 @@ def worker(queues: str | None, burst: bool) -> None:
 def scheduler() -> None:
     """Enqueue the periodic jobs on time (REDIS_URL); run exactly one next to the workers."""
     from service.adapters.redis import connect
-    from service.config import ConfigError
-    from workers.schedule import (
-        background_settings,
-        build_scheduler,
-        configure_logging,
-        running_schedulers,
-    )
+    from workers.schedule import background_settings, build_scheduler, running_schedulers
 
-    try:
-        connection = connect(background_settings().redis_url)
-    except ConfigError as exc:
-        click.echo(f"touchpoint: {exc}", err=True)
-        sys.exit(2)
+    settings = _background(background_settings, "scheduler")
+    connection = connect(settings.redis_url)
     if others := running_schedulers(connection):
         click.echo(
             f"touchpoint: a scheduler is already running ({', '.join(others)}); one is enough "
@@ -197,8 +197,78 @@ def scheduler() -> None:
             err=True,
         )
         sys.exit(2)
-    configure_logging()
+    if settings.metrics_port:
+        from workers import runtime
+        from workers.metrics import ServiceState
+
+        runtime.use(settings)
+        _serve_metrics(settings, ServiceState(connection), counts=False)
     build_scheduler(connection).start()
+
+
+@main.command()
+@click.argument("part", type=click.Choice(["worker", "scheduler"]))
+def health(part: str) -> None:
+    """Exit 0 when a PART (worker or scheduler) of this machine is alive in Redis, else 1.
+
+    For a container's health check: a worker that hangs stops sending heartbeats, and its
+    registration lapses.
+    """
+    from service.adapters.redis import connect
+    from workers.health import alive_here
+    from workers.schedule import background_settings
+
+    settings = _background(background_settings, None)
+    try:
+        alive = alive_here(connect(settings.redis_url), part)
+    except Exception as exc:  # Redis went away between the two questions
+        click.echo(f"touchpoint: cannot ask Redis: {exc}", err=True)
+        sys.exit(1)
+    if not alive:
+        click.echo(f"touchpoint: no {part} is alive on this machine", err=True)
+        sys.exit(1)
+    click.echo(f"alive: {', '.join(alive)}")
+
+
+def _background(read: Callable[[], Settings], part: str | None) -> Settings:
+    """Return a worker's or the scheduler's settings, or exit with one line saying why.
+
+    With a part: log like every part (JSON with TOUCHPOINT_LOG_FORMAT=json) and report errors
+    to SENTRY_DSN when one is set.
+    """
+    from service.config import ConfigError
+
+    try:
+        settings = read()
+    except ConfigError as exc:
+        click.echo(f"touchpoint: {exc}", err=True)
+        sys.exit(2)
+    if part is not None:
+        from service.adapters.errors import start_reporting
+        from service.adapters.logs import configure
+
+        configure(part, settings.log_format)
+        start_reporting(settings, part)
+    return settings
+
+
+def _private_metrics_folder() -> None:
+    """Count this worker's jobs (and its forked job processes') in a folder of its own."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="touchpoint-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, True)
+
+
+def _serve_metrics(settings: Settings, *extra: Collector, counts: bool = True) -> None:
+    from service.adapters import metrics
+
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port, settings.metrics_host, extra, counts=counts)
 
 
 @main.command()

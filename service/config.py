@@ -96,6 +96,13 @@ class Settings:
     rate_limits: bool = True
     # What one calendar may cost to read (an upload, a feed, a sync, a scan).
     budget: Budget = field(default_factory=Budget)
+    # Operations: log lines as text or JSON; who may read /metrics (empty: nobody, it answers
+    # 404); the port of a worker's or the scheduler's own metrics (0: none); the error reporter.
+    log_format: str = "text"
+    metrics_token: str = ""
+    metrics_port: int = 0
+    metrics_host: str = "0.0.0.0"  # noqa: S104 (a worker's metrics port, for Prometheus)
+    sentry_dsn: str = ""
 
     @property
     def production(self) -> bool:
@@ -115,6 +122,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     mode = env.text("TOUCHPOINT_ENV", "development")
     if mode not in ("development", "production"):
         raise ConfigError("TOUCHPOINT_ENV must be development or production")
+    log_format = env.text("TOUCHPOINT_LOG_FORMAT", "text")
+    if log_format not in ("text", "json"):
+        raise ConfigError("TOUCHPOINT_LOG_FORMAT must be text or json")
     return Settings(
         env=mode,
         data_dir=Path(env.text("TOUCHPOINT_DATA_DIR", "data")),
@@ -145,6 +155,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             password=env.secret("SMTP_PASSWORD"),
             starttls=env.boolean("SMTP_STARTTLS", True),
         ),
+        log_format=log_format,
+        metrics_token=env.secret("TOUCHPOINT_METRICS_TOKEN"),
+        metrics_port=env.count("TOUCHPOINT_METRICS_PORT", 0),
+        metrics_host=env.text("TOUCHPOINT_METRICS_HOST", "0.0.0.0"),  # noqa: S104
+        sentry_dsn=env.secret("SENTRY_DSN"),
     )
 
 

@@ -19,6 +19,7 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.worker import BaseWorker
 
+from service.adapters.metrics import count_job
 from service.adapters.redis import redis_reachable
 from service.config import ConfigError, Settings, finish, from_env
 from workers import notes, proposals, sync
@@ -186,6 +187,7 @@ def log_job(job: Job, queue: str, outcome: str, *, level: int = logging.INFO) ->
     took = job.ended_at - job.started_at if job.ended_at and job.started_at else None
     seconds = f"{took.total_seconds():.2f}s" if took is not None else "?s"
     log.log(level, "%s %s %s: %s (%s)", queue, function, job.id, outcome, seconds)
+    count_job(queue, function, outcome, took.total_seconds() if took is not None else None)
 
 
 def _outcome(value: Any) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from service import clock
 from service.adapters.db import Database
+from service.adapters.metrics import EMAILS
 from service.config import Settings, Smtp
 from service.data_dir import write_private
 from service.models import OutboxEmail
@@ -62,13 +63,16 @@ def deliver(db: Database, outbox_id: int, settings: Settings, now: datetime) -> 
         _transport(message, settings, lambda: _change(engine, outbox_id, handed_over=True))
     except TransientMailError as exc:
         _record_failure(engine, outbox_id, str(exc), release=True)
+        EMAILS.labels("retry").inc()
         raise
     except PermanentMailError as exc:
         _record_failure(engine, outbox_id, str(exc), refused_at=now)
+        EMAILS.labels("failed").inc()
         raise
     # The time the server accepted it: `now` is when this send began (frozen in tests).
     accepted = now + timedelta(seconds=time.monotonic() - started)
     _record_sent(engine, outbox_id, accepted)
+    EMAILS.labels("sent").inc()
     return "sent"
 
 

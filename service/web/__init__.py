@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard,
         google,
         health,
+        metrics,
         notes_feed,
         outbox,
         proposals,
@@ -107,8 +108,9 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     modules = (health, auth, connect, google, push, settings, dashboard, proposals, reflect)
-    for module in (*modules, notes_feed, outbox, account):
+    for module in (*modules, notes_feed, outbox, account, metrics):
         app.register_blueprint(module.bp)
+    metrics.count_requests(app)
 
 
 def _register_errors(app: Flask) -> None:

@@ -20,6 +20,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
 from service.adapters.google.errors import NotFound, PermanentGoogleError, google_errors
+from service.adapters.metrics import GOOGLE_CALLS
 
 GOOGLE_API_ENDPOINT = "https://www.googleapis.com/"
 # The calendar discovery document's servicePath: `api_endpoint` replaces rootUrl + servicePath
@@ -257,6 +258,7 @@ def stop_channel(service: Service, channel_id: str, resource_id: str) -> None:
 
 def _execute(request: Any) -> Any:
     """Send one API request; no retries here (the workers own retrying)."""
+    GOOGLE_CALLS.labels(getattr(request, "methodId", "") or "other").inc()
     with google_errors():
         return request.execute(num_retries=0)
 
