@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from service.adapters.logs import redact
 from service.config import Settings
 
 log = logging.getLogger(__name__)
@@ -39,23 +40,28 @@ def start_reporting(settings: Settings, part: str) -> bool:
 
 
 def scrub(event: dict[str, Any], _hint: Any) -> dict[str, Any]:
-    """Drop what could carry a secret from an event before it leaves: headers, cookies, links."""
-    from service.adapters.logs import redact
+    """Drop what could carry a secret from an event before it leaves.
 
+    Cookies, bodies, query strings and secret-looking headers go; every other string (messages,
+    breadcrumbs, the RQ job's arguments and description, URLs) has its secret links redacted.
+    """
     request = event.get("request") or {}
     for field in ("cookies", "data", "query_string", "env"):
         request.pop(field, None)
     headers = request.get("headers") or {}
     request["headers"] = {k: v for k, v in headers.items() if not _secretive(k)}
-    if isinstance(request.get("url"), str):
-        request["url"] = redact(request["url"])
-    for entry in (event.get("logentry") or {}, event):
-        if isinstance(entry.get("message"), str):
-            entry["message"] = redact(entry["message"])
-    for exception in (event.get("exception") or {}).get("values", []):
-        if isinstance(exception.get("value"), str):
-            exception["value"] = redact(exception["value"])
-    return event
+    cleaned: dict[str, Any] = _redacted(event)
+    return cleaned
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _secretive(name: str) -> bool:
