@@ -96,6 +96,13 @@ def post_worker_init(worker: Any) -> None:
     start_reporting(from_env(), "web")
 
 
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    """Forget the request's id once its access line is written (the thread serves others)."""
+    from service.adapters.logs import request_id
+
+    request_id.set("")
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Forget a stopped worker's live gauges (its counts stay in the total)."""
     from prometheus_client import multiprocess

@@ -133,8 +133,10 @@ def run_child(part: str, settings: Settings, parent: int) -> None:
     if part == "worker":
         _work(settings, connection)
     else:
-        from workers.schedule import build_scheduler
+        from workers.recovery import keep_settling
+        from workers.schedule import QUEUES, build_scheduler
 
+        keep_settling(connection, QUEUES)
         build_scheduler(connection).start()
 
 

@@ -203,6 +203,10 @@ def scheduler() -> None:
 
         runtime.use(settings)
         _serve_metrics(settings, ServiceState(connection), counts=False)
+    from workers.recovery import keep_settling
+    from workers.schedule import QUEUES
+
+    keep_settling(connection, QUEUES)  # a dead worker's job goes back to RQ's retries
     build_scheduler(connection).start()
 
 
@@ -268,7 +272,14 @@ def _serve_metrics(settings: Settings, *extra: Collector, counts: bool = True) -
     from service.adapters import metrics
 
     if settings.metrics_port:
-        metrics.serve(settings.metrics_port, settings.metrics_host, extra, counts=counts)
+        try:
+            metrics.serve(settings.metrics_port, settings.metrics_host, extra, counts=counts)
+        except OSError as exc:
+            where = f"{settings.metrics_host}:{settings.metrics_port}"
+            click.echo(
+                f"touchpoint: TOUCHPOINT_METRICS_PORT: cannot listen on {where}: {exc}", err=True
+            )
+            sys.exit(2)
 
 
 @main.command()

@@ -34,14 +34,19 @@ def exposition() -> ResponseReturnValue:
 
 
 def count_requests(app: Flask) -> None:
-    """Give each request an id (logged, and answered as X-Request-ID) and count it."""
+    """Give each request an id (logged, and answered as X-Request-ID) and count it.
+
+    Under gunicorn the id stays set until its access line is written (gunicorn.conf.py's
+    post_request forgets it); elsewhere it is forgotten when the request ends.
+    """
     app.before_request(_start)
     app.after_request(_finish)
     app.teardown_request(_forget)
 
 
 def _forget(_exc: BaseException | None) -> None:
-    request_id.set("")
+    if not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        request_id.set("")
 
 
 def _start() -> None:

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from redis import Redis
+from rq import Worker
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -35,7 +37,7 @@ from service.demo import DEMO_EMAIL, demo_calendar
 from service.models import Connection, OutboxEmail, PlannedNote, Proposal, User
 from tests.conftest import PG_ADMIN, unavailable
 from tests.feed_server import Feed, FeedServer, serving
-from tests.redis_server import RedisProcess
+from tests.redis_server import RedisProcess, redis_binary, wait_until
 from tests.smtp_server import SmtpServer
 from tests.web.forms import csrf_token
 
@@ -62,6 +64,28 @@ def stack_database() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+class KeptRedis(RedisProcess):
+    """Redis as deploy/ runs it: noeviction and the append-only file, so a restart keeps the
+    queues, the retries and what each worker had started (a dead worker's job is recovered)."""
+
+    def start(self) -> None:
+        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
+        kept = ["--appendonly", "yes", "--maxmemory-policy", "noeviction", "--save", ""]
+        self.process = subprocess.Popen(
+            [self.binary, *arguments, *kept, "--daemonize", "no"], stdout=subprocess.DEVNULL
+        )
+        wait_until(self._answers, what=f"redis-server on port {self.port}")
+
+
+@pytest.fixture
+def kept_redis(tmp_path: Path) -> Iterator[KeptRedis]:
+    (tmp_path / "redis").mkdir()
+    server = KeptRedis(redis_binary(), tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -125,7 +149,7 @@ def count(url: str, query: object) -> int:
 def test_a_deployment_sharing_only_postgresql_and_redis_survives_a_killed_worker_and_redis(
     tmp_path: Path,
     stack_database: str,
-    redis_process: RedisProcess,
+    kept_redis: KeptRedis,
     smtp_server: SmtpServer,
     parts: list[Part],
 ) -> None:
@@ -136,7 +160,7 @@ def test_a_deployment_sharing_only_postgresql_and_redis_survives_a_killed_worker
         SECRET_KEY=secrets.token_urlsafe(32),
         TOUCHPOINT_ENCRYPTION_KEYS=key,
         DATABASE_URL=url,
-        REDIS_URL=redis_process.url,
+        REDIS_URL=kept_redis.url,
         TOUCHPOINT_BASE_URL=f"http://127.0.0.1:{port}",
         TOUCHPOINT_ALLOW_HTTP="true",
         TOUCHPOINT_ALLOW_NETWORKS="127.0.0.1/32",
@@ -178,16 +202,20 @@ def test_a_deployment_sharing_only_postgresql_and_redis_survives_a_killed_worker
             select(func.count()).select_from(Connection).where(Connection.synced_at.is_not(None))
         )
 
-        # A worker (with whatever job it holds) dies a third of the way through; another starts.
+        # A third of the way through, a worker dies in the middle of a sync (with the process
+        # running it); another starts. The sync is done again once RQ sees its heartbeat lapse.
         wait_for(lambda: count(url, synced) >= USERS // 3, "a third synced", parts, WAIT)
+        redis = Redis.from_url(kept_redis.url)
+        wait_for(lambda: _syncing(redis, workers[0].pid), "a sync on the first worker", parts, WAIT)
         workers[0].kill()
+        redis.close()
         replacement = Part(
             homes / "worker-0-again", "worker", **env, TOUCHPOINT_METRICS_PORT=str(worker_ports[2])
         )
         parts.append(replacement)
-        # Redis goes away and comes back empty two thirds of the way through.
+        # Redis restarts two thirds of the way through (its append-only file kept).
         wait_for(lambda: count(url, synced) >= 2 * USERS // 3, "two thirds synced", parts, WAIT)
-        redis_process.restart()
+        kept_redis.restart()
 
         everyone = len(users) + 1  # and the web user's upload
         wait_for(lambda: count(url, synced) == everyone, "every connection synced", parts, WAIT)
@@ -219,6 +247,14 @@ def test_a_deployment_sharing_only_postgresql_and_redis_survives_a_killed_worker
         assert part.stop() == 0, part.text()
     # Nothing was kept on any machine: production writes no data directory anywhere.
     assert not [p for p in homes.rglob("*") if p.name not in {"output.log"} and p.is_file()]
+
+
+def _syncing(redis: Redis, pid: int) -> bool:
+    """Tell whether the worker with this process id is running a sync job now."""
+    for worker in Worker.all(connection=redis):
+        if worker.pid == pid:
+            return (worker.get_current_job_id() or "").startswith("sync-")
+    return False
 
 
 def _healthy(part: str, home: Path, env: dict[str, str]) -> bool:
@@ -328,11 +364,16 @@ def _metrics_tell_what_happened(site: str, worker_port: int, scheduler_port: int
 
 
 def _logs_are_json(parts: list[Part]) -> None:
-    job_ids = set()
+    job_ids, accesses = set(), []
     for part in parts:
         for line in part.text().splitlines():
             record = json.loads(line)  # every line is one JSON object
             assert {"time", "level", "message", "part", "request_id", "job_id"} <= set(record)
             assert "/signin/" not in line or "/signin/…" in line  # no live link in a log
             job_ids.add(record["job_id"])
+            if record["logger"] == "gunicorn.access":
+                accesses.append(record)
     assert any(job_id.startswith("sync-") for job_id in job_ids)  # a job's own lines name it
+    assert accesses
+    for access in accesses:  # each request's line names its id, as its answer did
+        assert access["message"].endswith(f" id={access['request_id']}"), access

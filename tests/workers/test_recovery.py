@@ -1,0 +1,65 @@
+"""A job whose worker died goes back to RQ's retries at the scheduler's next round."""
+
+from __future__ import annotations
+
+import time
+
+from rq import Queue, Retry
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
+
+from service.adapters.redis import connect
+from service.config import Settings
+from tests.redis_server import take_and_start
+from workers.recovery import keep_settling, settle_abandoned
+
+QUEUES = ("sync",)
+
+
+def report(value: str) -> str:
+    return value
+
+
+def test_a_job_started_by_a_dead_worker_is_retried_or_failed(settings: Settings) -> None:
+    connection = connect(settings.redis_url)
+    queue = Queue("sync", connection=connection)
+    queue.enqueue(report, "x", job_id="sync-1", retry=Retry(max=3, interval=30))
+    queue.enqueue(report, "y", job_id="once")
+    take_and_start(queue, "sync-1", heartbeat_lapses_in=-1)  # its worker died a while ago
+    take_and_start(queue, "once", heartbeat_lapses_in=-1)
+
+    settle_abandoned(connection, ["sync"])
+
+    retried = Job.fetch("sync-1", connection=connection)
+    assert retried.get_status() == JobStatus.SCHEDULED  # back in 30 s, as after an error
+    assert retried.retries_left == 2
+    assert "once" in FailedJobRegistry("sync", connection=connection).get_job_ids()
+
+
+def test_a_job_whose_worker_is_alive_is_left_alone(settings: Settings) -> None:
+    connection = connect(settings.redis_url)
+    queue = Queue("sync", connection=connection)
+    queue.enqueue(report, "x", job_id="sync-2", retry=Retry(max=3, interval=30))
+    take_and_start(queue, "sync-2", heartbeat_lapses_in=60)  # still sending heartbeats
+
+    settle_abandoned(connection, ["sync"])
+
+    assert Job.fetch("sync-2", connection=connection).get_status() == JobStatus.STARTED
+
+
+def test_the_scheduler_settles_them_on_its_own(settings: Settings) -> None:
+    connection = connect(settings.redis_url)
+    queue = Queue("sync", connection=connection)
+    queue.enqueue(report, "x", job_id="sync-3", retry=Retry(max=3, interval=30))
+    take_and_start(queue, "sync-3", heartbeat_lapses_in=-1)
+
+    stop = keep_settling(connection, ["sync"], every=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while Job.fetch("sync-3", connection=connection).get_status() == JobStatus.STARTED:
+            assert time.monotonic() < deadline, "not settled within 10 s"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+
+    assert Job.fetch("sync-3", connection=connection).get_status() == JobStatus.SCHEDULED
