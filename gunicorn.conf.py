@@ -25,12 +25,24 @@ if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="touchpoint-metrics-")
 metrics_folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
-bind = [os.environ.get("TOUCHPOINT_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+def _number(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit() or int(value) < 1:
+        print(
+            f"touchpoint: {name} must be a whole number of at least 1, not {value!r}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    return int(value)
+
+
+bind = [os.environ.get("TOUCHPOINT_BIND") or f"0.0.0.0:{_number('PORT', 8000)}"]
+workers = _number("WEB_CONCURRENCY", 2)  # (gunicorn itself reads it first: a bad one stops it)
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "8"))
+threads = _number("WEB_THREADS", 8)
 # Above the longest request: a calendar address fetched (30 s) and read (10 s) in the request.
-timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+timeout = _number("WEB_TIMEOUT", 60)
 graceful_timeout = 20  # under Kubernetes' default 30 s grace period, so no request is cut off
 keepalive = 5
 max_requests, max_requests_jitter = 10_000, 1_000  # a slow leak never grows for ever

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from prometheus_client.registry import Collector
+    from redis import Redis
 
     from service.config import Settings
 
@@ -177,9 +178,39 @@ def worker(queues: str | None, burst: bool) -> None:
     settings = _background(background_settings, "worker")
     runtime.use(settings)
     # with_scheduler: RQ re-runs Retry(interval=...) jobs only where a worker runs its scheduler.
-    worker = build_worker(connect(settings.redis_url), names)
+    import redis
+
     _serve_metrics(settings)
-    worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
+    connection = connect(settings.redis_url)
+    while True:
+        try:
+            worker = build_worker(connection, names)
+            worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
+            return
+        except redis.ConnectionError as lost:  # Redis went away under it (a restart, a failover)
+            _wait_for_redis(connection, lost)
+
+
+def _wait_for_redis(connection: Redis, lost: Exception) -> None:
+    """Wait (1 s, 2 s ... 30 s) until Redis answers again; SIGTERM meanwhile just stops."""
+    import logging
+    import signal
+    import time
+
+    import redis
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's handlers belonged to the worker
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    log = logging.getLogger("service.cli")
+    log.warning("the worker lost Redis (%s): starting again once it answers", lost)
+    wait = 1.0
+    while True:
+        time.sleep(wait)
+        try:
+            connection.ping()
+            return
+        except redis.ConnectionError:
+            wait = min(wait * 2, 30.0)
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
@@ -11,7 +12,8 @@ from rq.registry import FailedJobRegistry
 from service.adapters.redis import connect
 from service.config import Settings
 from tests.redis_server import take_and_start
-from workers.recovery import keep_settling, settle_abandoned
+from workers.recovery import keep_settling, requeue_orphans, settle_abandoned
+from workers.schedule import build_worker
 
 QUEUES = ("sync",)
 
@@ -63,3 +65,23 @@ def test_the_scheduler_settles_them_on_its_own(settings: Settings) -> None:
         stop.set()
 
     assert Job.fetch("sync-3", connection=connection).get_status() == JobStatus.SCHEDULED
+
+
+def test_a_job_taken_and_never_started_goes_back_on_its_queue_after_a_minute(
+    settings: Settings,
+) -> None:
+    connection = connect(settings.redis_url)
+    notes = Queue("notes", connection=connection)
+    notes.enqueue(report, "plan", job_id="plan-notes-131")
+    notes.enqueue(report, "waiting", job_id="plan-notes-132")
+    assert notes.pop_job_id() == "plan-notes-131"  # a worker took it, then died (or lost Redis)
+    taken = Job.fetch("plan-notes-131", connection=connection)
+    soon, later = taken.enqueued_at, taken.enqueued_at + timedelta(minutes=2)  # type: ignore[operator]
+
+    assert requeue_orphans(connection, now=soon) == []  # a worker may be starting it right now
+    assert requeue_orphans(connection, now=later) == ["plan-notes-131"]
+    assert requeue_orphans(connection, now=later) == []  # once
+    assert notes.get_job_ids() == ["plan-notes-132", "plan-notes-131"]
+    worked = build_worker(connection, ["notes"], fork=False)
+    worked.work(burst=True)
+    assert Job.fetch("plan-notes-131", connection=connection).return_value() == "plan"
