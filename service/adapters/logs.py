@@ -94,9 +94,21 @@ def formatter(fmt: str) -> logging.Formatter:
     return logging.Formatter(TEXT_FORMAT)
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to whatever sys.stderr is at the time (a test runner swaps it, then closes it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure(part: str, fmt: str) -> logging.Handler:
     """Send this process's log records to stderr as fmt ("text" or "json") lines, redacted."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StandardError()
     handler.setFormatter(formatter(fmt))
     handler.addFilter(Context(part))
     handler.addFilter(CleanRecords(terminal=fmt == "text" and sys.stderr.isatty()))
