@@ -186,7 +186,7 @@ def profile() -> Profile:
 
 
 def judge(events: Sequence[Event] | None = None) -> list[Judged]:
-    """Read the calendar as a user's would be read, classify every occurrence, pair it with its label."""
+    """Read the calendar as a user's is read, classify each occurrence, pair it with its label."""
     events = read_events() if events is None else events
     who = profile()
     occurrences = IcsCalendar.from_bytes(to_ics(events)).occurrences(*WINDOW, BERLIN, ME)
@@ -218,7 +218,7 @@ class Figures:
 
 
 def figures(judged: Sequence[Judged]) -> Figures:
-    """Precision and recall of "is a touchpoint", and the share of found touchpoints of the right kind."""
+    """Precision and recall of "is a touchpoint"; the share of those found of the right kind."""
     count = Counter(_outcome(j) for j in judged)
     found = count["right"] + count["wrong_kind"]
     return Figures(
