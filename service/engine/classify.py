@@ -30,8 +30,7 @@ Adjustment = tuple[float, str]
 def classify(occ: Occurrence, profile: Profile, context: CalendarContext | None = None) -> Verdict:
     """Judge one occurrence: which kind of touchpoint it is, if any, how good, and why.
 
-    context: what the whole calendar says (engine/context.py's calendar_context, built once per
-    calendar); without it, a meeting is judged from itself alone.
+    context: what the whole calendar says (calendar_context, built once per calendar).
     """
     me = address(profile.me)
     crowd = crowd_of(occ, me)
