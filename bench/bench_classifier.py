@@ -16,6 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.eval.labelled import (
+    CALENDAR,
+    FRESH,
     GOALS,
     LANGUAGES,
     Figures,
@@ -31,13 +33,14 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list every mistake")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    judged = judge()
+    judged = judge(CALENDAR)
     overall, languages = figures(judged), by_language(judged)
+    fresh = figures(judge(FRESH))
     if args.json:
-        rows = {"all": overall, **languages}
+        rows = {"all": overall, **languages, "fresh": fresh}
         print(json.dumps({k: _as_dict(v) for k, v in rows.items()}, indent=2))
     else:
-        print(_table(overall, languages))
+        print(_table(overall, languages, fresh))
     if args.misses:
         for j in mistakes(judged):
             when = j.start.strftime("%a %d %b %H:%M")
@@ -52,10 +55,11 @@ def _as_dict(f: Figures) -> dict[str, object]:
             "recall": f.recall, "kind_accuracy": f.kind_accuracy, "counts": f.counts}  # fmt: skip
 
 
-def _table(overall: Figures, languages: dict[str, Figures]) -> str:
+def _table(overall: Figures, languages: dict[str, Figures], fresh: Figures) -> str:
     lines = ["| set | events | occurrences | precision | recall | kind accuracy |",
              "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
-    for name, f in [("all", overall), *languages.items()]:
+    rows = [("all", overall), *languages.items(), ("fresh.txt (all)", fresh)]
+    for name, f in rows:
         lines.append(f"| {name} | {f.events} | {f.occurrences} | {f.precision:.3f} | "
                      f"{f.recall:.3f} | {f.kind_accuracy:.3f} |")  # fmt: skip
     goal = (f"goal: precision >= {GOALS['precision']}, recall >= {GOALS['recall']}, kind accuracy "

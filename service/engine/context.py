@@ -61,8 +61,8 @@ def calendar_context(occurrences: Iterable[Occurrence], profile: Profile) -> Cal
     instances: dict[str, int] = {}
     names: dict[str, dict[str, frozenset[str]]] = {}
     for occ in occurrences:
-        if occ.status.lower() == "cancelled" or occ.all_day:
-            continue
+        if occ.status.lower() == "cancelled" or occ.all_day or vocab.title_status(occ.title):
+            continue  # a cancelled copy of a meeting is not another meeting
         instances[occ.uid] = instances.get(occ.uid, 0) + 1
         if instances[occ.uid] > 1:
             continue  # a series' title and people were read at its first instance

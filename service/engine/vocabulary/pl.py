@@ -4,7 +4,8 @@ from service.engine.vocabulary.language import Language
 
 POLISH = Language(
     code="pl",
-    career=("rozmow rozwojow", "rozmow o rozwoju", "sciezk karier", "karier", "rozwoj kariery",
+    career=("rozmow rozwojow", "rozmow o rozwoju", "sciezk karier", "sciezce karier",
+            "sciezk rozwoju", "sciezce rozwoju", "karier", "rozwoj kariery",
             "ocen roczn", "ocen okresow", "rozmow okresow", "rozmow oceniajac", "awans",
             "plan rozwoju", "mentoring*", "rozmow o podwyzce", "podwyzk"),
     meal=("obiad", "sniadani", "kolacj", "lunch", "wspolny posilek", "posilek"),

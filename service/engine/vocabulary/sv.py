@@ -6,7 +6,7 @@ SWEDISH = Language(
     code="sv",
     career=("karriar*", "utvecklingssamtal", "medarbetarsamtal", "lonesamtal", "mentor*",
             "karriarsamtal", "utvecklingsplan", "befordran", "prestationssamtal",
-            "planeringssamtal"),
+            "planeringssamtal", "malsamtal"),
     meal=("lunch", "frukost", "middag", "brunch", "kvallsmat", "kraftskiva"),
     coffee=("fika", "kaffe", "promenad", "afterwork"),
     one_on_one=("enskilt samtal", "avstamning med", "samtal med", "prat med"),
@@ -30,6 +30,7 @@ SWEDISH = Language(
     parts=("lunch",
            "team", "avdelning", "avdelnings", "kund", "kunds", "grupp", "projekt", "sprint",
            "vecko", "manads", "kvartals", "ars", "fredag", "mandag", "onsdag", "valkomst",
-           "avskeds", "jobb", "foretag", "ledning", "ledar"),
+           "avskeds", "jobb", "foretag", "ledning", "ledar", "eftermiddag", "morgon",
+           "fredags"),
     heads=("mote", "motet", "traff", "traffen", "stund", "paus", "samtal", "runda", "pass"),
 )  # fmt: skip
