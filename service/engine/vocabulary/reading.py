@@ -13,13 +13,14 @@ from service.engine.vocabulary.language import Language
 APOSTROPHES: Final = "'`\u2018\u2019\u00b4"
 # Letters NFKD leaves whole, written as their plain form so "Łódź" reads like "lodz".
 PLAIN: Final = {"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "\u0131": "i", "þ": "th"}
-# Scripts written without spaces between words: their phrases match anywhere.
-UNSPACED: Final = r"\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
-LETTER: Final = rf"[^\W{UNSPACED}]"  # a letter or digit of a script that spaces its words
-START: Final = rf"(?<!{LETTER})"
-END: Final = rf"(?!{LETTER})"
+# Scripts written without spaces between words (Chinese, Japanese, Korean): folding puts a space
+# around each of their characters, so their phrases match anywhere and a Latin word beside them
+# ("確認MTG") still starts a word. (A character class of these ranges in every pattern instead
+# costs re seconds of compiling at import.)
+_UNSPACED: Final = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+START: Final = r"(?<!\w)"
+END: Final = r"(?!\w)"
 GAP: Final = r"[\s\-_.]*"
-_UNSPACED = re.compile(f"[{UNSPACED}]")
 
 
 @lru_cache(maxsize=2048)
@@ -29,7 +30,8 @@ def _fold_char(char: str) -> str:
     # Mn drops accents and emoji variation selectors, Cf drops zero-width joiners.
     parts = unicodedata.normalize("NFKD", char.casefold())
     text = "".join(c for c in parts if unicodedata.category(c) not in ("Mn", "Cf"))
-    return PLAIN.get(text, text)
+    text = PLAIN.get(text, text)
+    return "".join(f" {c} " if _UNSPACED.match(c) else c for c in text)
 
 
 @lru_cache(maxsize=8192)
@@ -62,7 +64,7 @@ def language_source(language: Language, phrases: Iterable[str]) -> str:
         inner = (ending + "?") if ending and not unspaced else ""
         body = (inner + GAP).join(words)
         if phrase.endswith("*"):
-            body += rf"{LETTER}*"
+            body += r"\w*"
         groups.setdefault((bound_start, bound_end), []).append(body)
     return "|".join(
         _group(language, starts, ends, bodies) for (starts, ends), bodies in groups.items()
