@@ -65,12 +65,9 @@ def _signals(
 ) -> list[tuple[int, str] | None]:
     other = crowd.people[0]
     name = crowd.names[other]
-    outside = _outsiders(crowd, profile)
     manager = other == address(profile.manager)
     return [
-        # Doctors, schools, lawyers and candidates write from outside: that weighs double.
-        (-2, f"{name} is from outside") if outside else (1, f"{name} is a colleague")
-        if profile.domain else None,
+        _domain(other, name, profile.domain),
         (1, "it is in working hours") if _in_hours(occ, profile) else
         (-1, "it is outside working hours"),
         _length(occ),
@@ -78,6 +75,14 @@ def _signals(
         (1, "it is with your manager") if manager else None,
         (1, f"the title names {name}") if _names(occ.title, other, name) else None,
     ]  # fmt: skip
+
+
+def _domain(email: str, name: str, domain: str) -> tuple[int, str] | None:
+    if not domain:
+        return None  # whose calendar it is is unknown, so is who is from outside
+    if outside(email, domain):  # doctors, schools, lawyers, candidates: it weighs double
+        return -2, f"{name} is from outside"
+    return 1, f"{name} is a colleague"
 
 
 def _length(occ: Occurrence) -> tuple[int, str] | None:

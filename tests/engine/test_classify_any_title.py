@@ -205,3 +205,15 @@ def test_a_cancelled_title_with_no_one_else_is_cancelled_not_empty() -> None:
     verdict = classify(meeting("Abgesagt: Mittagessen", NOON, with_=()), alice())
 
     assert verdict.reasons == ("the title says Abgesagt: it was cancelled",)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Réunion projet Phénix", "Spike: auth tokens", "War-room: checkout errors",
+     "Readiness review for GA", "Go/No-Go call", "Bug bash round 2", "Triage des tickets"],
+)  # fmt: skip
+def test_project_words_cover_spikes_war_rooms_and_readiness_reviews(title: str) -> None:
+    verdict = judge(title, with_=TEAM, start=at(4, 19))  # after hours: the words alone decide
+
+    assert verdict.kind == "project"
+    assert verdict.reasons[0].startswith("title mentions")
