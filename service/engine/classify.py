@@ -93,7 +93,7 @@ HARD_NO: Final = (
     ("focus", "title mentions {}: time kept free of meetings"),
     ("crowd", "title mentions {}: too big to talk"),
 )
-SOFT_NO: Final = (  # yield when the title also says meal, coffee or career
+SOFT_NO: Final = (  # weak words (a hotel, a train): yield to what the title says it is about
     ("personal", "title mentions {}: a personal appointment"),
     ("travel", "title mentions {}: that is travel"),
 )
@@ -123,8 +123,8 @@ def _title_rules_out(hits: Mapping[str, str]) -> str | None:
     for category, why in HARD_NO:
         if category in hits:
             return why.format(hits[category])
-    if any(kind in hits for kind in TITLE_FIRST):
-        return None
+    if any(kind in hits for kind in (*TITLE_FIRST, "project", "project_if_small")):
+        return None  # "Lunch at Hotel Adlon", "Release train planning"
     return next((why.format(hits[c]) for c, why in SOFT_NO if c in hits), None)
 
 
@@ -164,8 +164,9 @@ def _kind_of(
 
 
 def _project(word: str, any_size: bool, crowd: Crowd, profile: Profile) -> tuple[Kind | None, str]:
-    if crowd.people == (address(profile.manager),) and not crowd.lists:
-        return "one_on_one", f"title mentions {word}"
+    alone = crowd.size <= 1 and not crowd.lists
+    if alone and (not any_size or crowd.people == (address(profile.manager),)):
+        return "one_on_one", f"title mentions {word}"  # a weekly or status of two is a 1:1
     if not any_size and crowd.size > SMALL:
         return None, f"{word} with {crowd.size} others is a status round, not a talk"
     return "project", f"title mentions {word}"

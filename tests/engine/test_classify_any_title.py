@@ -217,3 +217,21 @@ def test_project_words_cover_spikes_war_rooms_and_readiness_reviews(title: str) 
 
     assert verdict.kind == "project"
     assert verdict.reasons[0].startswith("title mentions")
+
+
+def test_a_rhythm_word_with_one_other_person_is_a_one_on_one() -> None:
+    assert kind_of("Weekly status", with_=(CAROL,), start=at(4, 19)) == "one_on_one"
+    assert kind_of("Sync", with_=(CAROL,), start=at(4, 19)) == "one_on_one"
+    assert kind_of("Weekly status", with_=TEAM, start=at(4, 19)) == "project"
+    assert kind_of("Sync", with_=TEAM, start=at(4, 19)) == "project"
+    assert kind_of("Pairing", with_=(CAROL,), start=at(4, 19)) == "project"  # a topic, not a rhythm
+
+
+def test_a_travel_or_personal_word_yields_to_project_words() -> None:
+    assert kind_of("Release train planning", with_=TEAM) == "project"
+    assert kind_of("Hotel booking flow review", with_=TEAM) == "project"
+    assert judge("Hotel check-in", with_=TEAM).reasons[0].endswith("that is travel")
+
+
+def test_polish_annual_talks_in_any_number_are_career_talks() -> None:
+    assert kind_of("Rozmowy roczne", with_=(BOB,)) == "career"
