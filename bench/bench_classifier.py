@@ -2,7 +2,7 @@
 
 Counts, not timings: precision and recall of "is it a touchpoint", and kind accuracy (the share
 of found touchpoints given the kind a person would give), overall and per language, against the
-goals; then the same figures for fresh.txt and holdout.txt, two calendars written after the rules.
+goals; then the same figures for fresh.txt, holdout.txt and final.txt, written after the rules.
 The same files always give the same figures; the exit status is 1 when calendar.txt misses a goal.
     python bench/bench_classifier.py             # a Markdown table; --misses lists each mistake
 """
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.eval.labelled import (
     CALENDAR,
+    FINAL,
     FRESH,
     GOALS,
     HOLDOUT,
@@ -37,7 +38,10 @@ def main() -> int:
     args = parser.parse_args()
     judged = judge(CALENDAR)
     overall, languages = figures(judged), by_language(judged)
-    others = {"fresh.txt": figures(judge(FRESH)), "holdout.txt": figures(judge(HOLDOUT))}
+    others = {
+        name: figures(judge(path))
+        for name, path in (("fresh.txt", FRESH), ("holdout.txt", HOLDOUT), ("final.txt", FINAL))
+    }
     if args.json:
         rows = {"all": overall, **languages, **others}
         print(json.dumps({k: _as_dict(v) for k, v in rows.items()}, indent=2))
