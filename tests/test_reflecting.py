@@ -212,7 +212,7 @@ def test_the_next_prep_note_for_that_person_recalls_the_follow_up(database: Data
     }
     [lunch] = [tp for tp in plan.touchpoints if tp.occurrence.uid == LUNCH.uid]
     assert lunch.note is not None
-    assert "Last time: you meant to follow up on: Send Carol the design doc" in lunch.note.text
+    assert "Last time with Carol, you meant to follow up on: Send Carol the design doc" in lunch.note.text
 
 
 def test_only_the_latest_reflection_with_a_person_is_recalled(database: Database) -> None:

@@ -156,6 +156,8 @@ def _calendar_facts(person: Person | None, local: datetime) -> dict[str, Any]:
     if person is None:
         return {"first": False, "back": False, "months": False, "last_seen": ""}
     seen = person.moment_facts(local)
+    # Someone the log already has a line about is no stranger, whatever the calendar shows.
+    seen["first"] = seen["first"] and not person.last and person.ledger == Ledger()
     last_seen = seen.pop("last_seen")
     month = _MONTHS[last_seen.month - 1] if isinstance(last_seen, datetime) else ""
     return {**seen, "last_seen": month}

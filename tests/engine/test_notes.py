@@ -173,7 +173,7 @@ def test_a_group_meeting_picks_someone_outside_when_looking_outside() -> None:
 
 def test_last_time_appears_for_that_person() -> None:
     text = compose_note(touchpoint(), alice(), last_with={CAROL: PROMISE}).text
-    assert lines(text)[0] == f"Last time with Carol: {PROMISE}."
+    assert lines(text)[0] == f"Last time with Carol, {PROMISE}."
 
 
 def test_last_time_with_someone_else_stays_out_of_the_note() -> None:
