@@ -213,7 +213,8 @@ def test_every_proposal_reason_agrees_with_its_first_slot() -> None:
                 tp.occurrence.ends_at(BERLIN)
                 for tp in result.touchpoints
                 if first.partner in tp.people
-                and timedelta(minutes=5) <= first.start - tp.occurrence.ends_at(BERLIN)
+                and timedelta(minutes=5)
+                <= first.start - tp.occurrence.ends_at(BERLIN)
                 < timedelta(minutes=10)
             ]
             assert ends, (now, reason, first.start)
