@@ -153,14 +153,28 @@ def _facts(
 
 
 def _calendar_facts(person: Person | None, local: datetime) -> dict[str, Any]:
+    """Return what the calendar says about this person at this moment, for the templates."""
+    nothing = {"first": False, "back": False, "months": False, "last_seen": "", "gap_days": None}
     if person is None:
-        return {"first": False, "back": False, "months": False, "last_seen": ""}
+        return {**nothing, "last_day": "", "last_title": "", "their_topic": ""}
     seen = person.moment_facts(local)
     # Someone the log already has a line about is no stranger, whatever the calendar shows.
     seen["first"] = seen["first"] and not person.last and person.ledger == Ledger()
     last_seen = seen.pop("last_seen")
-    month = _MONTHS[last_seen.month - 1] if isinstance(last_seen, datetime) else ""
-    return {**seen, "last_seen": month}
+    known = isinstance(last_seen, datetime)
+    return {
+        **seen,
+        "last_seen": _MONTHS[last_seen.month - 1] if isinstance(last_seen, datetime) else "",
+        "last_day": _day(last_seen.astimezone(local.tzinfo))
+        if isinstance(last_seen, datetime)
+        else "",
+        "last_title": seen["last_title"] if known else "",
+        "their_topic": person.topics[0] if person.topics else "",
+    }
+
+
+def _day(moment: datetime) -> str:
+    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1][:3]}"
 
 
 def _ledger_facts(ledger: Ledger) -> dict[str, Any]:

@@ -272,7 +272,7 @@ STAGE_RULES: dict[str, Callable[[_Person, _Context], tuple[int, str] | None]] = 
 def _fallback(person: _Person, profile: Profile) -> str:
     if person.email == profile.manager.lower():
         return f"{person.shown} is your manager and should hear where you want to go."
-    return f"{person.shown} is among the people you meet; anyone objective who listens counts."
+    return f"{person.shown} knows your work and has no stake in your next step: a good listener."
 
 
 def _colleague(person: _Person, profile: Profile) -> bool:

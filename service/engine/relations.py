@@ -74,6 +74,7 @@ class Person:
     relation: Relation
     topics: tuple[str, ...] = ()  # the projects of the series you share, most frequent first
     meetings: tuple[datetime, ...] = ()  # every meeting together the calendar shows, UTC, sorted
+    titles: tuple[str, ...] = ()  # the title of each of those meetings, in the same order
     series: tuple[str, ...] = ()  # uids of the recurring meetings you share
     ledger: Ledger = Ledger()
     last: str = ""  # the last reflection or follow-up about them
@@ -91,6 +92,8 @@ class Person:
             "first": bool(self.meetings) and not before,
             "months": gap is not None and gap >= MONTHS_AWAY,
             "last_seen": before[-1] if before else None,
+            "last_title": self.titles[len(before) - 1] if before else "",
+            "gap_days": gap.days if gap is not None else None,
             "back": gap is not None and BREAK <= gap < MONTHS_AWAY and _regular(before),
         }
 
@@ -108,7 +111,7 @@ def _regular(before: Sequence[datetime]) -> bool:
 class _Seen:
     email: str
     name: str = ""
-    meetings: list[datetime] = field(default_factory=list)
+    meetings: list[tuple[datetime, str]] = field(default_factory=list)
     series: dict[str, int] = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)
     project: bool = False  # shares a project meeting or a recurring series with the user
@@ -158,7 +161,8 @@ def people_of(
                 email, profile, project=s.project or not history, mentor=s.mentor, skip=s.skip
             ),
             topics=tuple(t for t, _ in sorted(s.topics.items(), key=lambda i: (-i[1], i[0]))),
-            meetings=tuple(sorted(s.meetings)),
+            meetings=tuple(m for m, _ in sorted(s.meetings)),
+            titles=tuple(t for _, t in sorted(s.meetings)),
             series=tuple(sorted(s.series)),
             ledger=books.get(email, Ledger()),
             last=last.get(email, ""),
@@ -183,7 +187,7 @@ def _take(seen: dict[str, _Seen], occ: Occurrence, verdict: Verdict, profile: Pr
         person = seen.setdefault(email, _Seen(email))
         if not person.name and attendee.name and "@" not in attendee.name:
             person.name = attendee.name
-        person.meetings.append(start)
+        person.meetings.append((start, clean(occ.title, NAME_CHARS)))
         if occ.recurring:
             person.series[occ.uid] = person.series.get(occ.uid, 0) + 1
         if topic:
