@@ -41,7 +41,7 @@ ASK_BY_STAGE: dict[str, dict[str, tuple[str, ...]]] = {
             "growth_learn_from", "growth_blind_spot",
         ),
         "external": (
-            "growth_skill", "growth_outside_view", "growth_habit", "growth_learn_from",
+            "growth_outside_view", "growth_skill", "growth_habit", "growth_learn_from",
             "growth_in_my_place",
         ),
     },
