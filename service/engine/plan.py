@@ -116,8 +116,9 @@ def _with_notes(
         if i not in chosen:
             continue
         tp, start = upcoming[i], _utc(upcoming[i], profile)
-        recent = {p: [k for at, k in told_ if start - PROMPT_MEMORY <= at.astimezone(UTC) < start]
-                  for p, told_ in told.items()}  # fmt: skip
+        here = {e.lower() for e in tp.people} | {a.email.lower() for a in tp.occurrence.attendees}
+        recent = {p: [k for at, k in told[p] if start - PROMPT_MEMORY <= at.astimezone(UTC) < start]
+                  for p in here & told.keys()}  # fmt: skip
         new = tp.occurrence.recurring and firsts.get(tp.occurrence.uid) == start
         note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
         told.setdefault(note.person, []).extend((start, key) for key in note.prompts)

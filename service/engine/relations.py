@@ -252,7 +252,7 @@ _GENERIC = frozenset(_GENERIC_WORDS.split())
 _QUOTES = ".-'\u2019"
 _WORD = re.compile(r"[^\W_][\w'\u2019&.-]*")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_WITH = re.compile(r"(?i)\b(with|w/|mit|avec|con|com|met)\b.*$")
+_WITH = re.compile(r"(?i)(\b(with|mit|avec|con|com|met)\b|\bw/).*$")
 
 
 def topic_of(title: str, names: Sequence[str] = ()) -> str:
