@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from service.engine.cadence import describe
 from service.engine.model import Occurrence, Touchpoint, Verdict
+from service.engine.relations import is_person_address
 from service.engine.series import week_of
 from service.scan.run import ScanReport
 
@@ -75,7 +76,7 @@ def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
         "kind": tp.kind,
         "score": tp.score,
         "reasons": list(tp.reasons),
-        "people": list(tp.people),
+        "people": [e for e in tp.people if is_person_address(e)],
         "prep_note": note,
     }
 
