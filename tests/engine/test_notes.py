@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.engine.model import KINDS, STAGES, Attendee, Kind, PrepNote, Touchpoint
 from service.engine import prompts
+from service.engine.model import KINDS, STAGES, Attendee, Kind, PrepNote, Touchpoint
 from service.engine.notes import _environment, compose_note
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN, alice, at, meeting
 
