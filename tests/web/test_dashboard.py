@@ -116,7 +116,7 @@ def test_an_upcoming_lunch_shows_with_its_prep_note_and_reasons(frozen: Any, cli
     assert "Lunch with Carol" in upcoming
     assert "Why: title mentions Lunch; just you and Carol; at lunchtime" in upcoming
     assert "Prep: lunch with Carol (Wed 12:00)" in upcoming
-    assert "<li>At lunch with Carol, keep it light: one question is enough.</li>" in upcoming
+    assert "<li>At lunch with Carol, keep it light: one question is enough." in upcoming
 
 
 def test_not_a_touchpoint_removes_the_lunch_and_is_remembered(frozen: Any, client: Any) -> None:
