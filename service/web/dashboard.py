@@ -93,7 +93,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "connected": insights.has_calendar(session, user.id),
         "connect_url": _url("connect.index") or "/connect",
         "clock": insights.clock_of(plan.cadence, history, profile, moment),
-        "days": insights.by_day(plan.touchpoints, profile, moment),
+        "days": insights.by_day(insights.series_rows(plan.touchpoints, profile), profile, moment),
         "recent": insights.by_day(recent[::-1], profile, moment),
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
