@@ -19,7 +19,7 @@ import secrets
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 
 from service import clock
 from service.adapters.secrets import SecretBox
-from service.demo import DEMO_EMAIL, demo_calendar
 from service.models import Connection, OutboxEmail, PlannedNote, Proposal, User
 from tests.conftest import PG_ADMIN, unavailable
 from tests.feed_server import Feed, FeedServer, serving
@@ -48,6 +47,7 @@ EARLY = 40  # of them moved to a zone where it is morning: a proposal each
 WAIT = 240  # seconds: generous; a run takes about a minute, a kill mid-job adds RQ's 90 s
 METRICS_TOKEN = secrets.token_urlsafe(32)
 WEB_USER = "web-user@touchpoint.local"
+GRACE = "grace@touchpoint.local"
 
 
 @pytest.fixture
@@ -103,8 +103,30 @@ def zone_at(hour: int, now: datetime) -> ZoneInfo:
 
 
 def calendar_for(email: str, zone: ZoneInfo, now: datetime) -> bytes:
-    """The demo calendar (a coffee within the hour, a mentoring chat 70 days ago) for email."""
-    return demo_calendar(now, zone).replace(DEMO_EMAIL.encode(), email.encode())
+    """A calendar for email: a coffee with Dan within the hour (its prep note is due at once)
+    and a mentoring chat 70 days ago (a career chat is due)."""
+    local = now.astimezone(zone).replace(second=0, microsecond=0) + timedelta(minutes=40)
+    coffee = local + timedelta(minutes=-local.minute % 5)
+    mentoring = datetime.combine(local.date() - timedelta(days=70), time(16), zone)
+    events = [
+        ("coffee", "Coffee with Dan", coffee, "dan@touchpoint.local", email),
+        ("mentoring", "Mentoring with Grace", mentoring, "grace@touchpoint.local", GRACE),
+    ]
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Touchpoint//Deployment test//EN"]
+    for name, title, start, other, organizer in events:
+        end = start + timedelta(minutes=30)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{name}-{email}",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART;TZID={zone.key}:{start:%Y%m%dT%H%M%S}",
+            f"DTEND;TZID={zone.key}:{end:%Y%m%dT%H%M%S}",
+            f"SUMMARY:{title}",
+            f"ORGANIZER:mailto:{organizer}",
+            *(f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{who}" for who in (email, other)),
+            "END:VEVENT",
+        ]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
 
 
 def add_users(url: str, box: SecretBox, feeds: FeedServer, zone: ZoneInfo) -> list[str]:
