@@ -14,6 +14,7 @@ same as the web's Refresh.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import uuid
@@ -49,7 +50,7 @@ from service.sources.schedule import (
     schedule_next,
 )
 from service.sources.sync import refresh
-from workers.notes import enqueue_plan
+from workers.notes import enqueue_plan, plan_user
 from workers.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -96,12 +97,18 @@ def sync_connection_job(connection_id: int) -> str:
 def after_sync(user_id: int) -> None:
     """Re-plan a user's prep notes after a sync changed their events (one job per user).
 
-    When Redis is away the notes dispatcher still plans on its next tick.
+    When Redis is away, plan here and now: nothing in the database says the change still needs
+    planning (the notes dispatcher finds only notes planned already), and the sync that saw it
+    is done. The emails it queues wait in the outbox for the sweep.
     """
     try:
         enqueue_plan(current().settings, user_id)
     except QueueUnavailable as error:
-        log.warning("could not enqueue planning for user %s: %s", user_id, error)
+        log.warning("could not enqueue planning for user %s (%s): planning now", user_id, error)
+        # Its notes are planned and in the outbox even if their emails cannot be handed over:
+        # the outbox sweep sends them.
+        with contextlib.suppress(QueueUnavailable):
+            plan_user(user_id)
 
 
 def _sync(runtime: Runtime, connection_id: int, leased: datetime, now: datetime) -> Synced:
