@@ -99,7 +99,8 @@ def _google_enabled() -> dict[str, bool]:
 @connect_attempts
 def connect() -> Response:
     user = require_user()
-    return _start("connect", user, consent_scopes(user))
+    then = safe_next(request.form.get("next"))
+    return _start("connect", user, consent_scopes(user), next_url=then)
 
 
 @bp.get("/google/signin")

@@ -89,7 +89,7 @@ def test_the_dashboard_offers_to_email_the_suggestion(frozen: Flask, client: Any
     page = text_of(client.get("/"))
 
     assert "Suggested: 15 minutes with Carol on Wed 4 Mar 13:05" in page
-    assert '<form class="inline" method="post" action="/proposals/new">' in page
+    assert '<form method="post" action="/proposals/new">' in page
     assert "Email me this proposal" in page
 
 
