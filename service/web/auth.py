@@ -154,16 +154,16 @@ def confirm(link_token: str) -> ResponseReturnValue:
         user = account_for(store, token.email)
         store.commit()
         sign_in(user)
-        return redirect(safe_next(token.next_url) or _first_page(user))
+        return redirect(_landing(user, safe_next(token.next_url)))
     if usable_login_token(store, link_token, now) is None:
         return _link_unusable()
     return render_template("web/auth/confirm.html", form=form)
 
 
-def _first_page(user: User) -> str:
-    """Return where a sign-in lands: the first steps while no calendar is connected."""
-    if has_calendar(db.session(), user.id):
-        return "/"
+def _landing(user: User, next_url: str) -> str:
+    """Return where a sign-in lands: where it was going, but the first steps before a calendar."""
+    if next_url not in ("", "/") or has_calendar(db.session(), user.id):
+        return next_url or "/"
     return url_for("onboarding.connect")
 
 

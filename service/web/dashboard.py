@@ -96,7 +96,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "connected": insights.has_calendar(session, user.id),
         "connect_url": _url("connect.index") or "/connect",
         "clock": insights.clock_of(plan.cadence, history, profile, moment),
-        "recent": recent[::-1],
+        "recent": week.series(recent[::-1]),
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
         "marked": user_marks.marked(marks, occurrences),
