@@ -111,8 +111,14 @@ def owner_if_not(session: Session, connection: Connection, me: str) -> str:
         .order_by(StoredOccurrence.start.desc())
         .limit(SAMPLE)
     )
-    meetings = [_people(organizer, attendees) for organizer, attendees in session.execute(query)]
-    return likely_owner([m for m in meetings if len(m) > 1], me.lower())
+    rows = [
+        (_people(organizer, attendees), organizer)
+        for organizer, attendees in session.execute(query)
+    ]
+    meetings = [
+        (people, (organizer or "").lower()) for people, organizer in rows if len(people) > 1
+    ]
+    return likely_owner(meetings, me.lower())
 
 
 def _people(organizer: str, attendees: Sequence[dict[str, Any]]) -> set[str]:
@@ -121,13 +127,15 @@ def _people(organizer: str, attendees: Sequence[dict[str, Any]]) -> set[str]:
     return {e for e in found if "@" in e}
 
 
-def likely_owner(meetings: Sequence[set[str]], me: str) -> str:
-    """Return the address on most meetings when the user is on none of them, else ""."""
-    if len(meetings) < MIN_MEETINGS or any(me in people for people in meetings):
+def likely_owner(meetings: Sequence[tuple[set[str], str]], me: str) -> str:
+    """Return who is on most meetings (the organiser first among equals) when the user is on
+    none of them, else ""."""
+    if len(meetings) < MIN_MEETINGS or any(me in people for people, _ in meetings):
         return ""
-    counts = Counter(e for people in meetings for e in people)
-    owner, seen = counts.most_common(1)[0]
-    return owner if seen >= OWNER_SHARE * len(meetings) else ""
+    on = Counter(e for people, _ in meetings for e in people)
+    organised = Counter(organizer for _, organizer in meetings)
+    owner = max(on, key=lambda e: (on[e], organised[e], e))
+    return owner if on[owner] >= OWNER_SHARE * len(meetings) else ""
 
 
 def problems(findings: Sequence[Finding]) -> list[Finding]:
