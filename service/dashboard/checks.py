@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from service.models import Connection, StoredOccurrence
 
 Problem = Literal["empty", "old", "stale", "not_yours"]
-SAMPLE = 400  # the latest meetings with other people looked at for the owner
+SAMPLE = 200  # the latest meetings with other people looked at for the owner
 MIN_MEETINGS = 5  # fewer meetings with others than this say nothing about the owner
 OWNER_SHARE = 0.6  # someone else on this share of the meetings looks like the owner
 _DTSTART = re.compile(rb"\nDTSTART[^:\r\n]*:(\d{8})")
@@ -39,7 +39,10 @@ class Finding:
 
 def check_calendars(session: Session, user_id: int, me: str, now: datetime) -> list[Finding]:
     """Return a finding for each of the user's connections, oldest first."""
-    query = select(Connection).where(Connection.user_id == user_id)
+    # The kept upload (up to 10 MiB) is read only when a check needs it: deferred.
+    query = (
+        select(Connection).where(Connection.user_id == user_id).options(defer(Connection.content))
+    )
     connections = session.scalars(query.order_by(Connection.created_at, Connection.id)).all()
     totals = _totals(session, user_id, now)
     return [check_one(session, c, totals.get(c.id, (0, None, 0)), me) for c in connections]

@@ -18,7 +18,6 @@ from service.dashboard.insights import (
     CATEGORIES,
     PersonCount,
     category_of,
-    past_year,
 )
 from service.engine.model import Profile, Touchpoint
 
@@ -146,15 +145,13 @@ def colour_of(email: str) -> int:
 
 
 def people(
-    history: Sequence[Touchpoint],
+    year: Sequence[Touchpoint],
     upcoming: Sequence[Touchpoint],
     profile: Profile,
-    now: datetime,
     names: dict[str, str],
     limit: int = PEOPLE_SHOWN,
 ) -> list[Person]:
-    """Return the people met most over the past year and the coming weeks, as cards."""
-    year = past_year(history, profile, now)
+    """Return the people met most over the past year (in order) and the coming weeks, as cards."""
     met = Counter(e for t in (*year, *upcoming) for e in others(t, profile))
     mentors = {e for t in year if t.kind == "career" for e in others(t, profile)}
     peers = {e for t in year if t.kind == "project" for e in others(t, profile)}
@@ -210,16 +207,17 @@ def mix_bars(mix: dict[str, list[PersonCount]], width: int = 200, row: int = 28)
 
 
 def year_strip(
-    history: Sequence[Touchpoint], profile: Profile, now: datetime, cell: int = 12
+    year: Sequence[Touchpoint], profile: Profile, now: datetime, cell: int = 12
 ) -> list[Week]:
-    """Return the last 52 weeks (Monday to Sunday, this week last) with career conversations."""
+    """Return the last 52 weeks (Monday to Sunday, this week last) with career conversations.
+
+    year: the touchpoints of the year before now (insights.past_year).
+    """
     today = now.astimezone(profile.tz).date()
     this_monday = today - timedelta(days=today.weekday())
     first = this_monday - timedelta(weeks=STRIP_WEEKS - 1)
     counts = Counter(
-        (start_of(t, profile).date() - first).days // 7
-        for t in past_year(history, profile, now)
-        if t.kind == "career"
+        (start_of(t, profile).date() - first).days // 7 for t in year if t.kind == "career"
     )
     return [
         Week(first + timedelta(weeks=n), counts.get(n, 0), n * cell) for n in range(STRIP_WEEKS)

@@ -124,12 +124,13 @@ def _glance(
     moment: datetime,
 ) -> dict[str, Any]:
     """Return the week at a glance: timeline, series, people, the mix chart, the year strip."""
-    strip = week.year_strip(history, profile, moment)
+    year = insights.past_year(history, profile, moment)
+    strip = week.year_strip(year, profile, moment)
     today = moment.astimezone(profile.tz).date()
     return {
         "weeks": week.weeks_of(week.timeline(upcoming, profile, moment)),
         "series": week.series(upcoming),
-        "people": week.people(history, upcoming, profile, moment, names),
+        "people": week.people(year, upcoming, profile, names),
         "bars": week.mix_bars(mix),
         "strip": strip,
         "months": week.month_marks(strip)[1:],

@@ -252,6 +252,14 @@ def served(
 
 
 @pytest.fixture
+def local_server(settings: Settings, now: datetime) -> Iterator[str]:
+    """Serve the app as on a laptop: no mail server, every email in the local outbox."""
+    live = _Served(settings, {}, now).start()
+    yield live.url
+    live.stop()
+
+
+@pytest.fixture
 def live_server(served: _Served) -> str:
     """Return the base URL of the running app (settings.base_url is the same)."""
     return served.url
