@@ -137,14 +137,7 @@ def _glance(
         "findings": checks.problems(checks.check_calendars(session, user.id, user.email, moment)),
         "day_of": lambda tp: insights.day_label(week.start_of(tp, profile).date(), today),
         "start_time": lambda tp: f"{week.start_of(tp, profile):%H:%M}",
-        "day_note": lambda day: _day_note(day, profile),
     }
-
-
-def _day_note(day: week.Day, profile: Profile) -> str:
-    return {0: "Today", 1: "Tomorrow"}.get(
-        day.offset, f"{day.day.day} {MONTHS[day.day.month - 1][:3]}"
-    )
 
 
 def _helpers(profile: Profile) -> dict[str, Any]:
@@ -160,16 +153,8 @@ def _helpers(profile: Profile) -> dict[str, Any]:
         "anchor": week.anchor,
         "short_day": lambda day: insights.WEEKDAYS[day.weekday()][:3],
         "month_name": lambda day: MONTHS[day.month - 1][:3],
-        "week_title": _week_title,
         "marked_as": MARKED,
     }
-
-
-def _week_title(cell: week.Week) -> str:
-    start = insights.long_date(cell.start)
-    if cell.count == 1:
-        return f"Week of {start}: 1 career conversation"
-    return f"Week of {start}: {cell.count} career conversations"
 
 
 def _open_proposals(session: Session, user: User, moment: datetime) -> list[dict[str, Any]]:
