@@ -132,6 +132,18 @@ def test_on_a_phone_the_days_are_a_list_and_the_navigation_one_line(
     assert len({round(box["x"]) for box in days if box}) == 1  # a list of days
     expect(page.locator(".timeline .day").first).to_contain_text("Today")
     axe.check(page, "dashboard-sample")
+
+    # By keyboard: the first Tab offers to skip to the content; a card opens with Enter.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    expect(skip).to_be_focused()
+    assert skip.evaluate("(node) => getComputedStyle(node).outlineStyle") == "solid"  # seen
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    card = page.locator("article.tp", has_text="Lunch w/ Carol")
+    card.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(card.locator("li").first).to_be_visible()
     page.screenshot(path=screenshots / "dashboard-sample-phone-screen.png")  # the first screen
     page.screenshot(path=screenshots / "dashboard-sample-phone.png", full_page=True)
     assert not tabs.problems
