@@ -30,7 +30,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from google_auth_oauthlib.flow import Flow
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
 from service.account.login import account_for
@@ -165,6 +165,8 @@ def _complete() -> ResponseReturnValue:
         raise Halt("web/google/failed.html", 400)
     grant = _exchange(flight, _arg("code"))
     identity = _identity(grant)
+    if flight.purpose == "signin" and next_url in ("", "/") and _new_address(identity.email):
+        next_url = url_for("onboarding.you")  # the calendar comes with Google: on to step 2
     user = _user_for(flight, identity)
     if flight.purpose == "signin":
         db.session.commit()
@@ -216,6 +218,12 @@ def _identity(grant: Grant) -> Identity:
     if identity is None or not identity.email or not identity.email_verified:
         raise Halt("web/google/failed.html", 400, unverified=True)
     return identity
+
+
+def _new_address(email: str) -> bool:
+    """Say whether no account has this address yet (the first sign-in)."""
+    query = select(User.id).where(User.email == email.strip().lower())
+    return db.session.scalar(query) is None
 
 
 def _user_for(flight: OAuthState, identity: Identity) -> User:

@@ -295,8 +295,10 @@ def test_a_new_user_signs_in_with_google_and_sees_a_google_event_as_a_touchpoint
     ).to_be_visible()
     shoot(page, "google-consent")
     page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(live_server + "/")
+    page.wait_for_url(live_server + "/welcome/you")  # connected with Google: on to step 2
     expect(page.get_by_text(f"Connected Google Calendar {ALICE}: 1 event")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check who you are")).to_be_visible()
+    page.get_by_role("link", name="Touchpoint: your dashboard").click()
 
     coffee = page.locator("article", has_text="Coffee with Carol")
     expect(coffee.get_by_text("Coffee", exact=True)).to_be_visible()  # the kind
