@@ -12,7 +12,16 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -94,8 +103,16 @@ def index() -> str:
 
 
 def render_page(**forms: Any) -> str:
-    """Render the connect page; forms given (with their errors) replace the empty ones."""
+    """Render the connect page; forms given (with their errors) replace the empty ones.
+
+    A form sent from the first steps (/welcome) is shown again there, with its error.
+    """
     user = require_user()
+    empty = {"url_form": UrlForm(formdata=None), "upload_form": UploadForm(formdata=None)}
+    first_step = url_for("onboarding.connect")  # whose forms post here too
+    if request.method == "POST" and request.form.get("next") == first_step:
+        first = {**empty, **forms, "step": 1, "connected": False, "findings": []}
+        return render_template("web/onboarding/connect.html", **first)
     context = {
         "url_form": UrlForm(formdata=None),
         "upload_form": UploadForm(formdata=None),

@@ -312,3 +312,16 @@ def test_the_favicon_and_the_manifest_answer(client: Any) -> None:
     page = client.get("/signin").get_data(as_text=True)
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
     assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in page
+
+
+def test_a_file_that_is_no_calendar_is_refused_on_the_first_step_itself(
+    frozen: Any, client: Any
+) -> None:
+    sign_in_as(client, frozen, ALICE, tz="Europe/Berlin")
+
+    response = upload(client, b"<html><body>Not a calendar</body></html>", "page.ics")
+
+    assert response.status_code == 422
+    page = text(response)
+    assert "Step 1 of 3: Connect your calendar" in page
+    assert "That file is a web page, not a calendar: export the calendar as .ics." in page
