@@ -14,6 +14,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -21,7 +23,7 @@ from service.dashboard import checks
 from service.dashboard.insights import KIND_LABELS, has_calendar, local_time, short_moment
 from service.dashboard.week import start_of
 from service.engine.people import display_name
-from service.models import User
+from service.models import OutboxEmail, User
 from service.reflections.ask import last_with
 from service.sources.calendar import plan_for_user, profile_of
 from service.web.connect import UploadForm, UrlForm
@@ -129,8 +131,16 @@ def _preview(user: User) -> dict[str, Any]:
         "first_note": first_note,
         "user": user,
         "connected": has_calendar(session, user.id),
+        "sent_before": _sent_to(session, user.id),
         "moment": lambda at: short_moment(at, profile.tz),
         "hours": lambda t: local_time(t, profile),
         "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
         "name": display_name,
     }
+
+
+def _sent_to(session: Session, user_id: int) -> int:
+    """Count the emails already sent to the user other than sign-in links."""
+    query = select(func.count()).select_from(OutboxEmail).where(OutboxEmail.user_id == user_id)
+    sent = query.where(OutboxEmail.sent_at.is_not(None), OutboxEmail.kind != "magic_link")
+    return int(session.scalar(sent) or 0)

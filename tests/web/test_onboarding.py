@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.models import User
+from service.models import OutboxEmail, User
 from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, DAN, NOW, at
 from tests.web.forms import post_form, sign_in_as
@@ -175,6 +175,23 @@ def test_step_three_saves_the_stage_and_goal_and_the_preview_shows_the_first_wee
     assert "Lunch with Carol" in page
     assert "what other teams need" in page  # the note follows the stage just chosen
     assert "Looks right: go to your dashboard" in page
+
+
+def test_the_preview_does_not_claim_nothing_was_sent_once_a_note_was(
+    frozen: Any, client: Any
+) -> None:
+    user_id = sign_in_as(client, frozen, ALICE, tz="Europe/Berlin")
+    upload(client, ALICES_WEEK, "alice.ics")
+    with frozen.app_context():
+        note = OutboxEmail(user_id=user_id, kind="prep_note", to=ALICE, subject="Prep", text="")
+        note.message_id, note.sent_at = "<note@test>", NOW
+        db.session.add(note)
+        db.session.commit()
+
+    page = text(client.get("/welcome/ready"))
+
+    assert "3 touchpoints in the next seven days. Here they are with their prep notes." in page
+    assert "nothing has gone out yet" not in page
 
 
 def test_the_preview_without_a_calendar_leads_back_to_connecting(frozen: Any, client: Any) -> None:
