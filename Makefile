@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile bench-dashboard clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile bench-classifier bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-dashboard: $(STAMP)
 
 bench-hostile: $(STAMP)
 	$(BIN)/python bench/bench_hostile.py
+
+bench-classifier: $(STAMP)
+	$(BIN)/python bench/bench_classifier.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

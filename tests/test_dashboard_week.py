@@ -28,20 +28,17 @@ def test_the_timeline_has_every_day_of_two_weeks_with_its_touchpoints_in_order()
     assert [len(w) for w in week.weeks_of(days)] == [7, 7]
 
 
-def test_a_series_is_one_group_and_single_meetings_stand_alone() -> None:
+def test_a_series_shares_one_card_anchor_and_single_meetings_have_their_own() -> None:
     weekly = [
         meeting("1:1 Alice / Bob", at(3, 14) + timedelta(weeks=n), uid="weekly", recurring=True)
         for n in range(2)
     ]
     lunch = meeting("Lunch with Carol", at(4, 12), 60, with_=(CAROL,))
 
-    groups = week.series(touchpoints(weekly[0], lunch, weekly[1]))
+    first, second, single = touchpoints(*weekly, lunch)
 
-    assert [(g.first.occurrence.title, len(g.later)) for g in groups] == [
-        ("1:1 Alice / Bob", 1),
-        ("Lunch with Carol", 0),
-    ]
-    assert week.anchor(groups[0].first) == week.anchor(groups[0].later[0])
+    assert week.anchor(first) == week.anchor(second)
+    assert week.anchor(single) != week.anchor(first)
 
 
 def test_initials_come_from_the_name_else_the_address() -> None:

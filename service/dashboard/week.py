@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.dashboard.insights import (
@@ -38,14 +38,6 @@ class Day:
     @property
     def weekend(self) -> bool:
         return self.day.weekday() >= 5
-
-
-@dataclass(slots=True)
-class Series:
-    """A touchpoint and the later meetings of the same series in the window."""
-
-    first: Touchpoint
-    later: list[Touchpoint] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +104,6 @@ def anchor(touchpoint: Touchpoint) -> str:
 def weeks_of(days: Sequence[Day]) -> list[Sequence[Day]]:
     """Cut the timeline into rows of seven days."""
     return [days[n : n + 7] for n in range(0, len(days), 7)]
-
-
-def series(touchpoints: Iterable[Touchpoint]) -> list[Series]:
-    """Group the meetings of one recurring series under its first; others stand alone."""
-    groups: list[Series] = []
-    by_uid: dict[str, Series] = {}
-    for touchpoint in touchpoints:
-        occurrence = touchpoint.occurrence
-        group = by_uid.get(occurrence.uid) if occurrence.recurring else None
-        if group is None:
-            group = Series(touchpoint)
-            groups.append(group)
-            by_uid.setdefault(occurrence.uid, group)
-        else:
-            group.later.append(touchpoint)
-    return groups
 
 
 def initials(name: str, email: str) -> str:

@@ -96,7 +96,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "connected": insights.has_calendar(session, user.id),
         "connect_url": _url("connect.index") or "/connect",
         "clock": insights.clock_of(plan.cadence, history, profile, moment),
-        "recent": week.series(recent[::-1]),
+        "recent": insights.series_rows(recent, profile)[::-1],
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
         "marked": user_marks.marked(marks, occurrences),
@@ -129,7 +129,7 @@ def _glance(
     today = moment.astimezone(profile.tz).date()
     return {
         "weeks": week.weeks_of(week.timeline(upcoming, profile, moment)),
-        "series": week.series(upcoming),
+        "rows": insights.series_rows(upcoming, profile),  # a series is one row
         "people": week.people(year, upcoming, profile, names),
         "bars": week.mix_bars(mix),
         "strip": strip,

@@ -116,7 +116,7 @@ def test_an_upcoming_lunch_shows_with_its_prep_note_and_reasons(frozen: Any, cli
     assert "Lunch with Carol" in upcoming
     assert "Why: title mentions Lunch; just you and Carol; at lunchtime" in upcoming
     assert "Prep: lunch with Carol (Wed 12:00)" in upcoming
-    assert "<li>At lunch with Carol, keep it light: one question is enough.</li>" in upcoming
+    assert "<li>At lunch with Carol, keep it light: one question is enough." in upcoming
 
 
 def test_not_a_touchpoint_removes_the_lunch_and_is_remembered(frozen: Any, client: Any) -> None:
@@ -417,3 +417,22 @@ def test_a_user_with_a_time_zone_is_not_asked_again(frozen: Any, client: Any) ->
     sign_in(client, add_user())
 
     assert "Set your time zone" not in page(client)
+
+
+def test_a_daily_stand_up_is_one_row_with_its_next_date_and_one_note_a_week(
+    frozen: Any, client: Any
+) -> None:
+    days = [at(2, 9, 30) + timedelta(days=n) for n in range(14)]
+    standups = [
+        meeting("Atlas stand-up", day, 15, with_=(CAROL, DAN), uid="standup@test", recurring=True)
+        for day in days
+        if day.weekday() < 5
+    ]
+    alice_with(client, standups)
+
+    text = page(client)
+
+    assert text.count('<span class="tp-title">Atlas stand-up</span>') == 1  # one card, not ten
+    assert text.count("Prep: Atlas stand-up") == 1
+    assert "Repeats 9 more times, until Fri 13 Mar: one note a week." in text
+    assert "Today" in text  # the row sits on its next date
