@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from service.engine.cadence import cadence_of
 from service.engine.classify import classify, is_busy
+from service.engine.context import calendar_context
 from service.engine.model import (
     Cadence,
     Occurrence,
@@ -70,7 +71,8 @@ def plan(
     notes used with each person, so the next ones differ.
     """
     tz = profile.tz
-    judged = [(occ, classify(occ, profile)) for occ in occurrences]
+    context = calendar_context(occurrences, profile)  # once: which series and names recur
+    judged = [(occ, classify(occ, profile, context)) for occ in occurrences]
     inside = tuple(
         (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
     )
