@@ -25,10 +25,10 @@ from service.dashboard.insights import MONTHS, PersonCount
 from service.engine.model import KINDS, Profile, Touchpoint
 from service.engine.people import clean, display_name
 from service.models import Mark, Proposal, Reflection, User
+from service.notes import plan as notes_plan
 from service.proposals.answer import is_open, link_token, open_slots
 from service.proposals.withdraw import booked_upcoming
 from service.reflections import log as reflection_log
-from service.reflections.ask import last_with
 from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
 from service.web.context import clock, replan
 from service.web.extensions import db
@@ -81,7 +81,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     """Gather everything the dashboard shows, as of moment."""
     marks = user_marks.marks_of(session, user.id)
     profile = profile_of(user, marks)
-    plan = plan_for_user(session, user, moment, last_with=last_with(session, user.id))
+    plan = plan_for_user(session, user, moment, **notes_plan.memory(session, user.id, moment))
     rows = load_occurrences(
         session, user.id, moment - timedelta(days=insights.YEAR_DAYS), plan.window.end
     )
