@@ -24,7 +24,7 @@ from service.dashboard.insights import KIND_LABELS, has_calendar, local_time, sh
 from service.dashboard.week import start_of
 from service.engine.people import display_name
 from service.models import OutboxEmail, User
-from service.reflections.ask import last_with
+from service.notes import plan as notes_plan
 from service.sources.calendar import plan_for_user, profile_of
 from service.web.connect import UploadForm, UrlForm
 from service.web.context import clock, replan
@@ -122,7 +122,7 @@ def ready() -> str:
 def _preview(user: User) -> dict[str, Any]:
     session, now = db.session(), clock()
     profile = profile_of(user)
-    plan = plan_for_user(session, user, now, last_with=last_with(session, user.id))
+    plan = plan_for_user(session, user, now, **notes_plan.memory(session, user.id, now))
     end = now + timedelta(days=PREVIEW_DAYS)
     week = [t for t in plan.touchpoints if now <= start_of(t, profile) < end]
     first_note = start_of(week[0], profile) - timedelta(minutes=user.lead_minutes) if week else None
