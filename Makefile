@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile bench-classifier clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile bench-classifier bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: $(STAMP)
 
 bench-workers: $(STAMP)
 	$(BIN)/python bench/bench_workers.py
+
+bench-dashboard: $(STAMP)
+	$(BIN)/python bench/bench_dashboard.py
 
 bench-hostile: $(STAMP)
 	$(BIN)/python bench/bench_hostile.py

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,14 +98,7 @@ def wanted_notes(session: Session, user: User, now: datetime) -> list[Wanted]:
 
     A touchpoint the engine gives no note (a series' other meetings that week) gets no row.
     """
-    plan = plan_for_user(
-        session,
-        user,
-        now,
-        last_with=last_with(session, user.id),
-        ledgers=ledgers(session, user.id),
-        history=prompt_history(session, user.id, now),
-    )
+    plan = plan_for_user(session, user, now, **memory(session, user.id, now))
     zone = user.zone  # the zone the engine planned in
     wanted: dict[tuple[str, datetime], Wanted] = {}
     for tp in plan.touchpoints:
@@ -115,6 +109,16 @@ def wanted_notes(session: Session, user: User, now: datetime) -> list[Wanted]:
         want = Wanted(occ.uid, start, occ.recurring, clean(occ.title, TITLE_CHARS), tp.kind, note)
         wanted.setdefault((occ.uid, start), want)  # one note when two calendars hold the meeting
     return list(wanted.values())
+
+
+def memory(session: Session, user_id: int, now: datetime) -> dict[str, Any]:
+    """Return what the notes remember (last reflections, ledgers, prompts already sent), as
+    plan_for_user's keywords: the dashboard shows the same notes the emails will."""
+    return {
+        "last_with": last_with(session, user_id),
+        "ledgers": ledgers(session, user_id),
+        "history": prompt_history(session, user_id, now),
+    }
 
 
 def prompt_history(

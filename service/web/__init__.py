@@ -93,6 +93,7 @@ def _limits_storage(redis_url: str) -> str:
 def _register_blueprints(app: Flask) -> None:
     from service.web import (
         account,
+        assets,
         auth,
         connect,
         dashboard,
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         health,
         metrics,
         notes_feed,
+        onboarding,
         outbox,
         proposals,
         push,
@@ -108,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     modules = (health, auth, connect, google, push, settings, dashboard, proposals, reflect)
-    for module in (*modules, notes_feed, outbox, account, metrics):
+    for module in (*modules, notes_feed, outbox, account, assets, onboarding, metrics):
         app.register_blueprint(module.bp)
     metrics.count_requests(app)
 
