@@ -186,9 +186,14 @@ def worker(queues: str | None, burst: bool) -> None:
         try:
             worker = build_worker(connection, names)
             worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
-            return
         except redis.ConnectionError as lost:  # Redis went away under it (a restart, a failover)
             _wait_for_redis(connection, lost)
+            continue
+        # RQ also returns, after logging the error, when Redis failed it mid-loop: only a stop
+        # it was asked for (SIGTERM, the end of a burst) ends the command.
+        if burst or getattr(worker, "_stop_requested", True):
+            return
+        _wait_for_redis(connection, RuntimeError("the worker stopped on an error"))
 
 
 def _wait_for_redis(connection: Redis, lost: Exception) -> None:
