@@ -191,7 +191,7 @@ def worker(queues: str | None, burst: bool) -> None:
             continue
         # RQ also returns, after logging the error, when Redis failed it mid-loop: only a stop
         # it was asked for (SIGTERM, the end of a burst) ends the command.
-        if burst or getattr(worker, "_stop_requested", True):
+        if burst or getattr(worker, "_shutdown_requested_date", True) is not None:
             return
         _wait_for_redis(connection, RuntimeError("the worker stopped on an error"))
 
