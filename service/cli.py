@@ -144,7 +144,7 @@ def rotate_keys() -> None:
     metavar="NAMES",
     default=None,
     help="Comma-separated queues to work on, most urgent first "
-    "(default: email,booking,notes,sync,proposals,maintenance).",
+    "(default: dispatch,email,booking,notes,sync,proposals,maintenance).",
 )
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
 def worker(queues: str | None, burst: bool) -> None:

@@ -32,7 +32,7 @@ from workers.reflections import dispatch_reflections
 log = logging.getLogger("workers.jobs")
 
 # Every queue a worker listens to unless told otherwise, most urgent first.
-QUEUES = ("email", "booking", "notes", "sync", "proposals", "maintenance")
+QUEUES = ("dispatch", "email", "booking", "notes", "sync", "proposals", "maintenance")
 MINUTE = 60
 PUBSUB_WAIT = 0.1  # seconds a worker's command listener waits per read (see _PromptStop)
 
@@ -55,7 +55,9 @@ class Periodic:
 
 
 PERIODIC: tuple[Periodic, ...] = (
-    Periodic("dispatch-syncs", sync.dispatch_syncs, sync.QUEUE, interval=sync.DISPATCH_EVERY),
+    Periodic(
+        "dispatch-syncs", sync.dispatch_syncs, sync.DISPATCH_QUEUE, interval=sync.DISPATCH_EVERY
+    ),
     Periodic("renew-channels", sync.renew_channels, sync.QUEUE, interval=sync.RENEW_EVERY),
     Periodic("dispatch-notes", notes.dispatch_notes, notes.QUEUE, interval=notes.DISPATCH_EVERY),
     # Hourly: it proposes to the users whose local morning it is.
