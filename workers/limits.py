@@ -72,7 +72,7 @@ class LimitedSimpleWorker(SimpleWorker):
 
 
 @contextlib.contextmanager
-def hard_limit(timeout: int | None) -> Iterator[None]:
+def hard_limit(timeout: float | None) -> Iterator[None]:
     """End this process if the block runs HARD_GRACE seconds past timeout (None, -1: no limit)."""
     stream = sys.__stderr__
     if not timeout or timeout < 0 or stream is None:
