@@ -39,7 +39,7 @@ from service.calendars.google_events import to_icalendar
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
 from service.models import Connection, User
-from service.sources.calendar import store_occurrences, sync_span
+from service.sources.calendar import stale_span, store_occurrences, stored_span
 from service.sources.connect import (
     Outcome,
     SourceError,
@@ -159,8 +159,8 @@ def _unchanged(service: Service, connection: Connection, now: datetime) -> bool:
     last = connection.synced_at
     if not connection.sync_token or last is None:
         return False
-    if sync_span(last.astimezone(now.tzinfo)) != sync_span(now):
-        return False  # the span moved: new days need expanding whatever changed
+    if stale_span(connection, now):
+        return False  # the days stored ahead run short: list the span again (about weekly)
     try:
         changes, token = list_events(service, sync_token=connection.sync_token)
     except SyncTokenExpired:
@@ -175,7 +175,7 @@ def _full_sync(
     session: Session, service: Service, connection: Connection, now: datetime
 ) -> SyncResult:
     """List the stored span at Google and replace what the connection stored with it."""
-    start, end = sync_span(now)
+    start, end = stored_span(now)
     # The same singleEvents (False) as every incremental sync, as Google requires.
     events, token = list_events(service, time_min=start, time_max=end, single_events=False)
     text, skipped = to_icalendar(events)
@@ -189,4 +189,5 @@ def _full_sync(
     stored = store_occurrences(session, connection, kept, start, end)
     outcome: Outcome = "connected" if connection.synced_at is None else "updated"
     connection.sync_token, connection.synced_at = token, now
+    connection.expanded_until = end
     return SyncResult(connection, outcome, stored, [*skipped, *calendar.warnings])

@@ -1,0 +1,268 @@
+"""Capacity on PostgreSQL: worker CPU per job, the dispatcher at 100k connections, periodic jobs
+at 100k users' data, rows and bytes per user, Redis memory, and Google calls per user per day.
+
+Everything runs on this machine: a PostgreSQL database of its own on the server at
+TOUCHPOINT_BENCH_POSTGRES (created and dropped), a redis-server of its own on a free port, feeds
+served on loopback (bench/feeds.py) and the tests' wire-format Google. Wall times on a shared
+2-core machine are noise: the figures that size a deployment are CPU seconds, measured per job
+inside the worker (getrusage of the worker and of any child it forked, around each job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from redis import Redis
+from rq import Queue
+from sqlalchemy import create_engine, text, update
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]  # feeds, gen_calendar, the service and tests' fake Google
+
+from feeds import Feeds, FeedServer, build_feed  # noqa: E402
+
+from service.adapters.db import upgrade  # noqa: E402
+from service.models import Connection  # noqa: E402
+from workers import runtime  # noqa: E402
+from workers.schedule import QUEUES  # noqa: E402
+
+ADMIN = os.environ.get(
+    "TOUCHPOINT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SCENARIOS = ("first", "changed", "unchanged")
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# The services ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A database of the benchmark's own, migrated; dropped at the end."""
+    name = f"touchpoint_bench_{secrets.token_hex(4)}"
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        runtime.reset()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A redis-server of the benchmark's own on a free loopback port (nothing kept on disk)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    binary = shutil.which("redis-server") or "redis-server"
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
+    server = subprocess.Popen(
+        [*command, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(200):
+            try:
+                if Redis.from_url(url).ping():
+                    break
+            except Exception:  # still starting
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def environment(tmp: Path, database_url: str, redis_url: str) -> None:
+    """Set what the workers read, for this process and the worker processes it starts."""
+    os.environ.update(
+        TOUCHPOINT_DATA_DIR=str(tmp),
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        TOUCHPOINT_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        TOUCHPOINT_ALLOW_NETWORKS="127.0.0.1/32",
+    )
+    runtime.reset()
+
+
+# Worker CPU per job ---------------------------------------------------------------------------
+
+
+def cpu_seconds() -> float:
+    """CPU of this process and of every child it has waited for (a forked job's horse)."""
+    mine, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def work(fork: bool) -> None:
+    """Be one worker as `touchpoint worker` builds it; report CPU per job kind as JSON."""
+    from service.adapters.redis import connect
+    from workers.schedule import build_worker, configure_logging
+
+    configure_logging()
+    runtime.current()  # what `touchpoint worker` sets up before its first job
+    worker = build_worker(connect(os.environ["REDIS_URL"]), QUEUES, fork=fork)
+    spent: dict[str, list[float]] = defaultdict(list)
+    execute = worker.execute_job
+
+    def measured(job: Any, queue: Any) -> None:
+        before = cpu_seconds()
+        execute(job, queue)
+        spent[(job.func_name or "?").rsplit(".", 1)[-1]].append(cpu_seconds() - before)
+
+    worker.execute_job = measured  # type: ignore[method-assign]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    worker.work(burst=True, logging_level="WARNING")
+    print(json.dumps(spent), flush=True)
+
+
+def run_worker(fork: bool) -> dict[str, list[float]]:
+    """Start a measuring worker, let it empty the queues, and return its CPU per job kind."""
+    log = open(Path(os.environ["TOUCHPOINT_DATA_DIR"]) / "workers.log", "ab")  # noqa: SIM115
+    command = [sys.executable, str(Path(__file__)), "--work", "--fork" if fork else "--no-fork"]
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+    assert child.stdin is not None
+    assert child.stdout is not None
+    child.stdout.readline()  # "ready"
+    child.stdin.write(b"go\n")
+    child.stdin.flush()
+    found: dict[str, list[float]] = json.loads(child.stdout.readline())
+    child.wait()
+    return found
+
+
+def add_feed_users(server: FeedServer, first: int, count: int) -> list[int]:
+    """Create users, each with a calendar address on the local server; return connection ids."""
+    from feeds import user_email
+
+    from service.models import User
+
+    work_ = runtime.current()
+    with work_.database.unit() as session:
+        connections = []
+        for user in range(first, first + count):
+            person = User(email=user_email(user), tz="Europe/Berlin")
+            secret = work_.box.seal(server.address(user))
+            connections.append(
+                Connection(user=person, kind="ics_url", label="bench", secret=secret)
+            )
+            session.add_all([person, connections[-1]])
+        session.flush()
+        return [connection.id for connection in connections]
+
+
+def sync_round(ids: list[int], fork: bool) -> dict[str, list[float]]:
+    """Make the connections due, enqueue their syncs, and let one worker run them."""
+    from service.adapters.redis import connect
+    from workers.sync import enqueue_sync, sync_queue
+
+    redis = connect(os.environ["REDIS_URL"])
+    redis.flushdb()
+    work_ = runtime.current()
+    with work_.database.unit() as session:
+        session.execute(update(Connection).where(Connection.id.in_(ids)).values(next_sync_at=None))
+    queue = sync_queue(work_.settings)
+    for connection_id in ids:
+        enqueue_sync(queue, connection_id)
+    found = run_worker(fork)
+    left = sum(Queue(name, connection=redis).count for name in QUEUES)
+    if left:
+        raise SystemExit(f"{left} jobs were left in the queues")
+    return found
+
+
+def worker_cpu(users: int, modes: list[bool]) -> list[dict[str, Any]]:
+    """CPU per job for each scenario (first sync, a changed feed, an unchanged one) and mode."""
+    feeds, rows = Feeds(), []
+    monday = date.today() - timedelta(days=date.today().weekday())
+    with FeedServer(feeds) as server:
+        for index, fork in enumerate(modes):
+            first = 1 + index * users
+            ids = add_feed_users(server, first, users)
+            for scenario in SCENARIOS:
+                for user in range(first, first + users) if scenario != "unchanged" else ():
+                    content = build_feed(user, 1 + user - first, monday)
+                    if scenario == "changed":  # one event renamed: a new ETag, a full read
+                        content = content.replace(b"SUMMARY:", b"SUMMARY:Moved ", 1)
+                    feeds.publish(user, content)
+                say(f"worker CPU: {scenario} feeds, {'forking' if fork else 'no fork'}")
+                spent = sync_round(ids, fork)
+                rows.append({"scenario": scenario, "fork": fork, "jobs": summary(spent)})
+    return rows
+
+
+def summary(spent: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    return {
+        kind: {
+            "count": len(values),
+            "median_ms": statistics.median(values) * 1000,
+            "mean_ms": statistics.fmean(values) * 1000,
+        }
+        for kind, values in spent.items()
+    }
+
+
+# Main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its figures as Markdown (or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=200, help="users whose feeds are synced (200)")
+    parser.add_argument(
+        "--fork",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="only the forking (or only the non-forking) worker",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.work:
+        work(bool(args.fork))
+        return
+    modes = [False, True] if args.fork is None else [args.fork]
+    found: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="touchpoint-capacity-") as tmp,
+        postgres() as url,
+        redis_server(Path(tmp)) as redis_url,
+    ):
+        environment(Path(tmp), url, redis_url)
+        found["worker"] = worker_cpu(args.users, modes)
+    print(json.dumps(found, indent=2))
+
+
+if __name__ == "__main__":
+    main()
