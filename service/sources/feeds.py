@@ -52,13 +52,17 @@ def sync_ics_url(
 ) -> SyncResult:
     """Fetch a connected address again, conditionally; unchanged rewrites nothing."""
     address = _opened(box, connection)
-    before = kept(connection)  # without a kept copy, a 304 would leave nothing to expand
-    feed = _download(address, settings, _conditional(connection) if before else None)
-    if before is not None and (
-        feed.status == 304 or _digest(feed.content) == connection.content_hash
-    ):
+    copy = bool(connection.content)  # without a kept copy, a 304 would leave nothing to expand
+    feed = _download(address, settings, _conditional(connection) if copy else None)
+    if copy and (feed.status == 304 or _digest(feed.content) == connection.content_hash):
         connection.synced_at = now
-        return _extended(session, settings, connection, before, now)
+        if not stale_span(connection, now):  # the common case: not even the copy is opened
+            return SyncResult(connection, "unchanged", count_events(session, connection))
+        before = kept(connection)
+        if before is not None:
+            return _extended(session, settings, connection, before, now)
+        feed = _download(address, settings)  # the copy is unreadable: the whole feed again
+    before = kept(connection) if copy else None
     calendar = _read(feed.content, _host(address))
     _remember(connection, feed, now)
     connection.refresh_minutes = refresh_minutes(calendar)

@@ -79,6 +79,7 @@ def save_connection(
     connection.secret = box.seal(refresh_token)
     connection.scopes = " ".join(sorted(scopes))
     connection.sync_token = ""
+    connection.access_token, connection.access_token_expires_at = None, None
     connected(connection)
     # A new grant: the old one's push channel no longer applies.
     connection.channel_expires_at = None
@@ -145,13 +146,34 @@ def _credentials(settings: Settings, box: SecretBox, connection: Connection) -> 
         refresh_token = box.open(connection.secret or b"")
     except ValueError:  # sealed with a key no longer configured: as good as revoked
         raise CredentialsRevoked("the saved Google access can no longer be read") from None
+
+    def remember(token: str, expires_at: datetime) -> None:
+        # Saved with the job's transaction: the next sync within the hour refreshes nothing.
+        connection.access_token = box.seal(token)
+        connection.access_token_expires_at = expires_at
+
+    token, expires_at = _access_token(box, connection)
     return credentials_from_refresh_token(
         refresh_token,
         client_id=settings.google.client_id,
         client_secret=settings.google.client_secret,
         token_uri=settings.google.token_uri,
         scopes=connection.scopes.split(),  # the granted ones: asking for more is refused
+        access_token=token,
+        expires_at=expires_at,
+        on_refresh=remember,
     )
+
+
+def _access_token(box: SecretBox, connection: Connection) -> tuple[str | None, datetime | None]:
+    """Return the kept access token and when it expires, if it can still be used."""
+    expires_at = connection.access_token_expires_at
+    if connection.access_token is None or expires_at is None:
+        return None, None
+    try:
+        return box.open(connection.access_token), expires_at
+    except ValueError:  # sealed with a retired key: fetch a new one
+        return None, None
 
 
 def _unchanged(service: Service, connection: Connection, now: datetime) -> bool:
