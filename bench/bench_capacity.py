@@ -23,9 +23,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]  # feeds, gen_calendar, the service and tests' fake Google
 
-from feeds import Feeds, FeedServer, build_feed  # noqa: E402
+from feeds import Feeds, FeedServer, build_feed, google_calls_per_day  # noqa: E402
 
 from service.adapters.db import upgrade  # noqa: E402
 from service.models import Connection  # noqa: E402
@@ -233,6 +233,149 @@ def summary(spent: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     }
 
 
+# Rows and bytes per user ------------------------------------------------------------------------
+
+PER_USER_TABLES = ("occurrences", "planned_notes", "outbox", "connections", "users")
+
+
+def per_user(users: int) -> dict[str, dict[str, float]]:
+    """Rows and bytes (tables with their indexes and TOAST) per synced user, by table."""
+    found = {}
+    with runtime.current().database.unit() as session:
+        for table in PER_USER_TABLES:
+            rows = session.scalar(text(f'SELECT count(*) FROM "{table}"')) or 0
+            size = session.scalar(text(f"SELECT pg_total_relation_size('\"{table}\"')")) or 0
+            found[table] = {"rows": rows / users, "bytes": size / users}
+    return found
+
+
+# The dispatcher and the periodic jobs at 100k ---------------------------------------------------
+
+FILL = (  # users, one calendar address each, and what they leave behind; a few of each due now
+    "INSERT INTO users (email, tz, stage, goal, ideal_days, max_days, hours_start, hours_end,"
+    " work_days, manager_email, include_people, never_suggest, email_notes, calendar_notes,"
+    " lead_minutes, digest, weekly_nudges, created_at)"
+    " SELECT 'x' || n || '@example.com', (ARRAY['Europe/Berlin', 'America/New_York',"
+    " 'Asia/Tokyo', 'Europe/London', 'America/Los_Angeles', 'Asia/Kolkata'])[1 + n % 6],"
+    " 'growth', '', 45, 60, '09:00', '17:30', '0,1,2,3,4', '', '', '', true, false, 60, false,"
+    " 1, now() FROM generate_series(1, :users) AS n",
+    # Due evenly over 15 minutes, as at the floor: a fifteenth is due at any tick.
+    "INSERT INTO connections (user_id, kind, label, scopes, status, last_error, created_at,"
+    " sync_token, etag, last_modified, content_hash, next_sync_at)"
+    " SELECT id, 'ics_url', 'x', '', 'ok', '', now(), '', '', '', '',"
+    " now() - interval '1 second' + (id % 15) * interval '1 minute'"
+    " FROM users WHERE email LIKE 'x%'",
+    'INSERT INTO outbox (user_id, kind, "to", subject, text, html, message_id, headers,'
+    " created_at, claimed_at, sent_at, attempts, last_error)"
+    " SELECT u.id, 'prep_note', u.email, 's', 't', '', '<x' || u.id || '.' || n || '@x>', '{}',"
+    " now() - n * interval '7 hours', now() - n * interval '7 hours',"
+    " CASE WHEN n = 1 AND u.id % 500 = 0 THEN NULL ELSE now() - n * interval '7 hours' END,"
+    " 1, '' FROM users u, generate_series(1, :emails) AS n WHERE u.email LIKE 'x%'",
+    "INSERT INTO planned_notes (user_id, uid, start, title, kind, due_at, status, subject, text,"
+    " calendar_event_id, created_at, updated_at)"
+    " SELECT u.id, 'p' || n, now() - n * interval '9 hours' + interval '1 hour',"
+    " '', 'meal', now() - n * interval '9 hours', CASE WHEN n = 1 AND u.id % 200 = 0"
+    " THEN 'planned' ELSE 'sent' END, '', '', '', now(), now()"
+    " FROM users u, generate_series(1, :notes) AS n WHERE u.email LIKE 'x%'",
+    'INSERT INTO occurrences (user_id, connection_id, uid, start, "end", all_day, title,'
+    " location, organizer, attendees, status, transparent, recurring)"
+    " SELECT c.user_id, c.id, 'o' || n, now() - n * interval '6 hours' + (c.id % 360) * interval"
+    " '1 minute', now() - n * interval '6 hours' + (c.id % 360 + 30) * interval '1 minute',"
+    " false, 'Sync', '', '', '[]', 'confirmed', false, false"
+    " FROM connections c, generate_series(1, :meetings) AS n",
+    "INSERT INTO proposals (user_id, partner, reason, slots, status, created_at, expires_at,"
+    " chosen_start, calendar_event_id, invite_sequence, booking_error)"
+    " SELECT id, 'p@example.com', '', '[]', CASE WHEN id % 50 = 0 THEN 'accepted' ELSE 'declined'"
+    " END, now(), now() + interval '1 day', now() - (id % 72) * interval '1 hour', '', 0, ''"
+    " FROM users WHERE email LIKE 'x%'",
+    "VACUUM ANALYZE",
+)
+
+
+def fill(users: int) -> None:
+    """Store users with a year's worth of history each, by SQL on the server (fast)."""
+    sizes = {"users": users, "emails": 36, "notes": 26, "meetings": 40}
+    engine = create_engine(os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in FILL:
+            names = [name for name in sizes if f":{name}" in statement]
+            connection.execute(text(statement), {name: sizes[name] for name in names})
+    engine.dispose()
+
+
+def timed(call: Callable[[], Any], rounds: int = 5) -> dict[str, float]:
+    """Median wall and CPU milliseconds of a call (the database's share is in the wall time)."""
+    walls, cpus = [], []
+    for _ in range(rounds):
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {"wall_ms": statistics.median(walls) * 1000, "cpu_ms": statistics.median(cpus) * 1000}
+
+
+def periodic(users: int) -> dict[str, Any]:
+    """Time the dispatcher's tick and every periodic job's queries at this many users."""
+    from service.adapters.redis import connect
+    from service.notes.plan import users_with_due_notes
+    from workers import email, proposals, reflections, sync
+
+    say(f"periodic jobs: filling the database with {users:,} users")
+    fill(users)
+    work_ = runtime.current()
+    redis = connect(os.environ["REDIS_URL"])
+    redis.flushdb()
+    now = datetime.now(UTC)
+
+    def query(job: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        def run() -> Any:
+            with work_.database.unit() as session:
+                return job(session, *args)
+
+        return run
+
+    found: dict[str, Any] = {
+        "outbox sweep": timed(
+            query(lambda s, at: (email.release_interrupted(s, at), email.due_emails(s, at)), now)
+        ),
+        "dispatch-notes": timed(query(users_with_due_notes, now)),
+        "dispatch-reflections": timed(
+            query(reflections.users_with_reflections_due, work_.settings, now)
+        ),
+        "dispatch-proposals": timed(query(proposals.morning_users, now)),
+    }
+    memory = int(redis.info("memory")["used_memory"])
+    before = cpu_seconds(), time.perf_counter()
+    due = sync.dispatch_syncs()
+    tick = {
+        "cpu_ms": (cpu_seconds() - before[0]) * 1000,
+        "wall_ms": (time.perf_counter() - before[1]) * 1000,
+    }
+    batches = []
+    while True:
+        start = cpu_seconds(), time.perf_counter()
+        enqueued = sync.dispatch_batch()
+        if not enqueued:
+            break
+        batches.append(
+            {
+                "syncs": enqueued,
+                "cpu_ms": (cpu_seconds() - start[0]) * 1000,
+                "wall_ms": (time.perf_counter() - start[1]) * 1000,
+            }
+        )
+    queued = Queue(sync.QUEUE, connection=redis).count
+    grown = int(redis.info("memory")["used_memory"]) - memory
+    found["dispatcher"] = {
+        "tick": tick,
+        "first batch": due,
+        "batches": batches,
+        "queued": queued,
+        "redis_bytes_per_queued_sync": grown / max(queued, 1),
+    }
+    return found
+
+
 # Main -----------------------------------------------------------------------------------------
 
 
@@ -246,6 +389,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="only the forking (or only the non-forking) worker",
     )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=100_000,
+        help="users (one connection each) for the dispatcher and periodic jobs",
+    )
+    parser.add_argument("--changes", type=int, default=5, help="Google changes pushed a day (5)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -261,6 +411,10 @@ def main(argv: list[str] | None = None) -> None:
     ):
         environment(Path(tmp), url, redis_url)
         found["worker"] = worker_cpu(args.users, modes)
+        found["per_user"] = per_user(args.users * len(modes))
+        say("Google: one user's day, with a push channel and polling")
+        found["google"] = google_calls_per_day(args.changes)
+        found["periodic"] = periodic(args.connections)
     print(json.dumps(found, indent=2))
 
 
