@@ -136,6 +136,10 @@ def _sync(runtime: Runtime, connection_id: int, leased: datetime, now: datetime)
         connection = session.get(Connection, connection_id)
         if connection is None:
             return Synced("gone")  # disconnected while it waited
+        assert connection.user is not None  # loaded now: the sync reads its zone after the fetch
+        # No transaction stays open through the download and the parse: the sync writes in a
+        # new one once it has read what changed (objects outlive the commit, see db.Database).
+        session.commit()
         result = refresh(session, runtime.settings, runtime.box, connection, now)
         if result.outcome != "failed":
             schedule_next(session, connection, leased, now)
