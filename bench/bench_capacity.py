@@ -251,6 +251,7 @@ def per_user(users: int) -> dict[str, dict[str, float]]:
 
 # The dispatcher and the periodic jobs at 100k ---------------------------------------------------
 
+HISTORY = {"emails": 36, "notes": 26, "meetings": 40}  # per user, at --history 1
 FILL = (  # users, one calendar address each, and what they leave behind; a few of each due now
     "INSERT INTO users (email, tz, stage, goal, ideal_days, max_days, hours_start, hours_end,"
     " work_days, manager_email, include_people, never_suggest, email_notes, calendar_notes,"
@@ -292,9 +293,9 @@ FILL = (  # users, one calendar address each, and what they leave behind; a few 
 )
 
 
-def fill(users: int) -> None:
-    """Store users with a year's worth of history each, by SQL on the server (fast)."""
-    sizes = {"users": users, "emails": 36, "notes": 26, "meetings": 40}
+def fill(users: int, history: float) -> None:
+    """Store users with history (emails, notes, meetings; scaled), by SQL on the server."""
+    sizes = {"users": users, **{k: round(n * history) for k, n in HISTORY.items()}}
     engine = create_engine(os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         for statement in FILL:
@@ -314,14 +315,63 @@ def timed(call: Callable[[], Any], rounds: int = 5) -> dict[str, float]:
     return {"wall_ms": statistics.median(walls) * 1000, "cpu_ms": statistics.median(cpus) * 1000}
 
 
-def periodic(users: int) -> dict[str, Any]:
+SPREAD = (  # due evenly over the next 15 minutes, as at the floor: a fifteenth due at a tick
+    "UPDATE connections SET next_sync_at ="
+    " now() - interval '1 second' + (id % 15) * interval '1 minute'"
+)
+ALL_DUE = "UPDATE connections SET next_sync_at = NULL"
+
+
+def run_sql(statement: str) -> None:
+    engine = create_engine(os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def dispatch(redis: Any) -> dict[str, Any]:
+    """One tick of the sync dispatcher, then every batch it fanned out, in this process."""
+    from workers import sync
+
+    redis.flushdb()
+    start = cpu_seconds(), time.perf_counter()
+    inline = sync.dispatch_syncs()
+    tick = {
+        "cpu_ms": (cpu_seconds() - start[0]) * 1000,
+        "wall_ms": (time.perf_counter() - start[1]) * 1000,
+        "enqueued itself": inline,
+    }
+    batches = []
+    while True:
+        start = cpu_seconds(), time.perf_counter()
+        enqueued = sync.dispatch_batch()
+        if not enqueued:
+            break
+        batches.append(
+            {
+                "syncs": enqueued,
+                "cpu_ms": (cpu_seconds() - start[0]) * 1000,
+                "wall_ms": (time.perf_counter() - start[1]) * 1000,
+            }
+        )
+    return {
+        "tick": tick,
+        "batches": len(batches),
+        "batch_cpu_ms": statistics.median(b["cpu_ms"] for b in batches) if batches else 0,
+        "batch_wall_ms": statistics.median(b["wall_ms"] for b in batches) if batches else 0,
+        "queued": Queue(sync.QUEUE, connection=redis).count,
+    }
+
+
+def periodic(users: int, history: float) -> dict[str, Any]:
     """Time the dispatcher's tick and every periodic job's queries at this many users."""
     from service.adapters.redis import connect
     from service.notes.plan import users_with_due_notes
-    from workers import email, proposals, reflections, sync
+    from workers import email, proposals, reflections
 
     say(f"periodic jobs: filling the database with {users:,} users")
-    fill(users)
+    fill(users, history)
+    say("periodic jobs: timing")
     work_ = runtime.current()
     redis = connect(os.environ["REDIS_URL"])
     redis.flushdb()
@@ -344,35 +394,16 @@ def periodic(users: int) -> dict[str, Any]:
         ),
         "dispatch-proposals": timed(query(proposals.morning_users, now)),
     }
+    run_sql(SPREAD)
+    redis.flushdb()
     memory = int(redis.info("memory")["used_memory"])
-    before = cpu_seconds(), time.perf_counter()
-    due = sync.dispatch_syncs()
-    tick = {
-        "cpu_ms": (cpu_seconds() - before[0]) * 1000,
-        "wall_ms": (time.perf_counter() - before[1]) * 1000,
-    }
-    batches = []
-    while True:
-        start = cpu_seconds(), time.perf_counter()
-        enqueued = sync.dispatch_batch()
-        if not enqueued:
-            break
-        batches.append(
-            {
-                "syncs": enqueued,
-                "cpu_ms": (cpu_seconds() - start[0]) * 1000,
-                "wall_ms": (time.perf_counter() - start[1]) * 1000,
-            }
-        )
-    queued = Queue(sync.QUEUE, connection=redis).count
-    grown = int(redis.info("memory")["used_memory"]) - memory
-    found["dispatcher"] = {
-        "tick": tick,
-        "first batch": due,
-        "batches": batches,
-        "queued": queued,
-        "redis_bytes_per_queued_sync": grown / max(queued, 1),
-    }
+    found["dispatcher at the floor"] = dispatch(redis)
+    queued = found["dispatcher at the floor"]["queued"]
+    found["redis_bytes_per_queued_sync"] = (
+        int(redis.info("memory")["used_memory"]) - memory
+    ) / max(queued, 1)
+    run_sql(ALL_DUE)
+    found["dispatcher, everything due"] = dispatch(redis)
     return found
 
 
@@ -395,6 +426,13 @@ def main(argv: list[str] | None = None) -> None:
         default=100_000,
         help="users (one connection each) for the dispatcher and periodic jobs",
     )
+    parser.add_argument("--only", choices=("workers", "periodic"), help="one half only")
+    parser.add_argument(
+        "--history",
+        type=float,
+        default=1.0,
+        help="scale the stored history per user (1: 36 emails, 26 notes, 40 meetings)",
+    )
     parser.add_argument("--changes", type=int, default=5, help="Google changes pushed a day (5)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
@@ -410,11 +448,13 @@ def main(argv: list[str] | None = None) -> None:
         redis_server(Path(tmp)) as redis_url,
     ):
         environment(Path(tmp), url, redis_url)
-        found["worker"] = worker_cpu(args.users, modes)
-        found["per_user"] = per_user(args.users * len(modes))
-        say("Google: one user's day, with a push channel and polling")
-        found["google"] = google_calls_per_day(args.changes)
-        found["periodic"] = periodic(args.connections)
+        if args.only in (None, "workers"):
+            found["worker"] = worker_cpu(args.users, modes)
+            found["per_user"] = per_user(args.users * len(modes))
+            say("Google: one user's day, with a push channel and polling")
+            found["google"] = google_calls_per_day(args.changes)
+        if args.only in (None, "periodic"):
+            found["periodic"] = periodic(args.connections, args.history)
     print(json.dumps(found, indent=2))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service import clock
@@ -71,15 +71,20 @@ def users_with_reflections_due(session: Session, settings: Settings, now: dateti
     the dispatcher reads only the rows that ended lately (ix_occurrences_timed_end,
     ix_proposals_accepted_start), never one query per user.
     """
-    candidates = _booked_not_asked(session, settings, now) | _ended_lately(session, now)
-    if not candidates:
-        return []
-    query = (
-        select(User.id)
-        .where(User.id.in_(candidates), User.weekly_nudges > 0)
-        .where(or_(User.paused_until.is_(None), User.paused_until <= now))
+    wanted = and_(
+        User.weekly_nudges > 0, or_(User.paused_until.is_(None), User.paused_until <= now)
     )
-    return sorted(session.scalars(query))
+    ended = (
+        select(StoredOccurrence.user_id)
+        .join(User, User.id == StoredOccurrence.user_id)
+        .where(~StoredOccurrence.all_day)  # as ix_occurrences_timed_end's condition reads
+        .where(StoredOccurrence.end > now - ENDED_LATELY, StoredOccurrence.end <= now, wanted)
+    )
+    found = set(session.scalars(ended.distinct()))
+    booked = _booked_not_asked(session, settings, now) - found
+    if booked:
+        found.update(session.scalars(select(User.id).where(User.id.in_(booked), wanted)))
+    return sorted(found)
 
 
 def _booked_not_asked(session: Session, settings: Settings, now: datetime) -> set[int]:
@@ -99,12 +104,3 @@ def _booked_not_asked(session: Session, settings: Settings, now: datetime) -> se
     asked = select(OutboxEmail.message_id).where(OutboxEmail.message_id.in_(wanted))
     done = set(session.scalars(asked))
     return {user_id for mid, user_id in wanted.items() if mid not in done}
-
-
-def _ended_lately(session: Session, now: datetime) -> set[int]:
-    query = select(StoredOccurrence.user_id).where(
-        ~StoredOccurrence.all_day,  # as ix_occurrences_timed_end's condition reads
-        StoredOccurrence.end > now - ENDED_LATELY,
-        StoredOccurrence.end <= now,
-    )
-    return set(session.scalars(query.distinct()))

@@ -159,21 +159,20 @@ def _tell(runtime: Runtime, outbox_id: int | None) -> None:
 def dispatch_syncs() -> int:
     """Enqueue a sync of every connection that is due, however many (every minute).
 
-    The tick counts what is due, hands the first DISPATCH_BATCH syncs over itself and enqueues
-    a dispatch_batch job on the dispatch queue for each further batch, so any number of
-    workers share a large tick and the tick itself stays short. Return how many syncs this
-    call enqueued itself.
+    The tick counts what is due: one batch it claims and enqueues itself; more, it enqueues a
+    dispatch_batch job per DISPATCH_BATCH on the dispatch queue, so any number of workers share
+    a large tick and the tick itself stays short. Return how many syncs it enqueued itself.
     """
     runtime, now = current(), clock.now()
     with runtime.database.unit() as session:
         due = count_due(session, now)
+    if due <= DISPATCH_BATCH:
+        return dispatch_batch() if due else 0
     batches = -(-due // DISPATCH_BATCH)
-    if batches > 1:
-        queue = queue_for(runtime.settings.redis_url, DISPATCH_QUEUE)
-        calls = [(f"dispatch-syncs-{n}", ()) for n in range(1, batches)]
-        enqueue_many_once(queue, dispatch_batch, calls)
-        log.info("sync dispatch: %d due, %d more batches enqueued", due, batches - 1)
-    return dispatch_batch() if due else 0
+    queue = queue_for(runtime.settings.redis_url, DISPATCH_QUEUE)
+    enqueue_many_once(queue, dispatch_batch, [(f"dispatch-syncs-{n}", ()) for n in range(batches)])
+    log.info("sync dispatch: %d due, %d batches enqueued", due, batches)
+    return 0
 
 
 def dispatch_batch() -> int:

@@ -25,6 +25,7 @@ class Connection(Base):
         Index(
             "ix_connections_due",
             "next_sync_at",
+            "id",
             postgresql_where=text("status IN ('ok', 'failing')"),
             sqlite_where=text("status IN ('ok', 'failing')"),
         ),

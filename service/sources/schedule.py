@@ -109,23 +109,35 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     The dispatcher's step: a claimed connection is not due again while its sync waits in a
     queue, so each tick reads only what became due since. A sync that was lost with its queue
     (Redis restarted empty) comes back once the lease ends. Two dispatchers claim different rows
-    (SKIP LOCKED on PostgreSQL; SQLite writes one at a time). The caller commits.
+    (SKIP LOCKED on PostgreSQL; SQLite writes one at a time). New connections first, then the
+    longest waiting, each read in ix_connections_due's order: a claim costs its own rows, never
+    a sort of everything due. The caller commits.
     """
+    working = Connection.status.in_(SYNCED)
+    claimed = _claim(session, now, limit, working, Connection.next_sync_at.is_(None))
+    if len(claimed) < limit:
+        late = and_(working, Connection.next_sync_at <= now)
+        claimed += _claim(session, now, limit - len(claimed), late)
+    return sorted(claimed)
+
+
+def _claim(session: Session, now: datetime, limit: int, *due: ColumnElement[bool]) -> list[int]:
     pick = (
         select(Connection.id)
-        .where(_due(now))
-        .order_by(*_LONGEST_WAITING)
+        .where(*due)
+        .order_by(Connection.next_sync_at, Connection.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = session.scalars(
-        update(Connection)
-        .where(Connection.id.in_(pick.scalar_subquery()))
-        .values(next_sync_at=now + DISPATCH_LEASE)
-        .returning(Connection.id)
-        .execution_options(synchronize_session=False)
+    return list(
+        session.scalars(
+            update(Connection)
+            .where(Connection.id.in_(pick.scalar_subquery()))
+            .values(next_sync_at=now + DISPATCH_LEASE)
+            .returning(Connection.id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    return sorted(claimed)
 
 
 def unclaim(session: Session, ids: Sequence[int], now: datetime) -> None:

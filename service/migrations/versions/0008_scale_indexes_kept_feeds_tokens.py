@@ -19,9 +19,9 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# (name, table, column, partial condition or None); the same text on SQLite and PostgreSQL.
-INDEXES = (
-    ("ix_connections_due", "connections", "next_sync_at", "status IN ('ok', 'failing')"),
+# (name, table, column(s), partial condition or None); the same text on SQLite and PostgreSQL.
+INDEXES: tuple[tuple[str, str, str | tuple[str, ...], str | None], ...] = (
+    ("ix_connections_due", "connections", ("next_sync_at", "id"), "status IN ('ok', 'failing')"),
     ("ix_occurrences_timed_end", "occurrences", "end", "NOT all_day"),
     ("ix_outbox_waiting", "outbox", "created_at", "sent_at IS NULL AND claimed_at IS NULL"),
     (
@@ -45,7 +45,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("access_token_expires_at", when, nullable=True))
     for name, table, column, condition in INDEXES:
         where = {} if condition is None else _where(condition)
-        op.create_index(name, table, [column], unique=False, **where)
+        columns = [column] if isinstance(column, str) else list(column)
+        op.create_index(name, table, columns, unique=False, **where)
 
 
 def _where(condition: str) -> dict[str, Any]:
