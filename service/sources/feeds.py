@@ -105,15 +105,16 @@ def _changed(
     now: datetime,
 ) -> SyncResult:
     """Store a changed calendar: its changed series alone while the stored span still serves."""
-    changed = None if before is None or stale_span(connection, now) else _changes(before, calendar)
+    until = connection.expanded_until
+    fresh = before is not None and until is not None and not stale_span(connection, now)
+    changed = _changes(before, calendar) if fresh and before is not None else None
     outcome: Outcome = "unchanged" if changed is not None and not changed.series else "updated"
-    if changed is None:
+    if changed is None or until is None:
         span = stored_span(now)
         _expand(session, settings, connection, calendar, span, now)
         connection.expanded_until = span[1]
     elif changed.series:
-        assert connection.expanded_until is not None  # stale_span says so
-        span = (stored_span(now)[0], connection.expanded_until)
+        span = (stored_span(now)[0], until)
         only = _only(calendar, changed.series)
         _expand(session, settings, connection, only, span, now, series=changed.series)
         calendar.warnings += only.warnings
