@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile bench-capacity clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile bench-capacity bench-classifier clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-hostile: $(STAMP)
 # Needs PostgreSQL (TOUCHPOINT_BENCH_POSTGRES, default the local server) and redis-server.
 bench-capacity: $(STAMP)
 	$(BIN)/python bench/bench_capacity.py
+
+bench-classifier: $(STAMP)
+	$(BIN)/python bench/bench_classifier.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from service.engine.cadence import cadence_of
 from service.engine.classify import classify, is_busy
+from service.engine.context import calendar_context
 from service.engine.model import (
     Cadence,
     Occurrence,
     Profile,
     Proposal,
+    Slot,
     Touchpoint,
     Verdict,
     Window,
 )
 from service.engine.notes import compose_note
 from service.engine.partners import Partner, choose_partner
-from service.engine.slots import find_slots
+from service.engine.relations import Ledger, People, people_of
+from service.engine.series import noted_occurrences, series_starts
+from service.engine.slots import BUFFER, ROUND, find_slots
+
+PROMPT_MEMORY = timedelta(days=30)  # a prompt is not used again with a person within a month
+
+# What the user was already told about each person: (when, prompt key), from earlier notes.
+History = Mapping[str, Sequence[tuple[datetime, str]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Everything the engine concludes about one window of one person's calendar."""
+    """Everything the engine concludes about one window of one person's calendar.
+
+    touchpoints: every upcoming touchpoint; only the ones that get a prep note carry one (a
+    recurring series gets one a week). people: the person model (names, relationships).
+    """
 
     window: Window
     occurrences: tuple[tuple[Occurrence, Verdict], ...]
@@ -32,6 +45,7 @@ class Plan:
     cadence: Cadence
     partner: Partner | None
     proposals: tuple[Proposal, ...]
+    people: People = field(default_factory=People)
 
 
 def lookback(profile: Profile, window: Window) -> Window:
@@ -46,14 +60,19 @@ def plan(
     *,
     last_with: Mapping[str, str] | None = None,
     extra_busy: Sequence[tuple[datetime, datetime]] = (),
+    ledgers: Mapping[str, Ledger] | None = None,
+    history: History | None = None,
 ) -> Plan:
     """Classify, note and propose for the window; occurrences may reach back before it.
 
     "Now" is the window's start: cadence looks back from it and proposals never precede it.
     extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
+    ledgers: what the user offered and asked of each person; history: the prompts earlier
+    notes used with each person, so the next ones differ.
     """
     tz = profile.tz
-    judged = [(occ, classify(occ, profile)) for occ in occurrences]
+    context = calendar_context(occurrences, profile)  # once: which series and names recur
+    judged = [(occ, classify(occ, profile, context)) for occ in occurrences]
     inside = tuple(
         (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
     )
@@ -63,20 +82,54 @@ def plan(
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
-    noted = tuple(
-        replace(tp, note=compose_note(tp, profile, last_with=last_with)) for tp in upcoming
-    )
+    people = people_of(judged, profile, last_with=last_with, ledgers=ledgers)
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
-        partner = choose_partner(past, upcoming, profile, window.start)
+        partner = choose_partner(past, upcoming, profile, window.start, people=people)
         proposals = _propose(occurrences, profile, window, partner, extra_busy)
-    return Plan(window, inside, noted, cadence, partner, proposals)
+    anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
+    noted = _with_notes(past, upcoming, profile, people, anchors, history or {})
+    return Plan(window, inside, noted, cadence, partner, proposals, people)
 
 
 def _touchpoint(occ: Occurrence, verdict: Verdict) -> Touchpoint:
     assert verdict.kind is not None
     return Touchpoint(occ, verdict.kind, verdict.score, verdict.reasons, verdict.people)
+
+
+def _with_notes(
+    past: Sequence[Touchpoint],
+    upcoming: Sequence[Touchpoint],
+    profile: Profile,
+    people: People,
+    anchors: Sequence[datetime],
+    history: History,
+) -> tuple[Touchpoint, ...]:
+    """Note the touchpoints that get one (a series once a week), in order, prompts not repeated."""
+    chosen = noted_occurrences(past, upcoming, profile.tz, anchors)
+    firsts = series_starts([*past, *upcoming], profile.tz)
+    told: dict[str, list[tuple[datetime, str]]] = {
+        k.lower(): sorted(v, key=lambda e: e[0].astimezone(UTC)) for k, v in history.items()
+    }
+    order = sorted(range(len(upcoming)), key=lambda i: _utc(upcoming[i], profile))
+    notes = {}
+    for i in order:
+        if i not in chosen:
+            continue
+        tp, start = upcoming[i], _utc(upcoming[i], profile)
+        here = {e.lower() for e in tp.people} | {a.email.lower() for a in tp.occurrence.attendees}
+        recent = {p: [k for at, k in told[p] if start - PROMPT_MEMORY <= at.astimezone(UTC) < start]
+                  for p in here & told.keys()}  # fmt: skip
+        new = tp.occurrence.recurring and firsts.get(tp.occurrence.uid) == start
+        note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
+        told.setdefault(note.person, []).extend((start, key) for key in note.prompts)
+        notes[i] = note
+    return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
+
+
+def _utc(tp: Touchpoint, profile: Profile) -> datetime:
+    return tp.occurrence.starts_at(profile.tz).astimezone(UTC)
 
 
 def _propose(
@@ -90,4 +143,15 @@ def _propose(
     busy = [(o.starts_at(tz), o.ends_at(tz)) for o in occurrences if is_busy(o)]
     busy.extend(extra_busy)
     slots = find_slots(busy, window.start, window.end, profile.hours, tz, prefer=partner.after)
-    return tuple(Proposal(s.start, s.end, partner.email, partner.reason) for s in slots)
+    reason = _reason_for(slots[0], partner) if slots else partner.reason
+    return tuple(Proposal(s.start, s.end, partner.email, reason) for s in slots)
+
+
+def _reason_for(first: Slot, partner: Partner) -> str:
+    """Return the reason that fits the first slot: "right after" only when it is right after."""
+    start = first.start.astimezone(UTC)
+    for end, sentence in partner.moments:
+        after = end.astimezone(UTC) + BUFFER
+        if after <= start < after + ROUND:
+            return sentence
+    return partner.otherwise or partner.reason
