@@ -1,7 +1,7 @@
 """scale: indexes for every periodic job, kept feeds' span, Google access token reuse
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-06 08:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import service.models.base
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
