@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile bench-classifier bench-dashboard clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile bench-capacity bench-classifier bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-dashboard: $(STAMP)
 
 bench-hostile: $(STAMP)
 	$(BIN)/python bench/bench_hostile.py
+
+# Needs PostgreSQL (TOUCHPOINT_BENCH_POSTGRES, default the local server) and redis-server.
+bench-capacity: $(STAMP)
+	$(BIN)/python bench/bench_capacity.py
 
 bench-classifier: $(STAMP)
 	$(BIN)/python bench/bench_classifier.py

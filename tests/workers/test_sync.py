@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Queue
+from sqlalchemy import event
 
 from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
@@ -21,6 +22,7 @@ from tests.factories import (
 from tests.feed_server import GOOGLE, SECRET_PATH, Feed, FeedServer
 from tests.smtp_server import SmtpServer, text_of
 from tests.workers.jobs import synced
+from workers import runtime
 from workers.sync import dispatch_syncs
 
 QUEUES = ("sync",)
@@ -129,3 +131,34 @@ def test_a_feed_down_for_a_day_is_marked_broken_and_its_user_told_once(
     assert "127.0.0.1 answered HTTP 503" in text_of(message)
     assert "http://localhost/connect" in text_of(message)
     assert dispatch_syncs() == 0
+
+
+def test_no_database_transaction_stays_open_while_a_feed_downloads(
+    connect_feed: Callable[[Feed], int], feeds: FeedServer, queue: Queue
+) -> None:
+    connect_feed(Feed(etag='"v1"'))
+    engine = runtime.current().database.engine
+    transactions = {"open": 0}
+    at_requests: list[int] = []
+
+    def began(*_: object) -> None:
+        transactions["open"] += 1
+
+    def ended(*_: object) -> None:
+        transactions["open"] -= 1
+
+    class Seen(list[dict[str, str]]):
+        def append(self, headers: dict[str, str]) -> None:
+            at_requests.append(transactions["open"])
+            super().append(headers)
+
+    feeds.seen = Seen()
+    for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+        event.listen(engine, name, listener)
+    try:
+        assert synced(queue) == ["updated"]
+    finally:
+        for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+            event.remove(engine, name, listener)
+
+    assert at_requests == [0]
