@@ -23,9 +23,11 @@ from datetime import datetime, timedelta
 
 from redis import Redis, RedisError
 from rq import Queue
-from rq.registry import StartedJobRegistry
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from rq.scheduler import RQScheduler
+from rq.utils import current_timestamp, utcparse
 from rq.utils import now as rq_now
-from rq.utils import utcparse
 
 log = logging.getLogger(__name__)
 EVERY = 15  # seconds: a dead worker's job is back within about two minutes of its death
@@ -37,6 +39,36 @@ def settle_abandoned(connection: Redis, queues: Iterable[str]) -> None:
     """Retry (or fail) every job started by a worker whose heartbeat lapsed, in these queues."""
     for name in queues:
         StartedJobRegistry(name, connection=connection).cleanup()
+
+
+def release_due_retries(connection: Redis, queues: Iterable[str]) -> int:
+    """Enqueue the retries now due on each queue whose RQ scheduler no worker runs; return how
+    many.
+
+    A worker runs RQ's scheduler for a queue while it holds that queue's lock; after a worker
+    died, or Redis restarted under them, the others take the lock back only at their next
+    10-minute maintenance, and every retry waits until then.
+    """
+    moved = 0
+    for name in queues:
+        if connection.exists(RQScheduler.get_locking_key(name)):
+            continue  # a worker's scheduler does it
+        registry = ScheduledJobRegistry(name, connection=connection)
+        job_ids = registry.get_jobs_to_schedule(current_timestamp())
+        if not job_ids:
+            continue
+        queue = Queue(name, connection=connection)
+        with connection.pipeline() as pipeline:
+            for job in Job.fetch_many(job_ids, connection=connection):
+                if job is not None:  # (RQ's own scheduler does the same: rq/scheduler.py)
+                    queue._enqueue_job(
+                        job, pipeline=pipeline, at_front=job.should_enqueue_at_front()
+                    )
+            for job_id in job_ids:
+                registry.remove(job_id, pipeline=pipeline)
+            pipeline.execute()
+        moved += len(job_ids)
+    return moved
 
 
 def requeue_orphans(connection: Redis, now: datetime | None = None) -> list[str]:
@@ -91,6 +123,7 @@ def keep_settling(
             rounds += 1
             try:
                 settle_abandoned(connection, names)
+                release_due_retries(connection, names)
                 if rounds % ORPHANS_EVERY == 0:
                     requeue_orphans(connection)
             except RedisError as error:  # Redis away for a moment: the next round settles them

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
@@ -12,7 +12,12 @@ from rq.registry import FailedJobRegistry
 from service.adapters.redis import connect
 from service.config import Settings
 from tests.redis_server import take_and_start
-from workers.recovery import keep_settling, requeue_orphans, settle_abandoned
+from workers.recovery import (
+    keep_settling,
+    release_due_retries,
+    requeue_orphans,
+    settle_abandoned,
+)
 from workers.schedule import build_worker
 
 QUEUES = ("sync",)
@@ -85,3 +90,15 @@ def test_a_job_taken_and_never_started_goes_back_on_its_queue_after_a_minute(
     worked = build_worker(connection, ["notes"], fork=False)
     worked.work(burst=True)
     assert Job.fetch("plan-notes-131", connection=connection).return_value() == "plan"
+
+
+def test_a_retry_due_is_enqueued_when_no_worker_runs_the_queues_scheduler(
+    settings: Settings,
+) -> None:
+    connection = connect(settings.redis_url)
+    queue = Queue("sync", connection=connection)
+    job = queue.enqueue_at(datetime.now(UTC) - timedelta(seconds=5), report, "retry")
+
+    assert release_due_retries(connection, ["sync"]) == 1
+    assert queue.get_job_ids() == [job.id]
+    assert release_due_retries(connection, ["sync"]) == 0
