@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from service.calendars import lenient, raw
+from service.calendars import lenient, raw, simple
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
-from service.calendars.convert import to_occurrence
-from service.calendars.expand import BROKEN, Tally, expand, label
+from service.calendars.convert import at, template_of
+from service.calendars.expand import BROKEN, Instance, Tally, expand, label
 from service.calendars.zones import resolve_zone
 from service.engine.model import Occurrence
 
@@ -87,29 +87,55 @@ class IcsCalendar:
         """
         first, last = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
         deadline = budget.clock()
-        spans = [(focus, end), (start, focus)] if focus and start < focus < end else [(start, end)]
         found: list[Occurrence] = []
         tally = Tally()
         for calendar in self.calendars:
-            parsed = self._parse(calendar, first, last, deadline)
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
-            series = {b.uid for b in calendar.blocks if b.recurs}
-            seen: set[tuple[str, object]] = set()  # an instance across focus is in both spans
-            for span_start, span_end in spans:
-                taken = expand(parsed, span_start, span_end, budget, deadline, self.warnings, tally)
-                new = [to_occurrence(c, tz, me, cancelled=cancelled, series=series) for c in taken]
-                kept = [o for o in new if o is not None and _overlaps(o, start, end, tz)]
-                found += [o for o in kept if (o.uid, o.start) not in seen]
-                seen.update((o.uid, o.start) for o in kept)
-        self.warnings[:] = dict.fromkeys(self.warnings)  # a series over budget in both spans
+            reader = _Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
+            parsed, plain = self._parse(calendar, first, last, deadline, reader)
+            taken = expand(parsed, start, end, budget, deadline, self.warnings, tally, focus)
+            new = (reader.occurrence(instance) for instance in taken)
+            found += [o for o in new if o is not None and _overlaps(o, start, end, tz)]
+            found += self._within(plain, start, end, tz, budget, tally, focus)
+        self.warnings[:] = dict.fromkeys(self.warnings)
         found.sort(key=lambda o: (o.starts_at(tz), o.uid))
         return found
 
+    def _within(
+        self,
+        plain: list[Occurrence],
+        start: datetime,
+        end: datetime,
+        tz: ZoneInfo,
+        budget: Budget,
+        tally: Tally,
+        focus: datetime | None,
+    ) -> list[Occurrence]:
+        """Keep the plain events in the window, the days ahead first, within the read's limit."""
+        inside = [o for o in plain if _overlaps(o, start, end, tz)]
+        room = max(budget.occurrences - tally.total, 0)
+        if len(inside) > room:
+            ahead = focus or start
+            inside.sort(key=lambda o: (o.ends_at(tz) <= ahead, o.starts_at(tz)))
+            inside = inside[:room]
+            self.warnings.append(
+                f"kept the first {budget.occurrences} events: the rest is left out"
+            )
+        tally.total += len(inside)
+        return inside
+
     def _parse(
-        self, calendar: raw.RawCalendar, first: date, last: date, deadline: Deadline
-    ) -> icalendar.Calendar:
-        """Parse the blocks that can matter for the window into one icalendar Calendar."""
+        self,
+        calendar: raw.RawCalendar,
+        first: date,
+        last: date,
+        deadline: Deadline,
+        reader: _Reader,
+    ) -> tuple[icalendar.Calendar, list[Occurrence]]:
+        """Read the blocks that can matter for the window: plain events at once, the rest into
+        one icalendar Calendar to expand."""
         result = icalendar.Calendar()
+        plain: list[Occurrence] = []
         if zone := calendar.properties.get("X-WR-TIMEZONE"):
             result.add("X-WR-TIMEZONE", zone)
         repeated = raw.repeated_uids(calendar)
@@ -119,11 +145,14 @@ class IcsCalendar:
             if deadline.passed():
                 self.warnings.append("stopped reading after the time allowed: the rest is left out")
                 break
-            if not raw.outside(block, first, last, repeated):
-                component = self._parse_block(block)
-                if component is not None:
-                    result.add_component(component)
-        return result
+            if raw.outside(block, first, last, repeated):
+                continue
+            quick = None if block.uid in repeated else reader.plain(block)
+            if quick is not None:
+                plain.append(quick)
+            elif (component := self._parse_block(block)) is not None:
+                result.add_component(component)
+        return result, plain
 
     def _parse_block(self, block: raw.Block) -> icalendar.cal.Component | None:
         component, dropped = lenient.parse(block.lines)
@@ -152,6 +181,27 @@ class IcsCalendar:
     def _skip(self, block: raw.Block, why: str) -> None:
         what = label(block.name, block.summary, block.uid)
         self.warnings.append(f"skipped {what} at line {block.line_no}: {why}")
+
+
+class _Reader:
+    """Turn components into occurrences for one calendar: each component once, however many
+    instances it has, and plain events straight from their lines."""
+
+    def __init__(self, tz: ZoneInfo, me: str, cancelled: bool, series: set[str]) -> None:
+        self.tz, self.me, self.cancelled, self.series = tz, me, cancelled, series
+        self.templates: dict[int, Occurrence | None] = {}
+
+    def plain(self, block: raw.Block) -> Occurrence | None:
+        return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
+
+    def occurrence(self, instance: Instance) -> Occurrence | None:
+        key = id(instance.component)
+        if key not in self.templates:
+            self.templates[key] = template_of(
+                instance.component, self.tz, self.me, cancelled=self.cancelled, series=self.series
+            )
+        template = self.templates[key]
+        return at(template, instance.start, instance.end, self.tz) if template else None
 
 
 def _too_frequent(component: Any) -> str:

@@ -11,6 +11,7 @@ from service.engine.classify import classify, is_busy
 from service.engine.model import (
     Cadence,
     Occurrence,
+    PrepNote,
     Profile,
     Proposal,
     Touchpoint,
@@ -53,7 +54,8 @@ def plan(
     extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
     """
     tz = profile.tz
-    judged = [(occ, classify(occ, profile)) for occ in occurrences]
+    judge = Judge(profile)
+    judged = [(occ, judge.verdict(occ)) for occ in occurrences]
     inside = tuple(
         (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
     )
@@ -63,15 +65,53 @@ def plan(
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
-    noted = tuple(
-        replace(tp, note=compose_note(tp, profile, last_with=last_with)) for tp in upcoming
-    )
+    noted = tuple(replace(tp, note=judge.note(tp, last_with)) for tp in upcoming)
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
         partner = choose_partner(past, upcoming, profile, window.start)
         proposals = _propose(occurrences, profile, window, partner, extra_busy)
     return Plan(window, inside, noted, cadence, partner, proposals)
+
+
+class Judge:
+    """Classify occurrences and write their notes once per component, not once per instance.
+
+    Everything classify and compose_note read depends on the component (the master or an
+    override: title, place, people, answers) and on where an instance falls in the week and
+    day and how long it is, never on its date. Instances that agree on all of that share one
+    verdict and one note: a weekly 1:1 is judged once, a weekday stand-up five times.
+    """
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.verdicts: dict[tuple[object, ...], Verdict] = {}
+        self.notes: dict[tuple[object, ...], PrepNote] = {}
+
+    def facets(self, occ: Occurrence) -> tuple[object, ...]:
+        """Return what an occurrence's verdict and note depend on (its date left out)."""
+        local = occ.starts_at(self.profile.tz).astimezone(self.profile.tz)
+        # Instances of one component share its attendee tuple: its identity stands for it.
+        people = id(occ.attendees)
+        return (
+            people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
+            occ.component, occ.my_response, occ.all_day, occ.recurring,
+            local.weekday(), local.time(), occ.duration,
+        )  # fmt: skip
+
+    def verdict(self, occ: Occurrence) -> Verdict:
+        key = self.facets(occ)
+        found = self.verdicts.get(key)
+        if found is None:
+            found = self.verdicts[key] = classify(occ, self.profile)
+        return found
+
+    def note(self, tp: Touchpoint, last_with: Mapping[str, str] | None) -> PrepNote:
+        key = self.facets(tp.occurrence)
+        found = self.notes.get(key)
+        if found is None:
+            found = self.notes[key] = compose_note(tp, self.profile, last_with=last_with)
+        return found
 
 
 def _touchpoint(occ: Occurrence, verdict: Verdict) -> Touchpoint:
