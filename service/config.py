@@ -137,6 +137,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             per_series=env.count("TOUCHPOINT_MAX_PER_SERIES", DEFAULT.per_series),
             occurrences=env.count("TOUCHPOINT_MAX_OCCURRENCES", DEFAULT.occurrences),
             seconds=env.count("TOUCHPOINT_READ_SECONDS", int(DEFAULT.seconds)),
+            hard_seconds=env.count("TOUCHPOINT_READ_HARD_SECONDS", int(DEFAULT.hard_seconds)),
+            megabytes=env.count("TOUCHPOINT_READ_MEGABYTES", DEFAULT.megabytes),
+            quick_seconds=env.count("TOUCHPOINT_CONNECT_READ_SECONDS", int(DEFAULT.quick_seconds)),
         ),
         smtp=Smtp(
             host=env.text("SMTP_HOST", ""),

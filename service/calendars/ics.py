@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from service.calendars import lenient, raw, simple
+from service.calendars import guard, lenient, raw, simple
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
 from service.calendars.convert import at, template_of
 from service.calendars.expand import BROKEN, Instance, Tally, expand, label
@@ -99,6 +99,25 @@ class IcsCalendar:
             found += self._within(plain, start, end, tz, budget, tally, focus)
         self.warnings[:] = dict.fromkeys(self.warnings)
         found.sort(key=lambda o: (o.starts_at(tz), o.uid))
+        return found
+
+    def read(
+        self,
+        start: datetime,
+        end: datetime,
+        tz: ZoneInfo,
+        me: str,
+        budget: Budget = DEFAULT,
+        focus: datetime | None = None,
+    ) -> list[Occurrence]:
+        """Return occurrences() read in a guarded child: raise guard.Tripped past its ceiling."""
+        ceiling = guard.Ceiling(max(budget.hard_seconds, budget.seconds), budget.megabytes)
+
+        def work() -> tuple[list[Occurrence], list[str]]:
+            found = self.occurrences(start, end, tz, me, budget, focus)
+            return found, self.warnings
+
+        found, self.warnings[:] = guard.guarded(work, ceiling)
         return found
 
     def _within(

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -30,6 +30,7 @@ from service.adapters.http import (
     fetchable_url,
 )
 from service.adapters.secrets import SecretBox
+from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
 from service.models import Connection, StoredOccurrence, User
@@ -39,7 +40,7 @@ from service.sources.schedule import connected, refresh_minutes
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * MiB
-Outcome = Literal["connected", "updated", "unchanged", "failed"]
+Outcome = Literal["connected", "updated", "unchanged", "failed", "reading"]
 # A last path segment shown in a label: a plain word and a calendar suffix ("basic.ics").
 # Anything else may be the secret part of the address, so it is masked.
 _PUBLIC_NAME = re.compile(r"[A-Za-z][A-Za-z_-]{0,23}\.(ics|ical|ifb|ifc|vcs)", re.IGNORECASE)
@@ -106,9 +107,20 @@ def _many(n: int, one: str, more: str) -> str:
 
 
 def connect_ics_url(
-    session: Session, settings: Settings, box: SecretBox, user: User, url: str, now: datetime
+    session: Session,
+    settings: Settings,
+    box: SecretBox,
+    user: User,
+    url: str,
+    now: datetime,
+    *,
+    quick: bool = False,
 ) -> SyncResult:
-    """Fetch and read a calendar address now, then store it (sealed) with its occurrences."""
+    """Fetch and read a calendar address now, then store it (sealed) with its occurrences.
+
+    quick: read for the budget's quick_seconds at most (a web request); a calendar that needs
+    longer is stored unread ("reading") for a sync job to read within the full budget.
+    """
     try:
         address = fetchable_url(url)
     except RefusedURL as refusal:
@@ -125,13 +137,23 @@ def connect_ics_url(
     session.add(connection)
     session.flush()  # the occurrences need its id
     log.info("user %s connected %s", user.id, connection.label)
-    return _store(session, settings, connection, calendar, now, "connected")
+    return _store(session, settings, connection, calendar, now, "connected", quick=quick)
 
 
 def connect_ics_upload(
-    session: Session, settings: Settings, user: User, filename: str, data: bytes, now: datetime
+    session: Session,
+    settings: Settings,
+    user: User,
+    filename: str,
+    data: bytes,
+    now: datetime,
+    *,
+    quick: bool = False,
 ) -> SyncResult:
-    """Read an uploaded calendar and store its occurrences; the file is kept for re-expanding."""
+    """Read an uploaded calendar and store its occurrences; the file is kept for re-expanding.
+
+    quick: as for connect_ics_url.
+    """
     if len(data) > MAX_BYTES:
         raise SourceError("That file is too big (10 MiB at most).")
     calendar = _read(data, None)
@@ -141,7 +163,7 @@ def connect_ics_upload(
     connection.content = data
     session.add(connection)
     session.flush()
-    return _store(session, settings, connection, calendar, now, "connected")
+    return _store(session, settings, connection, calendar, now, "connected", quick=quick)
 
 
 def sync_ics_url(
@@ -247,16 +269,45 @@ def _store(
     calendar: IcsCalendar,
     now: datetime,
     outcome: Outcome,
+    *,
+    quick: bool = False,
 ) -> SyncResult:
-    """Replace the connection's occurrences over the sync span, in the user's time zone."""
+    """Replace the connection's occurrences over the sync span, in the user's time zone.
+
+    The read runs under the guard (a child with a time and memory ceiling): a calendar past it
+    is a SourceError in plain words, or, when quick, left for a sync job to read.
+    """
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
     user = connection.user
-    tz = user.zone
     start, end = sync_span(now)
-    me = user.email.lower()
-    occurrences = calendar.occurrences(start, end, tz, me, settings.budget, focus=now)
-    stored = store_occurrences(session, connection, occurrences, start, end)
-    return SyncResult(connection, outcome, stored, list(calendar.warnings))
+    budget = settings.budget
+    if quick:
+        seconds = budget.quick_seconds
+        budget = replace(budget, seconds=seconds, hard_seconds=seconds + 0.5)
+    try:
+        occurrences = calendar.read(start, end, user.zone, user.email.lower(), budget, now)
+    except Tripped as tripped:
+        if quick:
+            return _read_later(connection, now)
+        raise over_budget(tripped) from None
+    result = SyncResult(connection, outcome, 0, list(calendar.warnings))
+    if quick and any(w.startswith(_STOPPED[1]) for w in result.warnings):
+        return _read_later(connection, now)
+    result.events = store_occurrences(session, connection, occurrences, start, end)
+    connection.read_notes = "\n".join(result.notices())
+    return result
+
+
+def over_budget(tripped: Tripped) -> SourceError:
+    """Say in one sentence that a calendar was stopped by the read's ceiling."""
+    return SourceError(f"That calendar asks for more than Touchpoint reads: {tripped}.")
+
+
+def _read_later(connection: Connection, now: datetime) -> SyncResult:
+    """Leave a calendar too big to read in a request for a sync job, due at once."""
+    connection.synced_at, connection.next_sync_at = None, now
+    connection.content_hash = ""  # so the job's fetch is read even when unchanged
+    return SyncResult(connection, "reading")
 
 
 def _remember(connection: Connection, feed: FetchResult, now: datetime) -> None:
