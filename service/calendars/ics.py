@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -97,9 +98,30 @@ class IcsCalendar:
             new = (reader.occurrence(instance) for instance in taken)
             found += [o for o in new if o is not None and _overlaps(o, start, end, tz)]
             found += self._within(plain, start, end, tz, budget, tally, focus)
-        self.warnings[:] = dict.fromkeys(self.warnings)
         found.sort(key=lambda o: (o.starts_at(tz), o.uid))
+        found = self._per_day(found, tz, budget.per_day)
+        self.warnings[:] = dict.fromkeys(self.warnings)
         return found
+
+    def _per_day(self, found: list[Occurrence], tz: ZoneInfo, limit: int) -> list[Occurrence]:
+        """Keep the first `limit` occurrences of each day (in order); name the days over it."""
+        days = Counter(o.starts_at(tz).date() for o in found)
+        crowded = {day: n for day, n in days.items() if n > limit}
+        if not crowded:
+            return found
+        for day, n in sorted(crowded.items()):
+            self.warnings.append(
+                f"{day:%a} {day.day} {day:%b %Y} holds {n} events, more than anyone attends in "
+                f"a day: kept the first {limit}"
+            )
+        taken: Counter[date] = Counter()
+        kept = []
+        for occ in found:
+            day = occ.starts_at(tz).date()
+            taken[day] += 1
+            if taken[day] <= limit:
+                kept.append(occ)
+        return kept
 
     def read(
         self,
@@ -132,6 +154,8 @@ class IcsCalendar:
     ) -> list[Occurrence]:
         """Keep the plain events in the window, the days ahead first, within the read's limit."""
         inside = [o for o in plain if _overlaps(o, start, end, tz)]
+        inside.sort(key=lambda o: (o.starts_at(tz), o.uid))
+        inside = self._per_day(inside, tz, budget.per_day)  # before the total: the true count
         room = max(budget.occurrences - tally.total, 0)
         if len(inside) > room:
             ahead = focus or start

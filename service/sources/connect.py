@@ -48,7 +48,7 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # What the reader's warnings say when its budget left something out (calendars/budget.py).
 TOO_OFTEN = "more often than anyone meets"
 _EVERY = re.compile(r"it repeats (every [a-z0-9 ]+), more often")
-_CAPPED = " times here: kept "
+_CAPPED = (" times here: kept ", "more than anyone attends in a day")
 _STOPPED = ("kept the first ", "stopped reading ")
 
 
@@ -80,7 +80,9 @@ class SyncResult:
     def notices(self) -> list[str]:
         """Return the warnings as short sentences that never quote the calendar's text."""
         often = [w for w in self.warnings if TOO_OFTEN in w]
-        capped = [w for w in self.warnings if _CAPPED in w or w.startswith(_STOPPED)]
+        capped = [
+            w for w in self.warnings if any(c in w for c in _CAPPED) or w.startswith(_STOPPED)
+        ]
         skipped = self.skipped
         partial = len(self.warnings) - skipped - len(often) - len(capped)
         found = []
@@ -100,6 +102,10 @@ class SyncResult:
         if partial:
             found.append(f"{_many(partial, 'part', 'parts')} of the calendar could not be read.")
         return found
+
+
+def _capped(warning: str) -> bool:
+    return any(part in warning for part in _CAPPED) or warning.startswith(_STOPPED)
 
 
 def _many(n: int, one: str, more: str) -> str:

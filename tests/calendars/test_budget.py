@@ -157,3 +157,19 @@ def test_a_limit_that_is_not_a_count_is_refused_in_one_line(tmp_path: Path, valu
     assert result.stderr.decode().strip().splitlines() == [
         f"touchpoint: TOUCHPOINT_MAX_PER_SERIES must be a whole number of at least 0, not {value!r}"
     ]
+
+
+def test_a_day_with_more_events_than_anyone_attends_keeps_the_first_of_them_and_says_so() -> None:
+    crowded = [
+        event(f"d{i}", f"20260303T{8 + i % 10:02d}0000Z", title=f"Lunch {i}") for i in range(30_000)
+    ]
+    next_day = event("calm", "20260304T120000Z", title="Lunch with Carol")
+
+    occurrences, warnings = read(calendar(*crowded, next_day))
+
+    assert len(occurrences) == DEFAULT.per_day + 1
+    assert [o.start.hour for o in occurrences[:3]] == [8, 8, 8]  # the day's first, in order
+    assert occurrences[-1].title == "Lunch with Carol"
+    assert warnings == [
+        "Tue 3 Mar 2026 holds 30000 events, more than anyone attends in a day: kept the first 500"
+    ]
