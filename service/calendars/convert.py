@@ -7,7 +7,6 @@ series is converted once (template_of) and each instance only gets its start and
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +32,12 @@ def at(template: Occurrence, start: Any, end: Any, tz: ZoneInfo) -> Occurrence |
     ends = end_of(start + end if isinstance(end, timedelta) else end, begins, tz)
     if begins == template.start and ends == template.end:
         return template
-    return replace(template, start=begins, end=ends, all_day=not isinstance(begins, datetime))
+    t = template  # every field but the times shared with the template (replace() is 5x slower)
+    return Occurrence(
+        t.uid, begins, ends, t.title, not isinstance(begins, datetime), t.location,
+        t.description, t.organizer, t.attendees, t.status, t.transparent, t.component,
+        t.recurring, t.my_response,
+    )  # fmt: skip
 
 
 def template_of(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings as python_warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -54,14 +54,17 @@ def expand(
     warnings: list[str],
     tally: Tally,
     focus: datetime | None = None,
+    keep_past: Callable[[list[Any]], bool] | None = None,
 ) -> list[Instance]:
     """Return every instance overlapping [start, end), within the budget.
 
     From focus on is what matters most (the days ahead): a series over its limit keeps its
-    instances there first, then the earliest before it.
+    instances there first, then the earliest before it. keep_past, given a series' components,
+    says whether its instances before focus are wanted at all (cadence looks back only for what
+    can be a career conversation); the others are expanded from focus on.
     """
     found: list[Instance] = []
-    for label, series in _series(calendar, warnings):
+    for label, series, components in _series(calendar, warnings):
         if deadline.passed():
             warnings.append("stopped reading after the time allowed: the rest is left out")
             break
@@ -70,7 +73,11 @@ def expand(
             break
         uid = str(series.uid)
         limit = min(budget.per_series - tally.per_series[uid], budget.occurrences - tally.total)
-        taken = _instances(label, series, (start, focus, end), limit, warnings, budget.per_series)
+        begin = start
+        if focus is not None and start < focus and keep_past and not keep_past(components):
+            begin = focus
+        span = (begin, focus if begin < (focus or begin) else None, end)
+        taken = _instances(label, series, span, limit, warnings, budget.per_series)
         tally.per_series[uid] += len(taken)
         tally.total += len(taken)
         found.extend(taken)
@@ -123,7 +130,9 @@ def _source(occurrence: Any) -> Any:
     return component if component is not None else occurrence.as_component(False)
 
 
-def _series(calendar: icalendar.Calendar, warnings: list[str]) -> Iterator[tuple[str, Any]]:
+def _series(
+    calendar: icalendar.Calendar, warnings: list[str]
+) -> Iterator[tuple[str, Any, list[Any]]]:
     """Yield each series of the calendar with its label; a broken one alone is skipped."""
     grouped = by_uid(calendar)
     try:
@@ -150,11 +159,12 @@ def _query(calendar: icalendar.Calendar) -> Any:
 
 def _labelled(
     all_series: Iterable[Any], grouped: dict[str, list[Any]]
-) -> Iterator[tuple[str, Any]]:
+) -> Iterator[tuple[str, Any, list[Any]]]:
     for series in all_series:
         uid = str(series.uid)
-        components = grouped.get(uid)
-        yield (describe(components[0], uid) if components else label("VEVENT", "", uid)), series
+        components = grouped.get(uid, [])
+        name = describe(components[0], uid) if components else label("VEVENT", "", uid)
+        yield name, series, components
 
 
 def by_uid(calendar: icalendar.Calendar) -> dict[str, list[Any]]:

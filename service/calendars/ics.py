@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -79,8 +81,12 @@ class IcsCalendar:
         me: str,
         budget: Budget = DEFAULT,
         focus: datetime | None = None,
+        keep_past: Callable[[Occurrence], bool] | None = None,
     ) -> list[Occurrence]:
         """Expand every component into the occurrences overlapping [start, end), sorted.
+
+        keep_past: given a component's occurrence (times aside), whether its instances before
+        focus are wanted; a series none of whose components is wanted is read from focus on.
 
         The budget bounds the work whatever the data asks for; what it leaves out is warned.
         From focus on is what matters most (the days ahead): it is expanded first, so a series
@@ -94,7 +100,10 @@ class IcsCalendar:
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
             reader = _Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
             parsed, plain = self._parse(calendar, first, last, deadline, reader)
-            taken = expand(parsed, start, end, budget, deadline, self.warnings, tally, focus)
+            wanted = reader.wanted(keep_past) if keep_past else None
+            taken = expand(
+                parsed, start, end, budget, deadline, self.warnings, tally, focus, wanted
+            )
             new = (reader.occurrence(instance) for instance in taken)
             found += [o for o in new if o is not None and _overlaps(o, start, end, tz)]
             found += self._within(plain, start, end, tz, budget, tally, focus)
@@ -131,12 +140,13 @@ class IcsCalendar:
         me: str,
         budget: Budget = DEFAULT,
         focus: datetime | None = None,
+        keep_past: Callable[[Occurrence], bool] | None = None,
     ) -> list[Occurrence]:
         """Return occurrences() read in a guarded child: raise guard.Tripped past its ceiling."""
         ceiling = guard.Ceiling(max(budget.hard_seconds, budget.seconds), budget.megabytes)
 
         def work() -> tuple[list[Occurrence], list[str]]:
-            found = self.occurrences(start, end, tz, me, budget, focus)
+            found = self.occurrences(start, end, tz, me, budget, focus, keep_past)
             return found, self.warnings
 
         found, self.warnings[:] = guard.guarded(work, ceiling)
@@ -193,12 +203,16 @@ class IcsCalendar:
             quick = None if block.uid in repeated else reader.plain(block)
             if quick is not None:
                 plain.append(quick)
-            elif (component := self._parse_block(block)) is not None:
+                continue
+            parts = simple.series_parts(block) if block.name != "VTIMEZONE" else None
+            # A series: icalendar reads only the lines its recurrence needs, we read the rest.
+            lines = [*parts[0][:-1], reader.refer(parts[1]), parts[0][-1]] if parts else block.lines
+            if (component := self._parse_block(block, lines)) is not None:
                 result.add_component(component)
         return result, plain
 
-    def _parse_block(self, block: raw.Block) -> icalendar.cal.Component | None:
-        component, dropped = lenient.parse(block.lines)
+    def _parse_block(self, block: raw.Block, lines: list[str]) -> icalendar.cal.Component | None:
+        component, dropped = lenient.parse(lines)
         if component is None:
             self._skip(block, "it is not valid iCalendar")
             return None
@@ -226,6 +240,9 @@ class IcsCalendar:
         self.warnings.append(f"skipped {what} at line {block.line_no}: {why}")
 
 
+REFERENCE = "X-TOUCHPOINT-REF"
+
+
 class _Reader:
     """Turn components into occurrences for one calendar: each component once, however many
     instances it has, and plain events straight from their lines."""
@@ -233,6 +250,39 @@ class _Reader:
     def __init__(self, tz: ZoneInfo, me: str, cancelled: bool, series: set[str]) -> None:
         self.tz, self.me, self.cancelled, self.series = tz, me, cancelled, series
         self.templates: dict[int, Occurrence | None] = {}
+        # The rest of each component read in part, by a reference its lines carry (the expander
+        # may copy components, e.g. for X-WR-TIMEZONE); a random prefix no file can forge.
+        self.details: dict[str, simple.Details] = {}
+        self.secret = secrets.token_hex(8)
+
+    def refer(self, details: simple.Details) -> str:
+        """Return the line that ties a component read in part to the rest of it."""
+        reference = f"{self.secret}-{len(self.details)}"
+        self.details[reference] = details
+        return f"{REFERENCE}:{reference}"
+
+    def _template(self, component: Any) -> Occurrence | None:
+        details = self.details.get(str(component.get(REFERENCE, "")))
+        if details is None:
+            return template_of(
+                component, self.tz, self.me, cancelled=self.cancelled, series=self.series
+            )
+        uid = str(details.found.get("UID", ({}, ""))[1]).strip()
+        return details.template(self.me, self.cancelled, uid in self.series)
+
+    def wanted(self, keep_past: Callable[[Occurrence], bool]) -> Callable[[list[Any]], bool]:
+        """Return whether any of a series' components is wanted before focus."""
+
+        def any_wanted(components: list[Any]) -> bool:
+            for component in components:
+                template = self.templates.get(id(component))
+                if template is None:
+                    template = self.templates[id(component)] = self._template(component)
+                if template is not None and keep_past(template):
+                    return True
+            return not components  # nothing to judge by: keep it
+
+        return any_wanted
 
     def plain(self, block: raw.Block) -> Occurrence | None:
         return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
@@ -240,9 +290,7 @@ class _Reader:
     def occurrence(self, instance: Instance) -> Occurrence | None:
         key = id(instance.component)
         if key not in self.templates:
-            self.templates[key] = template_of(
-                instance.component, self.tz, self.me, cancelled=self.cancelled, series=self.series
-            )
+            self.templates[key] = self._template(instance.component)
         template = self.templates[key]
         return at(template, instance.start, instance.end, self.tz) if template else None
 

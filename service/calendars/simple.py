@@ -11,6 +11,7 @@ parser, which also says what it had to drop.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -34,6 +35,8 @@ _CHECKED = {
     "PRIORITY": re.compile(r"\d"),
 }
 _TIMES = frozenset({"DTSTART", "DTEND", "DURATION"})
+# What the expander reads of a series; the rest of a series' component is read here.
+_RECURRENCE = _TIMES | {"RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "SEQUENCE"}
 _PEOPLE = frozenset({"ORGANIZER", "ATTENDEE"})
 _ONCE = _TEXT | _TIMES | {"ORGANIZER"}
 _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
@@ -61,7 +64,7 @@ def _properties(lines: list[str]) -> dict[str, Any]:
     for line in lines[1:-1]:
         name, params, value = _content_line(line)
         if name in _CHECKED:
-            if not _CHECKED[name].fullmatch(value.strip()):
+            if params or not _CHECKED[name].fullmatch(value):
                 raise NotSimple
         elif name in _ONCE:
             if name in found:
@@ -106,20 +109,67 @@ def _quoted(line: str) -> tuple[str, str]:
     raise NotSimple
 
 
+def series_parts(block: Block) -> tuple[list[str], Details] | None:
+    """Split a series' component into the lines its recurrence needs (for icalendar and the
+    expander) and everything else, read here once; None when the rest is not plain."""
+    if block.name != "VEVENT":
+        return None
+    times, rest = [block.lines[0]], [block.lines[0]]
+    for line in block.lines[1:-1]:
+        key = line.partition(":")[0].split(";", 1)[0].strip().upper()
+        if key in ("BEGIN", "END"):
+            return None  # a nested alarm: the full parser reads it and says if it is broken
+        if key in _RECURRENCE or key in ("UID", "SUMMARY"):  # the title names it in warnings
+            times.append(line)
+        if key not in _RECURRENCE:
+            rest.append(line)
+    try:
+        details = Details(_properties([*rest, block.lines[-1]]))
+    except (NotSimple, ValueError):
+        return None
+    return [*times, block.lines[-1]], details
+
+
+class Details:
+    """What a component says besides its times, read once for all its instances."""
+
+    __slots__ = ("found", "templates")
+
+    def __init__(self, found: dict[str, Any]) -> None:
+        self.found = found
+        self.templates: dict[tuple[str, bool, bool], Occurrence] = {}
+
+    def template(self, me: str, cancelled: bool, recurring: bool) -> Occurrence:
+        """Return the occurrence without its times (at() gives each instance its own)."""
+        key = (me, cancelled, recurring)
+        if key not in self.templates:
+            self.templates[key] = _template(self.found, me, cancelled, recurring)
+        return self.templates[key]
+
+
 def _occurrence(found: dict[str, Any], tz: ZoneInfo, me: str, cancelled: bool) -> Occurrence:
     if "DTSTART" not in found:
         raise NotSimple
     start = _when(*found["DTSTART"])
     begins = localise(start, tz)
+    return replace(
+        _template(found, me, cancelled, False),
+        start=begins,
+        end=end_of(_end(found, start), begins, tz),
+        all_day=not isinstance(begins, datetime),
+    )
+
+
+def _template(found: dict[str, Any], me: str, cancelled: bool, recurring: bool) -> Occurrence:
     attendees = tuple(a for a in (_attendee(*each) for each in found["ATTENDEE"]) if a)
     organizer = _address(_text(found, "ORGANIZER", raw=True))
     status = _text(found, "STATUS", "CONFIRMED").strip().lower()
     return Occurrence(
         uid=clean(_text(found, "UID"), 255),
-        start=begins,
-        end=end_of(_end(found, start), begins, tz),
+        start=date.min,
+        end=date.min,
         title=clean(_text(found, "SUMMARY"), 255),
-        all_day=not isinstance(begins, datetime),
+        recurring=recurring,
         location=clean(_text(found, "LOCATION"), 255),
         description=clean(_text(found, "DESCRIPTION"), _MAX_TEXT, lines=True),
         organizer=organizer,
@@ -160,7 +210,6 @@ def _end(found: dict[str, Any], start: date) -> Any:
 
 
 def _when(params: dict[str, str], value: str) -> date:
-    value = value.strip()
     kind = params.get("VALUE", "").upper()
     if set(params) - {"VALUE", "TZID"} or kind not in ("", "DATE", "DATE-TIME"):
         raise NotSimple

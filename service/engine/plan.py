@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from service.engine.cadence import cadence_of
 from service.engine.classify import classify, is_busy
@@ -33,6 +33,24 @@ class Plan:
     cadence: Cadence
     partner: Partner | None
     proposals: tuple[Proposal, ...]
+
+
+def may_be_career(template: Occurrence, profile: Profile) -> bool:
+    """Say whether a component, at a weekday morning of its own length, is a career talk.
+
+    What makes one (its title, the user's mark, nobody declining) does not depend on the
+    date; cadence looks back only through these (see IcsCalendar.occurrences' keep_past).
+    """
+    if template.all_day and isinstance(template.start, date) and template.start != date.min:
+        return False
+    start = datetime.combine(date(2026, 3, 3), time(10), profile.tz)
+    sample = Occurrence(
+        template.uid, start, start + timedelta(minutes=30), template.title, False,
+        template.location, template.description, template.organizer, template.attendees,
+        template.status, template.transparent, template.component, template.recurring,
+        template.my_response,
+    )  # fmt: skip
+    return classify(sample, profile).kind == "career"
 
 
 def lookback(profile: Profile, window: Window) -> Window:
@@ -65,7 +83,12 @@ def plan(
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
-    noted = tuple(replace(tp, note=judge.note(tp, last_with)) for tp in upcoming)
+    noted = tuple(
+        Touchpoint(
+            tp.occurrence, tp.kind, tp.score, tp.reasons, tp.people, judge.note(tp, last_with)
+        )
+        for tp in upcoming
+    )
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
@@ -90,13 +113,15 @@ class Judge:
 
     def facets(self, occ: Occurrence) -> tuple[object, ...]:
         """Return what an occurrence's verdict and note depend on (its date left out)."""
-        local = occ.starts_at(self.profile.tz).astimezone(self.profile.tz)
+        start = occ.start
+        tz = self.profile.tz
+        local = start.astimezone(tz) if isinstance(start, datetime) and start.tzinfo else start
         # Instances of one component share its attendee tuple: its identity stands for it.
         people = id(occ.attendees)
         return (
             people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
             occ.component, occ.my_response, occ.all_day, occ.recurring,
-            local.weekday(), local.time(), occ.duration,
+            local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
         )  # fmt: skip
 
     def verdict(self, occ: Occurrence) -> Verdict:

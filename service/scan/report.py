@@ -43,7 +43,31 @@ def to_json(report: ScanReport) -> str:
         },
         "warnings": report.warnings,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    return _lines(document)
+
+
+def _lines(document: dict[str, Any]) -> str:
+    """Return the document one key a line, each list one item a line.
+
+    json's indenting encoder is pure Python (about 80 µs an occurrence); this way the C
+    encoder writes every item and a year of a full calendar prints in a fraction of a second.
+    """
+    parts = []
+    for key, value in document.items():
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {_compact(item)}" for item in value)
+            parts.append(f"  {name}: [\n{items}\n  ]")
+        else:
+            parts.append(f"  {name}: {_compact(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
+def _compact(value: Any) -> str:
+    return _ENCODER.encode(value)
 
 
 def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
