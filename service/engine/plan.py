@@ -73,28 +73,30 @@ def plan(
     """
     tz = profile.tz
     judge = Judge(profile)
-    judged = [(occ, judge.verdict(occ)) for occ in occurrences]
-    inside = tuple(
-        (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
-    )
-    past = [_touchpoint(o, v) for o, v in judged if v.kind and o.starts_at(tz) < window.start]
-    upcoming = [_touchpoint(o, v) for o, v in inside if v.kind and o.starts_at(tz) >= window.start]
-    careers = [o.starts_at(tz) for o, v in judged if v.kind == "career"]
+    facts = [(occ, occ.starts_at(tz), judge.facets(occ)) for occ in occurrences]
+    judged = [(occ, start, key, judge.verdict(occ, key)) for occ, start, key in facts]
+    inside = [j for j in judged if window.overlaps(j[1], j[0].ends_at(tz))]
+    past = [_touchpoint(o, v) for o, start, _, v in judged if v.kind and start < window.start]
+    upcoming = [
+        (_touchpoint(o, v), key) for o, start, key, v in inside if v.kind and start >= window.start
+    ]
+    careers = [start for _, start, _, v in judged if v.kind == "career"]
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
     noted = tuple(
         Touchpoint(
-            tp.occurrence, tp.kind, tp.score, tp.reasons, tp.people, judge.note(tp, last_with)
+            t.occurrence, t.kind, t.score, t.reasons, t.people, judge.note(t, key, last_with)
         )
-        for tp in upcoming
+        for t, key in upcoming
     )
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
-        partner = choose_partner(past, upcoming, profile, window.start)
+        partner = choose_partner(past, [t for t, _ in upcoming], profile, window.start)
         proposals = _propose(occurrences, profile, window, partner, extra_busy)
-    return Plan(window, inside, noted, cadence, partner, proposals)
+    occurring = tuple((occ, verdict) for occ, _, _, verdict in inside)
+    return Plan(window, occurring, noted, cadence, partner, proposals)
 
 
 class Judge:
@@ -124,15 +126,17 @@ class Judge:
             local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
         )  # fmt: skip
 
-    def verdict(self, occ: Occurrence) -> Verdict:
-        key = self.facets(occ)
+    def verdict(self, occ: Occurrence, key: tuple[object, ...]) -> Verdict:
+        """Return classify(occ), once per facets key (see facets)."""
         found = self.verdicts.get(key)
         if found is None:
             found = self.verdicts[key] = classify(occ, self.profile)
         return found
 
-    def note(self, tp: Touchpoint, last_with: Mapping[str, str] | None) -> PrepNote:
-        key = self.facets(tp.occurrence)
+    def note(
+        self, tp: Touchpoint, key: tuple[object, ...], last_with: Mapping[str, str] | None
+    ) -> PrepNote:
+        """Return compose_note(tp), once per facets key of its occurrence."""
         found = self.notes.get(key)
         if found is None:
             found = self.notes[key] = compose_note(tp, self.profile, last_with=last_with)
