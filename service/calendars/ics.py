@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +13,8 @@ import icalendar
 
 from service.calendars import guard, lenient, raw, simple
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
-from service.calendars.convert import at, template_of
-from service.calendars.expand import BROKEN, Instance, Tally, expand, label
+from service.calendars.expand import BROKEN, Tally, expand, label
+from service.calendars.reader import Reader
 from service.calendars.zones import resolve_zone
 from service.engine.model import Occurrence
 
@@ -98,7 +97,7 @@ class IcsCalendar:
         tally = Tally()
         for calendar in self.calendars:
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
-            reader = _Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
+            reader = Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
             parsed, plain = self._parse(calendar, first, last, deadline, reader)
             wanted = reader.wanted(keep_past) if keep_past else None
             taken = expand(
@@ -183,7 +182,7 @@ class IcsCalendar:
         first: date,
         last: date,
         deadline: Deadline,
-        reader: _Reader,
+        reader: Reader,
     ) -> tuple[icalendar.Calendar, list[Occurrence]]:
         """Read the blocks that can matter for the window: plain events at once, the rest into
         one icalendar Calendar to expand."""
@@ -238,61 +237,6 @@ class IcsCalendar:
     def _skip(self, block: raw.Block, why: str) -> None:
         what = label(block.name, block.summary, block.uid)
         self.warnings.append(f"skipped {what} at line {block.line_no}: {why}")
-
-
-REFERENCE = "X-TOUCHPOINT-REF"
-
-
-class _Reader:
-    """Turn components into occurrences for one calendar: each component once, however many
-    instances it has, and plain events straight from their lines."""
-
-    def __init__(self, tz: ZoneInfo, me: str, cancelled: bool, series: set[str]) -> None:
-        self.tz, self.me, self.cancelled, self.series = tz, me, cancelled, series
-        self.templates: dict[int, Occurrence | None] = {}
-        # The rest of each component read in part, by a reference its lines carry (the expander
-        # may copy components, e.g. for X-WR-TIMEZONE); a random prefix no file can forge.
-        self.details: dict[str, simple.Details] = {}
-        self.secret = secrets.token_hex(8)
-
-    def refer(self, details: simple.Details) -> str:
-        """Return the line that ties a component read in part to the rest of it."""
-        reference = f"{self.secret}-{len(self.details)}"
-        self.details[reference] = details
-        return f"{REFERENCE}:{reference}"
-
-    def _template(self, component: Any) -> Occurrence | None:
-        details = self.details.get(str(component.get(REFERENCE, "")))
-        if details is None:
-            return template_of(
-                component, self.tz, self.me, cancelled=self.cancelled, series=self.series
-            )
-        uid = str(details.found.get("UID", ({}, ""))[1]).strip()
-        return details.template(self.me, self.cancelled, uid in self.series)
-
-    def wanted(self, keep_past: Callable[[Occurrence], bool]) -> Callable[[list[Any]], bool]:
-        """Return whether any of a series' components is wanted before focus."""
-
-        def any_wanted(components: list[Any]) -> bool:
-            for component in components:
-                template = self.templates.get(id(component))
-                if template is None:
-                    template = self.templates[id(component)] = self._template(component)
-                if template is not None and keep_past(template):
-                    return True
-            return not components  # nothing to judge by: keep it
-
-        return any_wanted
-
-    def plain(self, block: raw.Block) -> Occurrence | None:
-        return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
-
-    def occurrence(self, instance: Instance) -> Occurrence | None:
-        key = id(instance.component)
-        if key not in self.templates:
-            self.templates[key] = self._template(instance.component)
-        template = self.templates[key]
-        return at(template, instance.start, instance.end, self.tz) if template else None
 
 
 def _too_frequent(component: Any) -> str:
