@@ -8,17 +8,20 @@ The `feeds` fixture runs one for a test; `serving()` runs one for a block. Each 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from service.adapters.http import MiB
 
@@ -113,15 +116,10 @@ class Handshakes:
 def tls_handshake_once(directory: Path, host: str, name: str) -> Iterator[Handshakes]:
     """For the block, accept one TLS handshake on host with a self-signed certificate for name.
 
-    The certificate and its key are written to directory; without openssl the test skips.
+    The certificate and its key are written to directory.
     """
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
     cert, key = directory / "cert.pem", directory / "key.pem"
-    command = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt"]
-    command += ["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", f"/CN={name}"]
-    command += ["-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)]
-    subprocess.run(command, check=True, capture_output=True)
+    _self_signed(name, cert, key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -143,6 +141,32 @@ def tls_handshake_once(directory: Path, host: str, name: str) -> Iterator[Handsh
     finally:
         thread.join()
         listener.close()
+
+
+def _self_signed(name: str, cert: Path, key: Path) -> None:
+    """Write a self-signed certificate for the DNS name, valid for two days, and its key."""
+    secret = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(secret.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(secret, hashes.SHA256())
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        secret.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 @pytest.fixture
