@@ -30,9 +30,10 @@ from service.adapters.http import (
     fetchable_url,
 )
 from service.adapters.secrets import SecretBox
-from service.calendars.guard import Tripped
+from service.calendars.guard import Ceiling, Tripped, guarded
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
+from service.engine.model import Occurrence
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import store_occurrences, sync_span
 from service.sources.schedule import connected, refresh_minutes
@@ -133,17 +134,20 @@ def connect_ics_url(
         raise SourceError(str(refusal)) from None
     _refuse_twice(session, box, user, address)
     feed = _download(address, settings)
-    calendar = _read(feed.content, _host(address))
+    if quick:
+        read = _quick_read(feed.content, _host(address), settings, user, now)
+    else:
+        read = _full_read(_read(feed.content, _host(address)), settings, user, now)
     connection = Connection(
         user=user, kind="ics_url", label=masked_label(address), secret=box.seal(address)
     )
-    connection.refresh_minutes = refresh_minutes(calendar)  # REFRESH-INTERVAL, 15 minutes at least
+    connection.refresh_minutes = read.refresh  # REFRESH-INTERVAL, 15 minutes at least
     connected(connection)
     _remember(connection, feed, now)
     session.add(connection)
     session.flush()  # the occurrences need its id
     log.info("user %s connected %s", user.id, connection.label)
-    return _store(session, settings, connection, calendar, now, "connected", quick=quick)
+    return _stored(session, connection, read, now, "connected")
 
 
 def connect_ics_upload(
@@ -162,14 +166,17 @@ def connect_ics_upload(
     """
     if len(data) > MAX_BYTES:
         raise SourceError("That file is too big (10 MiB at most).")
-    calendar = _read(data, None)
+    if quick:
+        read = _quick_read(data, None, settings, user, now)
+    else:
+        read = _full_read(_read(data, None), settings, user, now)
     connection = Connection(user=user, kind="ics_upload", label=upload_label(filename))
     connected(connection)
     connection.content_hash, connection.synced_at = _digest(data), now
     connection.content = data
     session.add(connection)
     session.flush()
-    return _store(session, settings, connection, calendar, now, "connected", quick=quick)
+    return _stored(session, connection, read, now, "connected")
 
 
 def sync_ics_url(
@@ -268,6 +275,16 @@ def _read(data: bytes, host: str | None) -> IcsCalendar:
         raise SourceError(f"That calendar cannot be read: {error}.") from None
 
 
+@dataclass
+class _Read:
+    """What reading a calendar gave: its occurrences over the sync span (None: left for a job,
+    too big to read in a request), the warnings, and how often its feed asks to be fetched."""
+
+    occurrences: list[Occurrence] | None
+    warnings: list[str] = field(default_factory=list)
+    refresh: int = 15
+
+
 def _store(
     session: Session,
     settings: Settings,
@@ -275,31 +292,59 @@ def _store(
     calendar: IcsCalendar,
     now: datetime,
     outcome: Outcome,
-    *,
-    quick: bool = False,
 ) -> SyncResult:
-    """Replace the connection's occurrences over the sync span, in the user's time zone.
+    """Read the calendar within the full budget and store it (a sync)."""
+    return _stored(
+        session, connection, _full_read(calendar, settings, connection.user, now), now, outcome
+    )
 
-    The read runs under the guard (a child with a time and memory ceiling): a calendar past it
-    is a SourceError in plain words, or, when quick, left for a sync job to read.
-    """
+
+def _full_read(calendar: IcsCalendar, settings: Settings, user: User, now: datetime) -> _Read:
+    """Read the sync span under the guard (a child with a time and memory ceiling), in the
+    user's time zone; a calendar past the ceiling is a SourceError in plain words."""
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
-    user = connection.user
     start, end = sync_span(now)
-    budget = settings.budget
-    if quick:
-        seconds = budget.quick_seconds
-        budget = replace(budget, seconds=seconds, hard_seconds=seconds + 0.5)
     try:
-        occurrences = calendar.read(start, end, user.zone, user.email.lower(), budget, now)
+        found = calendar.read(start, end, user.zone, user.email.lower(), settings.budget, now)
     except Tripped as tripped:
-        if quick:
-            return _read_later(connection, now)
         raise over_budget(tripped) from None
-    result = SyncResult(connection, outcome, 0, list(calendar.warnings))
-    if quick and any(w.startswith(_STOPPED[1]) for w in result.warnings):
+    return _Read(found, list(calendar.warnings), refresh_minutes(calendar))
+
+
+def _quick_read(
+    data: bytes, host: str | None, settings: Settings, user: User, now: datetime
+) -> _Read:
+    """Cut and read the data within the budget's quick_seconds, all of it in the guarded child
+    (a 10 MiB file takes longer than that just to cut); a calendar that needs longer is left
+    for a sync job, one that is no calendar raises SourceError as at once."""
+    seconds = settings.budget.quick_seconds
+    quick = replace(settings.budget, seconds=seconds)
+    start, end = sync_span(now)
+    tz, me = user.zone, user.email.lower()
+
+    def work() -> _Read:
+        calendar = _read(data, host)
+        found = calendar.occurrences(start, end, tz, me, quick, now)
+        return _Read(found, list(calendar.warnings), refresh_minutes(calendar))
+
+    try:
+        read = guarded(work, Ceiling(seconds + 0.5, quick.megabytes))
+    except Tripped:
+        return _Read(None)
+    if any(w.startswith(_STOPPED[1]) for w in read.warnings):
+        return _Read(None, refresh=read.refresh)
+    return read
+
+
+def _stored(
+    session: Session, connection: Connection, read: _Read, now: datetime, outcome: Outcome
+) -> SyncResult:
+    """Replace the connection's occurrences over the sync span with what was read."""
+    if read.occurrences is None:
         return _read_later(connection, now)
-    result.events = store_occurrences(session, connection, occurrences, start, end)
+    start, end = sync_span(now)
+    result = SyncResult(connection, outcome, 0, read.warnings)
+    result.events = store_occurrences(session, connection, read.occurrences, start, end)
     connection.read_notes = "\n".join(result.notices())
     return result
 

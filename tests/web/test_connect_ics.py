@@ -453,7 +453,7 @@ def test_a_calendar_too_big_to_read_in_the_request_is_read_by_a_sync_job(
     finally:
         runtime.reset()
     stored = len(rows(app, StoredOccurrence))
-    assert stored == quick.budget.occurrences  # the read's limit, said on the page
+    assert stored == quick.budget.per_day  # a day's limit, said on the page
     listed = " ".join(page(client).split())
     assert f"Working · {stored} events stored" in listed
     assert "The calendar holds more than Touchpoint reads at once: the rest was left out." in listed
