@@ -206,6 +206,8 @@ class IcsCalendar:
             parts = simple.series_parts(block) if block.name != "VTIMEZONE" else None
             # A series: icalendar reads only the lines its recurrence needs, we read the rest.
             lines = [*parts[0][:-1], reader.refer(parts[1]), parts[0][-1]] if parts else block.lines
+            if block.recurs:
+                lines = raw.dates_near(lines, first, last)
             if (component := self._parse_block(block, lines)) is not None:
                 result.add_component(component)
         return result, plain

@@ -233,3 +233,15 @@ def test_a_read_past_its_hard_ceiling_is_stopped_and_the_scan_says_so_in_one_lin
     assert result.stderr.decode().strip().splitlines() == [
         "touchpoint: cannot read the calendar: reading it took longer than 0 seconds"
     ]
+
+
+def test_a_long_rdate_list_is_read_only_near_the_window_and_gives_the_same_instances() -> None:
+    dates = [FIRST + timedelta(hours=6 * i) for i in range(20_000)]  # 2025 to 2038
+    rdate = "RDATE:" + ",".join(f"{d:%Y%m%dT%H%M%SZ}" for d in dates) + "\r\n"
+    lunch = event("r", "20250101T000000Z", title="Lunch with Carol") + rdate
+
+    occurrences, warnings = read(calendar(lunch), Budget(seconds=200))
+
+    window = [d for d in dates if NOW - timedelta(days=60) <= d < NOW + timedelta(days=14)]
+    assert sorted(o.start for o in occurrences) == window
+    assert warnings == []
