@@ -118,10 +118,14 @@ def check_counts(race: Race, path: Path) -> None:
     _, floor_out, _ = run(floor_command(path, race.days), keep=True)
     race.floor_count = int(floor_out.split()[0])
     _, scan_out, _ = run(scan_command(path, race.days), keep=True)
-    document = json.loads(scan_out)
-    race.scan_count = len(document["occurrences"])
+    # Read in a child: a year's JSON makes this process hundreds of MB, and every command it
+    # starts after would report that as its own peak (Linux counts the memory before exec).
+    reader = "import json,sys; print(len(json.load(sys.stdin)['occurrences']))"
+    counted = subprocess.run([sys.executable, "-c", reader], input=scan_out, capture_output=True)
+    race.scan_count = int(counted.stdout)
     if not race.counts_match:
-        race.mismatches = differences(path, race.days, document["occurrences"])
+        race.mismatches = differences(path, race.days, json.loads(scan_out)["occurrences"])
+    del scan_out
 
 
 def differences(path: Path, days: int, scanned: list[dict[str, Any]]) -> list[str]:
