@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile bench-classifier clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench-workers: $(STAMP)
 
 bench-hostile: $(STAMP)
 	$(BIN)/python bench/bench_hostile.py
+
+bench-classifier: $(STAMP)
+	$(BIN)/python bench/bench_classifier.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,6 +1,8 @@
 """The demo of `touchpoint run --demo`: a sample user whose calendar makes everything happen now.
 
-The calendar is made relative to "now": a coffee within the hour (its prep note is due at once),
+The calendar is made relative to "now": a coffee within the hour (in the daytime of a working day;
+started at night or on a weekend, at 09:00 the next working morning), whose prep note is sent at
+once,
 lunch on the next working day, a weekly 1:1 with the manager, a project review, and a mentoring
 chat 70 days ago, so a career conversation is due and a proposal goes out. Notes and the proposal
 go through the same code as the workers; emails land in the local outbox.
@@ -27,7 +29,7 @@ from service.adapters.secrets import SecretBox
 from service.calendars.zones import resolve_zone
 from service.config import Settings
 from service.engine.people import display_name
-from service.models import Connection, User
+from service.models import Connection, PlannedNote, User
 from service.notes import plan as notes_plan
 from service.proposals import propose as proposing
 from service.sources.connect import connect_ics_upload
@@ -42,6 +44,8 @@ CALENDAR_NAME = "demo-calendar.ics"
 DEFAULT_ZONE = "Europe/Berlin"
 GOAL = "Lead a project end to end within a year"
 UTC_NAMES = frozenset({"UTC", "GMT", "Universal", "Zulu", "UCT", "Greenwich"})
+# The coffee is within the hour only in the daytime; started at night, it is the next morning.
+COFFEE_FROM, COFFEE_UNTIL, COFFEE = time(8), time(18), timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,7 @@ def load_demo(database: Database, settings: Settings, now: datetime) -> Demo:
     with database.unit() as session:
         user = session.get_one(User, user.id)
         notes_plan.plan_notes(session, settings, user, now)
+        _first_note_now(session, user, now)
         notes = notes_plan.send_due_notes(session, settings, user, now)
     with database.unit() as session:
         attempt = proposing.attempt(session, settings, session.get_one(User, user.id), now)
@@ -79,6 +84,14 @@ def load_demo(database: Database, settings: Settings, now: datetime) -> Demo:
     return Demo(
         user.id, created, len(notes), attempt.reason, _sign_in_link(database, settings, now)
     )
+
+
+def _first_note_now(session: Session, user: User, now: datetime) -> None:
+    """Make the demo's first note due now, so one is in the outbox at once even at night."""
+    query = select(PlannedNote).where(PlannedNote.user_id == user.id, PlannedNote.start > now)
+    first = session.scalars(query.order_by(PlannedNote.start, PlannedNote.id).limit(1)).first()
+    if first is not None and first.status == notes_plan.PLANNED:
+        first.due_at = min(first.due_at, now)
 
 
 def _demo_user(session: Session, now: datetime) -> tuple[User, bool]:
@@ -140,9 +153,9 @@ def demo_calendar(now: datetime, zone: ZoneInfo) -> bytes:
     lunch_day = next_working_day(local.date())
     one_on_one_day = next_working_day(lunch_day)
     review_day = next_working_day(one_on_one_day)
-    coffee = _ceil_to_five_minutes(local + timedelta(minutes=40))
+    coffee = coffee_time(local)
     events = [
-        _event("coffee", "Coffee with Dan", coffee, 30, [DAN]),
+        _event("coffee", "Coffee with Dan", coffee, COFFEE.seconds // 60, [DAN]),
         _event("lunch", "Lunch with Carol", _at(lunch_day, 12, zone), 60, [CAROL]),
         _event(
             "one-on-one",
@@ -169,6 +182,19 @@ def demo_calendar(now: datetime, zone: ZoneInfo) -> bytes:
     lines += [f"X-WR-CALNAME:{DEMO_EMAIL}", f"X-WR-TIMEZONE:{zone.key}"]
     lines += [line for event in events for line in event] + ["END:VCALENDAR"]
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def coffee_time(local: datetime) -> datetime:
+    """Return when the demo's coffee starts: within the hour in the daytime of a working day,
+    else at 09:00 on the next working morning, never at night or on a weekend."""
+    soon = _ceil_to_five_minutes(local + timedelta(minutes=40))
+    closing = datetime.combine(soon.date(), COFFEE_UNTIL, local.tzinfo)
+    if soon.weekday() < 5 and soon.time() >= COFFEE_FROM and soon + COFFEE <= closing:
+        return soon
+    day = local.date()
+    if day.weekday() >= 5 or local.time() >= COFFEE_FROM:
+        day = next_working_day(day)
+    return datetime.combine(day, time(9), local.tzinfo)
 
 
 def next_working_day(day: date) -> date:

@@ -17,7 +17,8 @@ from service.adapters.db import Database
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
 from service.demo import DEMO_EMAIL, demo_calendar, load_demo, machine_zone
-from service.models import OutboxEmail, PlannedNote, StoredOccurrence, User
+from service.models import OutboxEmail, PlannedNote, Proposal, StoredOccurrence, User
+from service.models.proposals import offered_slots
 from service.proposals import propose as proposing
 from service.sources.calendar import plan_for_user, sync_span
 from tests.factories import BERLIN, NOW, at
@@ -113,16 +114,57 @@ def test_the_printed_link_opens_a_dashboard_with_the_demo_touchpoints_and_propos
         (at(7, 23, 30), at(9, 12)),  # Saturday night: still Monday
     ],
 )
-def test_lunch_is_on_the_next_working_day_and_coffee_within_the_hour(
-    now: datetime, lunch: datetime
-) -> None:
+def test_lunch_is_on_the_next_working_day(now: datetime, lunch: datetime) -> None:
     calendar = IcsCalendar.from_bytes(demo_calendar(now, BERLIN))
 
     occurrences = calendar.occurrences(*sync_span(now), BERLIN, DEMO_EMAIL)
 
     starts = {o.title: o.start for o in occurrences if isinstance(o.start, datetime)}
     assert starts["Lunch with Carol"] == lunch
-    assert now + timedelta(minutes=40) <= starts["Coffee with Dan"] < now + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("now", "coffee"),
+    [
+        (NOW, at(2, 8, 40)),  # Monday 08:00: within the hour
+        (at(4, 15), at(4, 15, 40)),  # Wednesday afternoon: within the hour
+        (at(4, 17, 30), at(5, 9)),  # Wednesday evening: Thursday morning
+        (at(5, 2, 30), at(5, 9)),  # Thursday at night: that morning
+        (at(6, 23, 50), at(9, 9)),  # Friday night: Monday morning
+        (at(7, 5), at(9, 9)),  # Saturday early: Monday morning
+        (at(8, 14), at(9, 9)),  # Sunday afternoon: Monday morning
+    ],
+)
+def test_the_coffee_is_never_at_night_or_on_a_weekend(now: datetime, coffee: datetime) -> None:
+    calendar = IcsCalendar.from_bytes(demo_calendar(now, BERLIN))
+
+    occurrences = calendar.occurrences(*sync_span(now), BERLIN, DEMO_EMAIL)
+
+    (start,) = [o.start for o in occurrences if o.title == "Coffee with Dan"]
+    assert start == coffee
+    assert isinstance(start, datetime)
+    assert start.weekday() < 5
+    assert 8 <= start.hour < 18
+
+
+@pytest.mark.parametrize("now", [at(7, 3), at(7, 13), at(8, 22), at(4, 23, 45), at(5, 4)])
+def test_the_demo_proposes_no_time_at_night_or_on_a_weekend_whenever_it_starts(
+    now: datetime, database: Database, settings: Settings
+) -> None:
+    load_demo(database, settings, now)
+
+    with database.unit() as session:
+        proposal = session.scalars(select(Proposal)).one()
+        notes = session.execute(select(PlannedNote.start, PlannedNote.status)).all()
+    for start, _end in offered_slots(proposal):
+        local = start.astimezone(BERLIN)
+        assert local.weekday() < 5, local
+        assert 9 <= local.hour < 18, local
+    assert any(status == "sent" for _start, status in notes)  # a note to read at once
+    for start, _status in notes:
+        local = start.astimezone(BERLIN)
+        assert local.weekday() < 5, local
+        assert 8 <= local.hour < 18, local
 
 
 @pytest.mark.parametrize(

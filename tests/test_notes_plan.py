@@ -233,7 +233,7 @@ def test_the_last_reflection_with_carol_is_in_the_next_note_with_carol(
     plan(database, settings, user_id)
 
     (note,) = notes(database)
-    assert "Last time: you learned: how the platform team hires." in note.text
+    assert note.text.startswith("Last time with Carol, you learned: how the platform team hires.")
     assert "nothing much" not in note.text
 
 

@@ -85,7 +85,9 @@ def test_a_due_chat_becomes_one_proposal_with_three_times_and_the_partner(
         proposal = session.scalars(select(Proposal)).one()
         assert (proposal.user_id, proposal.partner, proposal.status) == (user_id, CAROL, "proposed")
         assert proposal.reason.startswith("You have lunch with Carol on Wed 4 Mar")
-        assert proposal.slots[0] == ["2026-03-02T08:15:00+00:00", "2026-03-02T08:30:00+00:00"]
+        # The reason names the lunch: the first time is right after it.
+        assert proposal.slots[0] == ["2026-03-04T12:05:00+00:00", "2026-03-04T12:20:00+00:00"]
+        assert proposal.slots[1] == ["2026-03-02T08:15:00+00:00", "2026-03-02T08:30:00+00:00"]
         assert len(proposal.slots) == 3
         assert proposal.expires_at == at(4, 13, 5)  # the last time's start, within the week
 

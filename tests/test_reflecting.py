@@ -212,7 +212,8 @@ def test_the_next_prep_note_for_that_person_recalls_the_follow_up(database: Data
     }
     [lunch] = [tp for tp in plan.touchpoints if tp.occurrence.uid == LUNCH.uid]
     assert lunch.note is not None
-    assert "Last time: you meant to follow up on: Send Carol the design doc" in lunch.note.text
+    lead = "Last time with Carol, you meant to follow up on: Send Carol the design doc"
+    assert lunch.note.text.startswith(lead)
 
 
 def test_only_the_latest_reflection_with_a_person_is_recalled(database: Database) -> None:

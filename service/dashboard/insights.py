@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.engine.model import Cadence, Occurrence, Profile, Touchpoint
+from service.engine.model import Cadence, Kind, Occurrence, PrepNote, Profile, Touchpoint
 from service.engine.people import display_name
 from service.engine.plan import Judge
+from service.engine.relations import is_person_address
 from service.models import Connection, Proposal
 
 YEAR_DAYS = 365
@@ -65,6 +66,40 @@ class Clock:
         return min(self.days_since, self.max_days) if self.days_since is not None else 0
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesRow:
+    """A recurring meeting as one row: its next occurrence, the note of its week, how many more."""
+
+    occurrence: Occurrence
+    kind: Kind
+    score: float
+    reasons: tuple[str, ...]
+    people: tuple[str, ...]
+    note: PrepNote | None
+    repeats: int  # further occurrences in the window after this one
+    until: str  # the day of the last of them: "Fri 13 Mar"
+
+
+def series_rows(
+    touchpoints: Sequence[Touchpoint], profile: Profile
+) -> list[Touchpoint | SeriesRow]:
+    """Return the touchpoints in order with each recurring series folded into its next one."""
+    series: dict[str | int, list[Touchpoint]] = {}
+    for tp in sorted(touchpoints, key=lambda t: _start(t, profile)):
+        series.setdefault(tp.occurrence.uid if tp.occurrence.recurring else id(tp), []).append(tp)
+    rows: list[Touchpoint | SeriesRow] = []
+    for group in series.values():
+        first = group[0]
+        if len(group) == 1:
+            rows.append(first)
+            continue
+        note = next((tp.note for tp in group if tp.note is not None), None)
+        until = short_moment(_start(group[-1], profile), profile.tz)[:-6]
+        rows.append(SeriesRow(first.occurrence, first.kind, first.score, first.reasons,
+                              first.people, note, len(group) - 1, until))  # fmt: skip
+    return sorted(rows, key=lambda r: r.occurrence.starts_at(profile.tz).astimezone(UTC))
+
+
 def touchpoints_of(occurrences: Iterable[Occurrence], profile: Profile) -> list[Touchpoint]:
     """Classify occurrences (the user's marks included) and keep the touchpoints.
 
@@ -73,7 +108,7 @@ def touchpoints_of(occurrences: Iterable[Occurrence], profile: Profile) -> list[
     judge = Judge(profile)
     found = []
     for occ in occurrences:
-        v = judge.verdict(occ, judge.facets(occ))
+        v = judge.verdict(occ)
         if v.kind is not None:
             found.append(Touchpoint(occ, v.kind, v.score, v.reasons, v.people))
     return found
@@ -135,7 +170,14 @@ def category_of(email: str, profile: Profile, *, mentors: set[str], peers: set[s
 
 def _others(touchpoint: Touchpoint, profile: Profile) -> set[str]:
     me = profile.me.lower()
-    return {e.lower() for e in touchpoint.people if "@" in e and e.lower() != me}
+    kinds = {a.email.lower(): a for a in touchpoint.occurrence.attendees}
+    found = set()
+    for email in (e.lower() for e in touchpoint.people):
+        who = kinds.get(email)
+        person = is_person_address(email, who.cutype, who.name) if who else is_person_address(email)
+        if email != me and person:
+            found.add(email)
+    return found
 
 
 def _outside(email: str, domain: str) -> bool:
@@ -177,13 +219,13 @@ def _last_career(touchpoints: Sequence[Touchpoint], profile: Profile) -> datetim
 
 
 def by_day(
-    touchpoints: Sequence[Touchpoint], profile: Profile, now: datetime
-) -> list[tuple[str, list[Touchpoint]]]:
+    touchpoints: Sequence[Touchpoint | SeriesRow], profile: Profile, now: datetime
+) -> list[tuple[str, list[Touchpoint | SeriesRow]]]:
     """Group touchpoints by local day, each day labelled ("Today", "Tuesday 3 March")."""
     today = now.astimezone(profile.tz).date()
-    days: dict[str, list[Touchpoint]] = {}
+    days: dict[str, list[Touchpoint | SeriesRow]] = {}
     for touchpoint in touchpoints:
-        day = _start(touchpoint, profile).astimezone(profile.tz).date()
+        day = touchpoint.occurrence.starts_at(profile.tz).astimezone(profile.tz).date()
         days.setdefault(day_label(day, today), []).append(touchpoint)
     return list(days.items())
 
@@ -206,7 +248,7 @@ def short_moment(moment: datetime, tz: ZoneInfo) -> str:
     )
 
 
-def local_time(touchpoint: Touchpoint, profile: Profile) -> str:
+def local_time(touchpoint: Touchpoint | SeriesRow, profile: Profile) -> str:
     """Return "12:00 to 13:00" for a touchpoint (with an en dash), in the user's zone."""
     start = touchpoint.occurrence.starts_at(profile.tz).astimezone(profile.tz)
     end = touchpoint.occurrence.ends_at(profile.tz).astimezone(profile.tz)

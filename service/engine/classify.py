@@ -8,12 +8,12 @@ from functools import lru_cache
 from typing import Final
 
 from service.engine import vocabulary as vocab
+from service.engine.context import CalendarContext
 from service.engine.crowd import Crowd, crowd_of, named_partner, people_phrase
 from service.engine.model import Kind, Occurrence, Profile, Verdict
 from service.engine.people import address
+from service.engine.structure import MAX_OTHERS, SMALL, outside, shape_kind
 
-MAX_OTHERS: Final = 8  # beyond this nobody gets a word in
-SMALL: Final = 5  # standups and demos stop being conversations above this
 BASE: Final[Mapping[Kind, float]] = {
     "career": 0.95, "one_on_one": 0.8, "meal": 0.8, "coffee": 0.75, "project": 0.6,
 }  # fmt: skip
@@ -27,8 +27,11 @@ MEALTIMES: Final = (
 Adjustment = tuple[float, str]
 
 
-def classify(occ: Occurrence, profile: Profile) -> Verdict:
-    """Judge one occurrence: which kind of touchpoint it is, if any, how good, and why."""
+def classify(occ: Occurrence, profile: Profile, context: CalendarContext | None = None) -> Verdict:
+    """Judge one occurrence: which kind of touchpoint it is, if any, how good, and why.
+
+    context: what the whole calendar says (calendar_context, built once per calendar).
+    """
     me = address(profile.me)
     crowd = crowd_of(occ, me)
     for uid, marked in profile.overrides:
@@ -40,11 +43,11 @@ def classify(occ: Occurrence, profile: Profile) -> Verdict:
     why_not = _ruled_out(occ, me, hits) or _crowd_rules_out(crowd, partner)
     if why_not:
         return Verdict(None, 0.0, (why_not,), crowd.people)
-    kind, why = _kind_of(occ, profile, hits, crowd)
+    kind, why, doubt = _kind_of(occ, profile, hits, crowd, context)
     if kind is None:
         return Verdict(None, 0.0, (why,), crowd.people)
     found = _adjustments(kind, occ, profile, crowd, partner)
-    score = _clamp(kind, BASE[kind] + sum(delta for delta, _ in found))
+    score = _clamp(kind, BASE[kind] + doubt + sum(delta for delta, _ in found))
     reasons = dict.fromkeys(r for r in (why, *(reason for _, reason in found)) if r)
     return Verdict(kind, score, tuple(reasons), crowd.people)
 
@@ -62,6 +65,7 @@ def is_busy(occ: Occurrence) -> bool:
         and not _is_cancelled(occ)
         and (occ.my_response or "").lower() != "declined"
         and not occ.transparent
+        and vocab.title_status(occ.title) is None
     )
 
 
@@ -83,12 +87,13 @@ def _place_hits(location: str) -> Mapping[str, str]:
 # Rules ------------------------------------------------------------------------------------
 
 HARD_NO: Final = (
+    ("family", "title mentions {}: a family appointment, not a work moment"),
     ("away", "title says {}: you are away"),
     ("interview", "title mentions {}: an interview is about the candidate, not you"),
     ("focus", "title mentions {}: time kept free of meetings"),
     ("crowd", "title mentions {}: too big to talk"),
 )
-SOFT_NO: Final = (  # yield when the title also says meal, coffee or career
+SOFT_NO: Final = (  # weak words (a hotel, a train): yield to what the title says it is about
     ("personal", "title mentions {}: a personal appointment"),
     ("travel", "title mentions {}: that is travel"),
 )
@@ -102,6 +107,11 @@ def _ruled_out(occ: Occurrence, me: str, hits: Mapping[str, str]) -> str | None:
         return "it was cancelled"
     if _my_response(occ, me) == "declined":
         return "you declined it"
+    if marked := vocab.title_status(occ.title):
+        status, words = marked
+        return f"the title says {words}: " + (
+            "it was cancelled" if status == "cancelled" else "you declined it"
+        )
     if occ.all_day:
         return "all-day events are not meetings"
     if occ.transparent:
@@ -113,8 +123,8 @@ def _title_rules_out(hits: Mapping[str, str]) -> str | None:
     for category, why in HARD_NO:
         if category in hits:
             return why.format(hits[category])
-    if any(kind in hits for kind in TITLE_FIRST):
-        return None
+    if any(kind in hits for kind in (*TITLE_FIRST, "project", "project_if_small")):
+        return None  # "Lunch at Hotel Adlon", "Release train planning"
     return next((why.format(hits[c]) for c, why in SOFT_NO if c in hits), None)
 
 
@@ -130,30 +140,33 @@ def _crowd_rules_out(crowd: Crowd, partner: str | None) -> str | None:
 
 
 def _kind_of(
-    occ: Occurrence, profile: Profile, hits: Mapping[str, str], crowd: Crowd
-) -> tuple[Kind | None, str]:
-    """Return the kind the title, the place and the people point to, with the main reason."""
-    for kind in TITLE_FIRST:
+    occ: Occurrence,
+    profile: Profile,
+    hits: Mapping[str, str],
+    crowd: Crowd,
+    context: CalendarContext | None,
+) -> tuple[Kind | None, str, float]:
+    """Return the kind the title, the place and the people point to, the main reason, and how
+    much less sure than usual that is (when the title says nothing the vocabulary knows)."""
+    for kind in TITLE_FIRST:  # what it is about beats who it is with
         if kind in hits:
-            return kind, f"title mentions {hits[kind]}"
+            return kind, f"title mentions {hits[kind]}", 0.0
     if "one_on_one" in hits:
         if crowd.size <= 1:
-            return "one_on_one", f"title mentions {hits['one_on_one']}"
-        return "project", f"title says {hits['one_on_one']}, but {crowd.size} others are invited"
+            return "one_on_one", f"title mentions {hits['one_on_one']}", 0.0
+        why = f"title says {hits['one_on_one']}, but {crowd.size} others are invited"
+        return "project", why, 0.0
     if work := hits.get("project") or hits.get("project_if_small"):
-        return _project(work, "project" in hits, crowd, profile)
+        return (*_project(work, "project" in hits, crowd, profile), 0.0)
     if place := _place_kind(occ, profile):
-        return place
-    if crowd.size <= 1:
-        return "one_on_one", ""  # the people reason says it all: just you and them
-    if crowd.size <= SMALL and _in_a_room(occ, crowd):
-        return "project", "a small meeting in a meeting room"
-    return None, f"the title does not say what it is, and {crowd.size} others are in it"
+        return (*place, 0.0)
+    return shape_kind(occ, profile, crowd, context, _in_a_room(occ, crowd))
 
 
 def _project(word: str, any_size: bool, crowd: Crowd, profile: Profile) -> tuple[Kind | None, str]:
-    if crowd.people == (address(profile.manager),) and not crowd.lists:
-        return "one_on_one", f"title mentions {word}"
+    alone = crowd.size <= 1 and not crowd.lists
+    if alone and (not any_size or crowd.people == (address(profile.manager),)):
+        return "one_on_one", f"title mentions {word}"  # a weekly or status of two is a 1:1
     if not any_size and crowd.size > SMALL:
         return None, f"{word} with {crowd.size} others is a status round, not a talk"
     return "project", f"title mentions {word}"
@@ -207,7 +220,7 @@ def _company(
     if address(profile.manager) in crowd.names:
         alone = len(names) == 1
         yield (0.05 if alone else 0.0), ("with your manager" if alone else "your manager is there")
-    if outsiders := [e for e in crowd.people if _outside(e, profile.domain)]:
+    if outsiders := [e for e in crowd.people if outside(e, profile.domain)]:
         yield 0.0, _networking(outsiders, crowd)
     organiser = crowd.names.get(address(occ.organizer))
     if organiser and kind != "project":  # they asked for the time: they want to talk
@@ -231,11 +244,6 @@ def _size_delta(kind: Kind, size: int) -> float:
     if kind == "project":
         return 0.05 if size <= 3 else -0.03 * (size - 3)
     return -0.1 if kind in ("meal", "coffee") and size >= 4 else 0.0
-
-
-def _outside(email: str, domain: str) -> bool:
-    theirs = email.rpartition("@")[2]
-    return bool(domain) and theirs != domain and not theirs.endswith("." + domain)
 
 
 def _timing(kind: Kind, occ: Occurrence, profile: Profile) -> Iterable[Adjustment]:

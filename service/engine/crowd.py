@@ -17,7 +17,11 @@ ROOM_PREFIX: Final = re.compile(  # "room-3" and "Room 3" are rooms, "roomba@" a
         re.escape(p) + ("(?![a-z])" if p[-1].isalpha() else "") for p in vocab.ROOM_NAME_PREFIXES
     )
 )
-WITH_SOMEONE: Final = re.compile(r"(?<!\w)(?:(?:with|mit|avec|con|com|met)\s+|w/\s*)(\w[\w\-]*)")
+WITH_SOMEONE: Final = re.compile(  # "with Carol", "mit Carol", "w/Carol" in any language we read
+    r"(?<!\w)(?:(?:"
+    + "|".join(re.escape(w) for w in vocab.WITH_WORDS if w[-1].isalpha())
+    + r")\s+|w/\s*)(\w[\w\-]*)"
+)
 PAIR: Final = re.compile(r"(\w+)\s*(?:<>|<->|<=>|↔|/|\||\+|&|(?<!\w)x(?!\w))\s*(\w+)")
 
 

@@ -124,6 +124,8 @@ class Verdict:
 class PrepNote:
     subject: str
     text: str
+    person: str = ""  # whom the note is about (an address), "" for nobody in particular
+    prompts: tuple[str, ...] = ()  # the question bank's keys it used, so none repeats soon
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,16 @@
-"""Compose the short prep note sent before each touchpoint."""
+"""Compose the short prep note sent before each touchpoint.
+
+A note answers the article's two questions for one person at one moment: how to add value for
+them, and what one insight to ask for. Both come from a question bank (service.engine.prompts),
+chosen by who the person is to the user, the kind of meeting, the user's stage and goal, and what
+the calendar shows (the topic in the title, a first meeting, someone back from a break, someone
+not seen for months, a new series). The last reflection about the person leads the note. The
+wording lives in templates/notes/.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -10,8 +18,18 @@ from typing import Any
 
 import jinja2
 
-from service.engine.model import Occurrence, PrepNote, Profile, Touchpoint
+from service.engine import prompts
+from service.engine.model import Occurrence, PrepNote, Profile, Touchpoint, Verdict
 from service.engine.people import NAME_CHARS, address, clean, display_name
+from service.engine.relations import (
+    Ledger,
+    People,
+    Person,
+    attendees_of,
+    is_person_address,
+    people_of,
+    topic_of,
+)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MAX_WORDS = 120
@@ -19,21 +37,42 @@ GOAL_CHARS = 120
 LAST_CHARS = 160
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
 _MEALS = ("breakfast", "brunch", "lunch", "dinner")
 # Whom to catch in a group: someone outside first when looking outside (and colleagues only
-# discreetly), otherwise a peer, who sees the work up close, before the manager.
-_PREFERENCE: dict[str, tuple[str, ...]] = {"external_move": ("external", "peer", "manager")}
-_DEFAULT_PREFERENCE = ("peer", "manager", "external")
+# discreetly), another team when looking for a move, otherwise a peer, who sees the work up close.
+_PREFERENCE: dict[str, tuple[str, ...]] = {
+    "external_move": ("external", "mentor", "peer", "cross_team", "skip_level", "manager"),
+    "internal_move": ("cross_team", "mentor", "peer", "skip_level", "manager", "external"),
+}
+_DEFAULT_PREFERENCE = ("peer", "cross_team", "mentor", "skip_level", "manager", "external")
 # Trimmed in this order when a note runs long: the user's own words first, names last.
-_TRIMMABLE = (("goal", 0), ("last", 0), ("title", 1), ("who", 1))
+_TRIMMABLE = (("goal", 0), ("last", 0), ("topic", 0), ("title", 1), ("who", 1))
 
 
 def compose_note(
-    tp: Touchpoint, profile: Profile, *, last_with: Mapping[str, str] | None = None
+    tp: Touchpoint,
+    profile: Profile,
+    *,
+    last_with: Mapping[str, str] | None = None,
+    people: People | None = None,
+    recent: Mapping[str, Sequence[str]] | None = None,
+    series_new: bool = False,
 ) -> PrepNote:
-    """Write the prep note for one touchpoint."""
-    facts = _facts(tp, profile, {address(k): v for k, v in (last_with or {}).items()})
-    return PrepNote(subject=_subject(facts), text=_fit(facts))
+    """Write the prep note for one touchpoint.
+
+    people: the person model (service.engine.relations); built from this touchpoint alone when
+    absent. recent: the prompt keys already used with each person in the month before, oldest
+    first, so none comes twice. series_new: this is the first meeting of a new recurring series.
+    """
+    last = {address(k): v for k, v in (last_with or {}).items()}
+    if people is None:
+        verdict = Verdict(tp.kind, tp.score, tp.reasons, tp.people)
+        people = people_of([(tp.occurrence, verdict)], profile, last_with=last, history=False)
+    facts = _facts(tp, profile, people, last, recent or {}, series_new)
+    keys = (facts["add"], facts["ask"])
+    return PrepNote(_subject(facts), _fit(facts), person=facts["email"], prompts=keys)
 
 
 @cache
@@ -75,53 +114,115 @@ def _fit(facts: dict[str, Any]) -> str:
     return text
 
 
-def _facts(tp: Touchpoint, profile: Profile, last_with: Mapping[str, str]) -> dict[str, Any]:
-    people = _people(tp, profile)
-    focus = _focus(people, profile, last_with)
+def _facts(
+    tp: Touchpoint,
+    profile: Profile,
+    people: People,
+    last_with: Mapping[str, str],
+    recent: Mapping[str, Sequence[str]],
+    series_new: bool,
+) -> dict[str, Any]:
+    others = _people(tp, profile)
+    focus = _focus(others, profile, people, last_with, recent)
+    person = people.get(focus) if focus else None
     local = tp.occurrence.starts_at(profile.tz).astimezone(profile.tz)
     title = clean(tp.occurrence.title, NAME_CHARS)
-    return {
+    names = [display_name(a.email, a.name) for a in tp.occurrence.attendees]
+    names += [people.name(e) for e in others] + [display_name(profile.me)]
+    facts: dict[str, Any] = {
         "kind": tp.kind,
         "stage": profile.stage,
-        "group": len(people) > 1,
+        "group": len(others) > 1,
         "title": title,
-        "who": _display_name(tp.occurrence, focus) if focus else "",
-        "relation": _relation(focus, profile) if focus else "open",
+        "topic": topic_of(title, names),
+        "email": focus,
+        "who": _display_name(tp.occurrence, focus, people) if focus else "",
+        "relation": person.relation if person else "open",
         "goal": clean(profile.goal, GOAL_CHARS),
-        "last": _sentence(clean(last_with.get(focus, ""), LAST_CHARS)),
+        "last": _sentence(clean(last_with.get(focus, "") or _last(person), LAST_CHARS)),
         "meal": _meal(title, local),
         "when": _when(tp.occurrence, local),
+        "series_new": series_new,
+        **_calendar_facts(person if people.history else None, local),
+        **_ledger_facts(person.ledger if person else Ledger()),
+    }
+    used = recent.get(focus, ()) if focus else ()
+    facts["add"] = prompts.choose(prompts.add_keys(facts), used)
+    facts["ask"] = prompts.choose(prompts.ask_keys(facts), used)
+    return facts
+
+
+def _calendar_facts(person: Person | None, local: datetime) -> dict[str, Any]:
+    """Return what the calendar says about this person at this moment, for the templates."""
+    nothing = {"first": False, "back": False, "months": False, "last_seen": "", "gap_days": None}
+    if person is None:
+        return {**nothing, "last_day": "", "last_title": "", "their_topic": ""}
+    seen = person.moment_facts(local)
+    # Someone the log already has a line about is no stranger, whatever the calendar shows.
+    seen["first"] = seen["first"] and not person.last and person.ledger == Ledger()
+    last_seen = seen.pop("last_seen")
+    known = isinstance(last_seen, datetime)
+    return {
+        **seen,
+        "last_seen": _MONTHS[last_seen.month - 1] if isinstance(last_seen, datetime) else "",
+        "last_day": _day(last_seen.astimezone(local.tzinfo))
+        if isinstance(last_seen, datetime)
+        else "",
+        "last_title": seen["last_title"] if known else "",
+        "their_topic": person.topics[0] if person.topics else "",
     }
 
 
+def _day(moment: datetime) -> str:
+    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1][:3]}"
+
+
+def _ledger_facts(ledger: Ledger) -> dict[str, Any]:
+    give = ledger.asked > ledger.offered
+    take = ledger.offered >= ledger.asked + 2
+    return {"asked": ledger.asked, "offered": ledger.offered, "give": give, "take": take}
+
+
+def _last(person: Person | None) -> str:
+    return person.last if person else ""
+
+
 def _people(tp: Touchpoint, profile: Profile) -> list[str]:
-    """Return the other people at the touchpoint, in order, without the user."""
-    emails = tp.people or tuple(
-        a.email for a in tp.occurrence.attendees if a.is_person and a.status != "declined"
-    )
+    """Return the other people at the touchpoint, in order: never the user, a room or a list."""
+    kinds = {address(a.email): a for a in tp.occurrence.attendees}
+    emails = tp.people or tuple(a.email for a in attendees_of(tp.occurrence, profile))
     me = address(profile.me)
-    return [email for email in dict.fromkeys(map(address, emails)) if email and email != me]
+    found = []
+    for email in dict.fromkeys(map(address, emails)):
+        attendee = kinds.get(email)
+        cutype, name = (attendee.cutype, attendee.name) if attendee else ("", "")
+        if email and email != me and is_person_address(email, cutype, name):
+            found.append(email)
+    return found
 
 
-def _focus(people: Sequence[str], profile: Profile, last_with: Mapping[str, str]) -> str:
-    """Pick the one person to talk to; an open follow-up breaks a tie."""
+def _focus(
+    others: Sequence[str],
+    profile: Profile,
+    people: People,
+    last_with: Collection[str],
+    recent: Mapping[str, Sequence[str]],
+) -> str:
+    """Pick the one person to talk to: by relationship, then whoever was noted least lately."""
     order = _PREFERENCE.get(profile.stage, _DEFAULT_PREFERENCE)
-    ranked = sorted(people, key=lambda e: (order.index(_relation(e, profile)), e not in last_with))
-    return ranked[0] if ranked else ""
+
+    def rank(email: str) -> tuple[int, int, bool, str]:
+        person = people.get(email)
+        relation = person.relation if person else "cross_team"
+        return (order.index(relation), len(recent.get(email, ())), email not in last_with, email)
+
+    return min(others, key=rank, default="")
 
 
-def _relation(email: str, profile: Profile) -> str:
-    if email == address(profile.manager):
-        return "manager"
-    domain, home = email.rpartition("@")[2], profile.domain
-    same = not home or domain == home or domain.endswith("." + home) or home.endswith("." + domain)
-    return "peer" if same else "external"
-
-
-def _display_name(occurrence: Occurrence, email: str) -> str:
+def _display_name(occurrence: Occurrence, email: str, people: People) -> str:
     """Return the person's name as the calendar gives it, or as read from the address."""
     given = next((a.name for a in occurrence.attendees if address(a.email) == email), "")
-    return display_name(email, given)
+    return display_name(email, given) if given else people.name(email)
 
 
 def _meal(title: str, local: datetime) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from service.engine.cadence import short_date
 from service.engine.model import Kind, Profile, Touchpoint
 from service.engine.people import display_name
+from service.engine.relations import People, is_person_address
 
 INFORMAL: frozenset[Kind] = frozenset({"meal", "coffee", "one_on_one"})
 RECENT_DAYS = 90
-NOBODY = "Pick anyone objective who listens: a peer, a mentor, someone from another team."
-NOT_PEOPLE = re.compile(
-    r"^(room|no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon)"
-    r"|@(resource|group|import)\.calendar\.google\.com$"
+NOBODY = (
+    "Pick someone who will listen without an agenda: a peer, a mentor, someone from another team."
 )
 
 # Points per reason; the biggest positive one becomes the sentence the user reads.
@@ -34,6 +32,11 @@ class Partner:
     email: str | None
     reason: str
     after: tuple[datetime, ...] = ()
+    # Each informal moment with them (its end) and the sentence proposing a chat right after it.
+    moments: tuple[tuple[datetime, str], ...] = ()
+    # The reason when no slot right after one of those moments is free.
+    otherwise: str = ""
+    name: str = ""
 
 
 @dataclass
@@ -63,21 +66,39 @@ class _Context:
 
 
 def choose_partner(
-    past: Sequence[Touchpoint], upcoming: Sequence[Touchpoint], profile: Profile, now: datetime
+    past: Sequence[Touchpoint],
+    upcoming: Sequence[Touchpoint],
+    profile: Profile,
+    now: datetime,
+    *,
+    people: People | None = None,
 ) -> Partner:
     """Suggest someone objective to ask, best first by the rules below; nobody if none fits."""
     moment = now.astimezone(UTC)
-    people = _gather(
+    found = _gather(
         [t for t in past if _start(t, profile) < moment],
         [t for t in upcoming if _end(t, profile) > moment],
         profile,
         moment,
     )
-    if not people:
-        return Partner(email=None, reason=NOBODY)
-    context = _Context(profile, moment, _catch_up(people, profile, moment))
-    best = min(people.values(), key=lambda p: (-_score(p, context), _first(p, profile), p.email))
-    return Partner(best.email, _reason(best, context), _after(best, profile))
+    if not found:
+        return Partner(email=None, reason=NOBODY, otherwise=NOBODY)
+    if people is not None:
+        for person in found.values():
+            person.name = person.name or people.name(person.email)
+    context = _Context(profile, moment, _catch_up(found, profile, moment))
+    best = min(found.values(), key=lambda p: (-_score(p, context), _first(p, profile), p.email))
+    moments = tuple(
+        (t.occurrence.ends_at(profile.tz), _right_after(best, t, context)) for t in best.informal
+    )
+    return Partner(
+        best.email,
+        _reason(best, context),
+        _after(best, profile),
+        moments=tuple(sorted(moments, key=lambda m: m[0].astimezone(UTC))),
+        otherwise=_reason(best, context, informal=False),
+        name=best.shown,
+    )
 
 
 def _gather(
@@ -108,6 +129,8 @@ def _people(touchpoint: Touchpoint, profile: Profile, known: dict[str, _Person])
         attendee = names.get(email)
         if not _suggestable(email, profile) or (attendee is not None and not attendee.is_person):
             continue
+        if attendee is not None and not is_person_address(email, attendee.cutype, attendee.name):
+            continue
         person = known.setdefault(email, _Person(email))
         if not person.name and attendee and "@" not in attendee.name:
             person.name = attendee.name
@@ -118,7 +141,7 @@ def _people(touchpoint: Touchpoint, profile: Profile, known: dict[str, _Person])
 
 def _suggestable(email: str, profile: Profile) -> bool:
     barred = {e.lower() for e in profile.never_suggest} | {profile.me.lower()}
-    return "@" in email and email not in barred and NOT_PEOPLE.search(email) is None
+    return "@" in email and email not in barred and is_person_address(email)
 
 
 def _note_career(person: _Person, touchpoint: Touchpoint, profile: Profile) -> None:
@@ -141,15 +164,16 @@ def _score(person: _Person, context: _Context) -> int:
     return sum(points for points, _ in _reasons(person, context))
 
 
-def _reason(person: _Person, context: _Context) -> str:
-    told = [r for r in _reasons(person, context) if r[0] > 0 and r[1]]
+def _reason(person: _Person, context: _Context, *, informal: bool = True) -> str:
+    found = _reasons(person, context) if informal else _reasons(person, context, informal=False)
+    told = [r for r in found if r[0] > 0 and r[1]]
     return max(told, key=lambda r: r[0])[1] if told else _fallback(person, context.profile)
 
 
-def _reasons(person: _Person, context: _Context) -> list[tuple[int, str]]:
+def _reasons(person: _Person, context: _Context, *, informal: bool = True) -> list[tuple[int, str]]:
     """Return every reason that applies to this person, with its points."""
     rules: tuple[Callable[[_Person, _Context], tuple[int, str] | None], ...] = (
-        _informal_reason,
+        _informal_reason if informal else _no_reason,
         _manager_reason,
         STAGE_RULES.get(context.profile.stage, _growth),
         _met_reason,
@@ -161,10 +185,16 @@ def _reasons(person: _Person, context: _Context) -> list[tuple[int, str]]:
 def _informal_reason(person: _Person, context: _Context) -> tuple[int, str] | None:
     if not person.informal:
         return None
-    touchpoint = person.informal[0]
+    return INFORMAL_POINTS, _right_after(person, person.informal[0], context)
+
+
+def _right_after(person: _Person, touchpoint: Touchpoint, context: _Context) -> str:
     what, when = _what(touchpoint, context.profile), _when(touchpoint, context)
-    sentence = f"You have {what} with {person.shown} {when}; ask for fifteen minutes right after."
-    return INFORMAL_POINTS, sentence
+    return f"You have {what} with {person.shown} {when}; ask for fifteen minutes right after."
+
+
+def _no_reason(person: _Person, context: _Context) -> tuple[int, str] | None:
+    return None
 
 
 def _manager_reason(person: _Person, context: _Context) -> tuple[int, str] | None:
@@ -242,7 +272,7 @@ STAGE_RULES: dict[str, Callable[[_Person, _Context], tuple[int, str] | None]] = 
 def _fallback(person: _Person, profile: Profile) -> str:
     if person.email == profile.manager.lower():
         return f"{person.shown} is your manager and should hear where you want to go."
-    return f"{person.shown} is among the people you meet; anyone objective who listens counts."
+    return f"{person.shown} knows your work and has no stake in your next step: a good listener."
 
 
 def _colleague(person: _Person, profile: Profile) -> bool:

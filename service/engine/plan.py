@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 
 from service.engine.cadence import cadence_of
 from service.engine.classify import classify, is_busy
+from service.engine.context import CalendarContext, calendar_context
 from service.engine.model import (
     Cadence,
     Occurrence,
-    PrepNote,
     Profile,
     Proposal,
+    Slot,
     Touchpoint,
     Verdict,
     Window,
 )
 from service.engine.notes import compose_note
 from service.engine.partners import Partner, choose_partner
-from service.engine.slots import find_slots
+from service.engine.relations import Ledger, People, people_of
+from service.engine.series import noted_occurrences, series_starts
+from service.engine.slots import BUFFER, ROUND, find_slots
+
+PROMPT_MEMORY = timedelta(days=30)  # a prompt is not used again with a person within a month
+
+# What the user was already told about each person: (when, prompt key), from earlier notes.
+History = Mapping[str, Sequence[tuple[datetime, str]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Everything the engine concludes about one window of one person's calendar."""
+    """Everything the engine concludes about one window of one person's calendar.
+
+    touchpoints: every upcoming touchpoint; only the ones that get a prep note carry one (a
+    recurring series gets one a week). people: the person model (names, relationships).
+    """
 
     window: Window
     occurrences: tuple[tuple[Occurrence, Verdict], ...]
@@ -33,6 +45,88 @@ class Plan:
     cadence: Cadence
     partner: Partner | None
     proposals: tuple[Proposal, ...]
+    people: People = field(default_factory=People)
+
+
+def lookback(profile: Profile, window: Window) -> Window:
+    """Return the span to read so cadence can look back from the window's start."""
+    return Window(window.start - timedelta(days=profile.max_days), window.end)
+
+
+def plan(
+    occurrences: Sequence[Occurrence],
+    profile: Profile,
+    window: Window,
+    *,
+    last_with: Mapping[str, str] | None = None,
+    extra_busy: Sequence[tuple[datetime, datetime]] = (),
+    ledgers: Mapping[str, Ledger] | None = None,
+    history: History | None = None,
+) -> Plan:
+    """Classify, note and propose for the window; occurrences may reach back before it.
+
+    "Now" is the window's start: cadence looks back from it and proposals never precede it.
+    extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
+    ledgers: what the user offered and asked of each person; history: the prompts earlier
+    notes used with each person, so the next ones differ.
+    """
+    tz = profile.tz
+    context = calendar_context(occurrences, profile)  # once: which series and names recur
+    judge = Judge(profile, context)
+    judged = [(occ, judge.verdict(occ)) for occ in occurrences]
+    inside = tuple(
+        (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
+    )
+    past = [_touchpoint(o, v) for o, v in judged if v.kind and o.starts_at(tz) < window.start]
+    upcoming = [_touchpoint(o, v) for o, v in inside if v.kind and o.starts_at(tz) >= window.start]
+    careers = [o.starts_at(tz) for o, v in judged if v.kind == "career"]
+    cadence = cadence_of(
+        careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
+    )
+    people = people_of(judged, profile, last_with=last_with, ledgers=ledgers)
+    partner: Partner | None = None
+    proposals: tuple[Proposal, ...] = ()
+    if cadence.due:
+        partner = choose_partner(past, upcoming, profile, window.start, people=people)
+        proposals = _propose(occurrences, profile, window, partner, extra_busy)
+    anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
+    noted = _with_notes(past, upcoming, profile, people, anchors, history or {})
+    return Plan(window, inside, noted, cadence, partner, proposals, people)
+
+
+class Judge:
+    """Classify occurrences once per component, not once per instance.
+
+    Everything classify reads depends on the component (the master or an override: title,
+    place, people, answers) and on where an instance falls in the week and day and how long it
+    is, never on its date. Instances that agree on all of that share one verdict: a weekly 1:1
+    is judged once, a weekday stand-up five times.
+    """
+
+    def __init__(self, profile: Profile, context: CalendarContext | None = None) -> None:
+        self.profile, self.context = profile, context
+        self.verdicts: dict[tuple[object, ...], Verdict] = {}
+
+    def facets(self, occ: Occurrence) -> tuple[object, ...]:
+        """Return what an occurrence's verdict depends on (its date left out)."""
+        start = occ.start
+        tz = self.profile.tz
+        local = start.astimezone(tz) if isinstance(start, datetime) and start.tzinfo else start
+        # Instances of one component share its attendee tuple: its identity stands for it.
+        people = id(occ.attendees)
+        return (
+            people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
+            occ.component, occ.my_response, occ.all_day, occ.recurring,
+            local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
+        )  # fmt: skip
+
+    def verdict(self, occ: Occurrence) -> Verdict:
+        """Return classify(occ), once per facets key."""
+        key = self.facets(occ)
+        found = self.verdicts.get(key)
+        if found is None:
+            found = self.verdicts[key] = classify(occ, self.profile, self.context)
+        return found
 
 
 def may_be_career(template: Occurrence, profile: Profile) -> bool:
@@ -53,99 +147,43 @@ def may_be_career(template: Occurrence, profile: Profile) -> bool:
     return classify(sample, profile).kind == "career"
 
 
-def lookback(profile: Profile, window: Window) -> Window:
-    """Return the span to read so cadence can look back from the window's start."""
-    return Window(window.start - timedelta(days=profile.max_days), window.end)
-
-
-def plan(
-    occurrences: Sequence[Occurrence],
-    profile: Profile,
-    window: Window,
-    *,
-    last_with: Mapping[str, str] | None = None,
-    extra_busy: Sequence[tuple[datetime, datetime]] = (),
-) -> Plan:
-    """Classify, note and propose for the window; occurrences may reach back before it.
-
-    "Now" is the window's start: cadence looks back from it and proposals never precede it.
-    extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
-    """
-    tz = profile.tz
-    judge = Judge(profile)
-    facts = [(occ, occ.starts_at(tz), judge.facets(occ)) for occ in occurrences]
-    judged = [(occ, start, key, judge.verdict(occ, key)) for occ, start, key in facts]
-    inside = [j for j in judged if window.overlaps(j[1], j[0].ends_at(tz))]
-    past = [_touchpoint(o, v) for o, start, _, v in judged if v.kind and start < window.start]
-    upcoming = [
-        (_touchpoint(o, v), key) for o, start, key, v in inside if v.kind and start >= window.start
-    ]
-    careers = [start for _, start, _, v in judged if v.kind == "career"]
-    cadence = cadence_of(
-        careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
-    )
-    noted = tuple(
-        Touchpoint(
-            t.occurrence, t.kind, t.score, t.reasons, t.people, judge.note(t, key, last_with)
-        )
-        for t, key in upcoming
-    )
-    partner: Partner | None = None
-    proposals: tuple[Proposal, ...] = ()
-    if cadence.due:
-        partner = choose_partner(past, [t for t, _ in upcoming], profile, window.start)
-        proposals = _propose(occurrences, profile, window, partner, extra_busy)
-    occurring = tuple((occ, verdict) for occ, _, _, verdict in inside)
-    return Plan(window, occurring, noted, cadence, partner, proposals)
-
-
-class Judge:
-    """Classify occurrences and write their notes once per component, not once per instance.
-
-    Everything classify and compose_note read depends on the component (the master or an
-    override: title, place, people, answers) and on where an instance falls in the week and
-    day and how long it is, never on its date. Instances that agree on all of that share one
-    verdict and one note: a weekly 1:1 is judged once, a weekday stand-up five times.
-    """
-
-    def __init__(self, profile: Profile) -> None:
-        self.profile = profile
-        self.verdicts: dict[tuple[object, ...], Verdict] = {}
-        self.notes: dict[tuple[object, ...], PrepNote] = {}
-
-    def facets(self, occ: Occurrence) -> tuple[object, ...]:
-        """Return what an occurrence's verdict and note depend on (its date left out)."""
-        start = occ.start
-        tz = self.profile.tz
-        local = start.astimezone(tz) if isinstance(start, datetime) and start.tzinfo else start
-        # Instances of one component share its attendee tuple: its identity stands for it.
-        people = id(occ.attendees)
-        return (
-            people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
-            occ.component, occ.my_response, occ.all_day, occ.recurring,
-            local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
-        )  # fmt: skip
-
-    def verdict(self, occ: Occurrence, key: tuple[object, ...]) -> Verdict:
-        """Return classify(occ), once per facets key (see facets)."""
-        found = self.verdicts.get(key)
-        if found is None:
-            found = self.verdicts[key] = classify(occ, self.profile)
-        return found
-
-    def note(
-        self, tp: Touchpoint, key: tuple[object, ...], last_with: Mapping[str, str] | None
-    ) -> PrepNote:
-        """Return compose_note(tp), once per facets key of its occurrence."""
-        found = self.notes.get(key)
-        if found is None:
-            found = self.notes[key] = compose_note(tp, self.profile, last_with=last_with)
-        return found
-
-
 def _touchpoint(occ: Occurrence, verdict: Verdict) -> Touchpoint:
     assert verdict.kind is not None
     return Touchpoint(occ, verdict.kind, verdict.score, verdict.reasons, verdict.people)
+
+
+def _with_notes(
+    past: Sequence[Touchpoint],
+    upcoming: Sequence[Touchpoint],
+    profile: Profile,
+    people: People,
+    anchors: Sequence[datetime],
+    history: History,
+) -> tuple[Touchpoint, ...]:
+    """Note the touchpoints that get one (a series once a week), in order, prompts not repeated."""
+    chosen = noted_occurrences(past, upcoming, profile.tz, anchors)
+    firsts = series_starts([*past, *upcoming], profile.tz)
+    told: dict[str, list[tuple[datetime, str]]] = {
+        k.lower(): sorted(v, key=lambda e: e[0].astimezone(UTC)) for k, v in history.items()
+    }
+    order = sorted(range(len(upcoming)), key=lambda i: _utc(upcoming[i], profile))
+    notes = {}
+    for i in order:
+        if i not in chosen:
+            continue
+        tp, start = upcoming[i], _utc(upcoming[i], profile)
+        here = {e.lower() for e in tp.people} | {a.email.lower() for a in tp.occurrence.attendees}
+        recent = {p: [k for at, k in told[p] if start - PROMPT_MEMORY <= at.astimezone(UTC) < start]
+                  for p in here & told.keys()}  # fmt: skip
+        new = tp.occurrence.recurring and firsts.get(tp.occurrence.uid) == start
+        note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
+        told.setdefault(note.person, []).extend((start, key) for key in note.prompts)
+        notes[i] = note
+    return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
+
+
+def _utc(tp: Touchpoint, profile: Profile) -> datetime:
+    return tp.occurrence.starts_at(profile.tz).astimezone(UTC)
 
 
 def _propose(
@@ -159,4 +197,15 @@ def _propose(
     busy = [(o.starts_at(tz), o.ends_at(tz)) for o in occurrences if is_busy(o)]
     busy.extend(extra_busy)
     slots = find_slots(busy, window.start, window.end, profile.hours, tz, prefer=partner.after)
-    return tuple(Proposal(s.start, s.end, partner.email, partner.reason) for s in slots)
+    reason = _reason_for(slots[0], partner) if slots else partner.reason
+    return tuple(Proposal(s.start, s.end, partner.email, reason) for s in slots)
+
+
+def _reason_for(first: Slot, partner: Partner) -> str:
+    """Return the reason that fits the first slot: "right after" only when it is right after."""
+    start = first.start.astimezone(UTC)
+    for end, sentence in partner.moments:
+        after = end.astimezone(UTC) + BUFFER
+        if after <= start < after + ROUND:
+            return sentence
+    return partner.otherwise or partner.reason

@@ -12,7 +12,10 @@ from service.engine.model import Slot, WorkingHours
 
 GRID = timedelta(minutes=15)  # candidates start on :00 :15 :30 :45, local wall-clock
 ROUND = timedelta(minutes=5)  # a start right after a touchpoint is rounded up to this
+BUFFER = timedelta(minutes=5)  # the default gap kept around busy times
 DAY = timedelta(days=1)
+# Whatever the working hours say, nobody is asked for a chat at night.
+MORNING, EVENING = time(7, 0), time(21, 0)
 
 
 def find_slots(
@@ -23,11 +26,13 @@ def find_slots(
     tz: ZoneInfo,
     *,
     minutes: int = 15,
-    buffer: int = 5,
+    buffer: int = BUFFER.seconds // 60,
     limit: int = 3,
     prefer: Sequence[datetime] = (),
 ) -> list[Slot]:
-    """Return up to `limit` free slots, right after preferred moments first, then one per day."""
+    """Return up to `limit` free slots: right after preferred moments first, then the others
+    in time order, one per day before a second on any day. Never at night (before 07:00 or
+    after 21:00 local), never on a day outside the working days."""
     if minutes <= 0 or limit <= 0:
         return []
     pad = timedelta(minutes=max(buffer, 0))
@@ -36,9 +41,12 @@ def find_slots(
     chosen: list[datetime] = []
     for moment in _preferred(prefer, pad, search):
         _take(chosen, moment, search.length, limit)
+    preferred = list(chosen)
     days = _spread(chosen, search, limit)
     _fill(chosen, days, search, limit)
-    return [Slot(s.astimezone(tz), (s + search.length).astimezone(tz)) for s in sorted(chosen)]
+    # The preferred starts lead, so the reason that names them describes the first slot.
+    ordered = preferred + sorted(s for s in chosen if s not in preferred)
+    return [Slot(s.astimezone(tz), (s + search.length).astimezone(tz)) for s in ordered]
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,8 @@ class _Search:
             return False
         opening, closing = self.bounds(day)
         finish = start + self.length
-        in_hours = opening <= start and finish <= closing
+        awake = _wall(day, MORNING, self.tz) <= start and finish <= _wall(day, EVENING, self.tz)
+        in_hours = opening <= start and finish <= closing and awake
         return in_hours and self.start <= start and finish <= self.end and self.is_free(start)
 
     def bounds(self, day: date) -> tuple[datetime, datetime]:

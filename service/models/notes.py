@@ -32,6 +32,10 @@ class PlannedNote(Base):
     status: Mapped[str] = mapped_column(String(16), default="planned")  # planned|sent|cancelled
     subject: Mapped[str] = mapped_column(String(300), default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    # Whom the note is about and the question bank's keys it used (comma separated), so the
+    # next notes about that person ask something else for a month.
+    person: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    prompts: Mapped[str] = mapped_column(String(200), default="", server_default="")
     outbox_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox.id", ondelete="SET NULL"), default=None
     )

@@ -28,6 +28,8 @@ class Proposal(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     partner: Mapped[str | None] = mapped_column(String(254), default=None)
     reason: Mapped[str] = mapped_column(String(500), default="")
+    # What the user and the partner share (a project), for the partner's line of the invite.
+    topic: Mapped[str] = mapped_column(String(80), default="", server_default="")
     slots: Mapped[list[Any]] = mapped_column(default=list)  # [[start ISO, end ISO], ...]
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     chosen_start: Mapped[datetime | None] = mapped_column(default=None)

@@ -10,6 +10,11 @@ start. A row with no meeting any more (cancelled, marked "not a touchpoint") is 
 whose meeting comes back is revived, as "sent" when its email went out already: a meeting gets
 one note, even when it moves after the note was sent.
 
+A recurring meeting gets one note a week, not one per occurrence (service.engine.series); the
+engine leaves the others without a note and they get no row. Each row remembers whom its note is
+about and which prompts of the question bank it used; the sent ones of the last month go back
+into the engine, so the next note about that person asks something else.
+
 send_due_notes claims each due row (planned -> sent, one row changed or skip) in the transaction
 that queues its email, so a note is queued once however often the job runs; the outbox then sends
 it once. Planning and sending start with a write on the user's row, so two jobs for one user wait
@@ -22,6 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,10 +38,11 @@ from service.engine.model import PrepNote
 from service.engine.people import clean
 from service.models import OutboxEmail, PlannedNote, User
 from service.notes import email as notes_mail
-from service.reflections.ask import last_with
+from service.reflections.ask import last_with, ledgers
 from service.sources.calendar import plan_for_user
 
 MOVE_WINDOW = timedelta(days=7)  # how far an instance of a series may move and keep its note
+PROMPT_MEMORY = timedelta(days=31)  # the sent notes whose prompts the next ones avoid
 DIGEST_AT = time(8, 0)  # the morning digest, in the user's zone
 PLANNED, SENT, CANCELLED = "planned", "sent", "cancelled"
 TITLE_CHARS = 255
@@ -87,16 +94,47 @@ def plan_notes(session: Session, settings: Settings, user: User, now: datetime) 
 
 
 def wanted_notes(session: Session, user: User, now: datetime) -> list[Wanted]:
-    """Return the note each upcoming touchpoint should get, with what happened last time."""
-    plan = plan_for_user(session, user, now, last_with=last_with(session, user.id))
+    """Return the note each upcoming touchpoint should get, with what happened last time.
+
+    A touchpoint the engine gives no note (a series' other meetings that week) gets no row.
+    """
+    plan = plan_for_user(session, user, now, **memory(session, user.id, now))
     zone = user.zone  # the zone the engine planned in
     wanted: dict[tuple[str, datetime], Wanted] = {}
     for tp in plan.touchpoints:
+        if tp.note is None:
+            continue
         occ, start = tp.occurrence, tp.occurrence.starts_at(zone).astimezone(UTC)
-        note = tp.note or PrepNote("", "")
+        note = tp.note
         want = Wanted(occ.uid, start, occ.recurring, clean(occ.title, TITLE_CHARS), tp.kind, note)
         wanted.setdefault((occ.uid, start), want)  # one note when two calendars hold the meeting
     return list(wanted.values())
+
+
+def memory(session: Session, user_id: int, now: datetime) -> dict[str, Any]:
+    """Return what the notes remember (last reflections, ledgers, prompts already sent), as
+    plan_for_user's keywords: the dashboard shows the same notes the emails will."""
+    return {
+        "last_with": last_with(session, user_id),
+        "ledgers": ledgers(session, user_id),
+        "history": prompt_history(session, user_id, now),
+    }
+
+
+def prompt_history(
+    session: Session, user_id: int, now: datetime
+) -> dict[str, list[tuple[datetime, str]]]:
+    """Return, per person, the prompts of the notes sent about them in the last month."""
+    query = select(PlannedNote.person, PlannedNote.start, PlannedNote.prompts).where(
+        PlannedNote.user_id == user_id,
+        PlannedNote.status == SENT,
+        PlannedNote.start >= now - PROMPT_MEMORY,
+        PlannedNote.person != "",
+    )
+    told: dict[str, list[tuple[datetime, str]]] = {}
+    for person, start, keys in session.execute(query.order_by(PlannedNote.start)):
+        told.setdefault(person, []).extend((start, k) for k in keys.split(",") if k)
+    return told
 
 
 def match(
@@ -144,8 +182,13 @@ def _update(row: PlannedNote, want: Wanted, user: User, now: datetime) -> str:
     if row.due_at > now or due > now:  # two "due now" times are the same: keep the first
         _set(row, now, due_at=due)
     _set(row, now, start=want.start, title=want.title, kind=want.kind)
-    _set(row, now, subject=want.note.subject, text=want.note.text)
+    if row.status != SENT:  # what a sent note said stays as it was sent
+        _set(row, now, subject=want.note.subject, text=want.note.text, **_told(want.note))
     return outcome
+
+
+def _told(note: PrepNote) -> dict[str, str]:
+    return {"person": note.person[:254], "prompts": ",".join(note.prompts)[:200]}
 
 
 def _set(row: PlannedNote, now: datetime, **values: object) -> None:
@@ -168,6 +211,7 @@ def _new_row(user: User, want: Wanted, now: datetime) -> PlannedNote:
         status=PLANNED,
         subject=want.note.subject,
         text=want.note.text,
+        **_told(want.note),
         created_at=now,
         updated_at=now,
     )

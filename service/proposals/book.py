@@ -42,6 +42,7 @@ Role = Literal["user", "partner"]
 Method = Literal["REQUEST", "CANCEL"]
 PRODID = "-//Touchpoint//Career chat//EN"
 REASON_CHARS = 500
+TOPIC_CHARS = 80
 _RSVP = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
 
 
@@ -189,6 +190,7 @@ def _email_context(chat: Chat, role: Role) -> dict[str, Any]:
         "when": slot_label(chat.slot, tz),
         "tz": tz.key,
         "reason": clean(chat.proposal.reason, REASON_CHARS) if mine else "",
+        "for_partner": "" if mine else partner_line(chat),
         "google_problem": chat.proposal.booking_error if mine else "",
     }
 
@@ -245,15 +247,28 @@ def _address(person: Person, params: dict[str, str]) -> icalendar.vCalAddress:
     return address
 
 
-def description(chat: Chat, *, shared: bool) -> str:
-    """Return the event's notes: why this person (the user's copy only) and two prep questions.
+def partner_line(chat: Chat) -> str:
+    """Return the one line the partner reads: what the chat is about, and that it is short."""
+    topic = clean(chat.proposal.topic, TOPIC_CHARS)
+    since = f", from your work together on {topic}," if topic else ""
+    return (
+        f"A 15-minute career chat: {chat.organizer.name} would value your view{since} on what "
+        "they do well and what to grow next. Nothing to prepare."
+    )
 
-    The reason speaks to the user about their career ("works on another team and can show you
-    where you could move"): it stays out of what the partner sees.
+
+def description(chat: Chat, *, shared: bool) -> str:
+    """Return the event's notes: why this person and two prep questions (the user's copy), or
+    one line for the partner.
+
+    The reason and the questions speak to the user about their own career ("works on another
+    team and can show you where you could move"): they stay out of what the partner sees.
     """
     partner, reason = chat.partner, clean(chat.proposal.reason, REASON_CHARS)
-    them = "the other person" if shared or not partner else partner.name
-    lines = [f"Why now: {reason}", ""] if reason and not shared else []
+    if shared and partner is not None:
+        return partner_line(chat)
+    them = partner.name if partner else "the other person"
+    lines = [f"Why now: {reason}", ""] if reason else []
     if partner is None:
         lines += ["No partner was suggested: this is a hold in your calendar.", ""]
     lines += ["15 minutes is enough if you prepare. Before you meet, think about two things:"]

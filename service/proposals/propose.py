@@ -31,6 +31,7 @@ from service.sources.freebusy import partner_busy
 
 WEEK = timedelta(days=7)
 REASON_CHARS = 500  # the proposals.reason column
+TOPIC_CHARS = 80  # the proposals.topic column
 # No expiry: an unsubscribe link must keep working as long as the emails it came in.
 UNSUBSCRIBE_LINK = Purpose("unsubscribe")
 # A pause "until you resume" is stored as a date no planner reaches.
@@ -75,7 +76,7 @@ def attempt(
     if not plan.proposals:
         why = f"no free 15 minutes in your working hours in the next {HORIZON_DAYS} days."
         return Attempt(NO_FREE_SLOT, why)
-    proposal = _store(session, user, plan.proposals, now)
+    proposal = _store(session, user, plan.proposals, now, topic=_topic(plan))
     return Attempt(SENT, proposal=proposal, email=queue_email(session, settings, user, proposal))
 
 
@@ -128,15 +129,28 @@ def _made_this_week(session: Session, user_id: int, now: datetime) -> int:
     return session.scalar(query) or 0
 
 
+def _topic(plan: Plan) -> str:
+    """Return what the user and the partner work on together, for the partner's invite."""
+    person = plan.people.get(plan.partner.email) if plan.partner and plan.partner.email else None
+    return clean(person.topics[0], TOPIC_CHARS) if person and person.topics else ""
+
+
 def _store(
-    session: Session, user: User, suggestions: tuple[Suggestion, ...], now: datetime
+    session: Session,
+    user: User,
+    suggestions: tuple[Suggestion, ...],
+    now: datetime,
+    *,
+    topic: str = "",
 ) -> Proposal:
     """Store the slots as one proposal, open until its last time starts, a week at most."""
-    first, last = suggestions[0], suggestions[-1]
+    first = suggestions[0]  # the slot the reason speaks of comes first
+    last = max(suggestions, key=lambda s: s.start.astimezone(UTC))
     proposal = Proposal(
         user_id=user.id,
         partner=_partner(first.partner),
         reason=clean(first.reason, REASON_CHARS),
+        topic=topic,
         slots=[[_utc_iso(s.start), _utc_iso(s.end)] for s in suggestions],
         status=PROPOSED,
         created_at=now,

@@ -10,6 +10,7 @@ link carries the key, so answering twice edits the same entry of the log.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,8 @@ from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
 from service.engine.classify import classify
-from service.engine.people import clean, display_name
+from service.engine.people import address, clean, display_name
+from service.engine.relations import Ledger
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
 from service.models.proposals import ACCEPTED
 from service.proposals.propose import unsubscribe_url
@@ -224,6 +226,24 @@ def last_with(session: Session, user_id: int) -> dict[str, str]:
         if "@" in person and person not in found and (sentence := _sentence(entry)):
             found[person] = sentence
     return found
+
+
+def ledgers(session: Session, user_id: int) -> dict[str, Ledger]:
+    """Return, per person's address, how often the user offered them something and asked them
+    for something: an offer or a lesson in the log, and each chat they accepted to give."""
+    offered: Counter[str] = Counter()
+    asked: Counter[str] = Counter()
+    for entry in session.scalars(select(Reflection).where(Reflection.user_id == user_id)):
+        person = address(entry.person)
+        if "@" in person:
+            offered[person] += bool(_plain(entry.offered))
+            asked[person] += bool(_plain(entry.learned))
+    chats = select(Proposal.partner).where(
+        Proposal.user_id == user_id, Proposal.status == ACCEPTED, Proposal.partner.is_not(None)
+    )
+    for partner in session.scalars(chats):
+        asked[address(partner or "")] += 1
+    return {p: Ledger(offered[p], asked[p]) for p in offered.keys() | asked.keys()}
 
 
 def _sentence(entry: Reflection) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from service.engine.cadence import describe
 from service.engine.model import Occurrence, Touchpoint, Verdict
+from service.engine.relations import is_person_address
+from service.engine.series import week_of
 from service.scan.run import ScanReport
 
 
@@ -110,7 +113,7 @@ def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
         "kind": tp.kind,
         "score": tp.score,
         "reasons": list(tp.reasons),
-        "people": list(tp.people),
+        "people": [e for e in tp.people if is_person_address(e)],
         "prep_note": note,
     }
 
@@ -126,7 +129,7 @@ def to_text(report: ScanReport) -> str:
         describe(plan.cadence, max_days=report.profile.max_days),
     ]
     notes = {(tp.occurrence.uid, tp.occurrence.start): tp for tp in plan.touchpoints}
-    first_note: dict[tuple[str, str], str] = {}  # a daily stand-up gets its note once
+    weekly = _weekly_notes(plan.touchpoints, tz)
     week = None
     for occ, _verdict in plan.occurrences:
         start = occ.starts_at(tz)
@@ -134,15 +137,26 @@ def to_text(report: ScanReport) -> str:
         if monday != week:
             week = monday
             lines += ["", f"Week of {_day(monday)}"]
-        lines += _entry(occ, notes.get((occ.uid, occ.start)), report, first_note)
+        lines += _entry(occ, notes.get((occ.uid, occ.start)), report, weekly)
     if not plan.occurrences:
         lines += ["", "Nothing on the calendar in this window."]
     lines += _proposals(report) + _warnings(report)
     return "\n".join(lines) + "\n"
 
 
+def _weekly_notes(touchpoints: Sequence[Touchpoint], tz: ZoneInfo) -> dict[tuple[str, date], str]:
+    """Return, per series and week, the day its one note of the week is for."""
+    return {
+        (tp.occurrence.uid, week_of(tp.occurrence.starts_at(tz), tz)): _day(
+            tp.occurrence.starts_at(tz).astimezone(tz)
+        )
+        for tp in touchpoints
+        if tp.occurrence.recurring and tp.note is not None
+    }
+
+
 def _entry(
-    occ: Occurrence, tp: Touchpoint | None, report: ScanReport, first_note: dict
+    occ: Occurrence, tp: Touchpoint | None, report: ScanReport, weekly: dict[tuple[str, date], str]
 ) -> list[str]:
     when = _when(occ, report)
     if tp is None:
@@ -150,11 +164,12 @@ def _entry(
     lines = [f"* {when}  {occ.title or '(no title)'}  [{tp.kind}, {tp.score:.2f}]"]
     lines.append(f"      why: {'; '.join(tp.reasons)}")
     if tp.note is None:
+        if occ.recurring:
+            week = week_of(occ.starts_at(report.profile.tz), report.profile.tz)
+            noted = weekly.get((occ.uid, week))
+            told = f"on {noted}" if noted else "sent earlier this week"
+            lines.append(f"      Prep: this series gets one note a week, {told}")
         return lines
-    key = (occ.uid, tp.note.text)
-    if occ.recurring and key in first_note:
-        return [*lines, f"      Prep: the same as on {first_note[key]}"]
-    first_note[key] = _day(occ.start)
     lines.append(f"      {tp.note.subject}")
     return lines + [f"        {line}" for line in tp.note.text.splitlines() if line.strip()]
 
@@ -173,8 +188,9 @@ def _proposals(report: ScanReport) -> list[str]:
         return []
     if not plan.proposals:
         return ["", "A career conversation is due, but no free 15 minutes fit your hours."]
-    partner = plan.proposals[0].partner or "someone objective who listens"
-    lines = ["", f"Proposed 15-minute career chat with {partner}", f"  {plan.proposals[0].reason}"]
+    email = plan.proposals[0].partner
+    partner = f"with {plan.people.name(email)} ({email})" if email else "with someone you choose"
+    lines = ["", f"Proposed 15-minute career chat {partner}", f"  {plan.proposals[0].reason}"]
     for n, p in enumerate(plan.proposals, start=1):
         lines.append(f"  {n}. {_day(p.start)} {p.start:%H:%M}-{p.end:%H:%M}")
     return lines

@@ -21,7 +21,8 @@ from service.engine.model import (
     WorkingHours,
 )
 from service.engine.people import display_name
-from service.engine.plan import Plan, lookback, plan
+from service.engine.plan import History, Plan, lookback, plan
+from service.engine.relations import Ledger
 from service.models import Connection, Mark, Proposal, StoredOccurrence, User
 from service.models.proposals import ACCEPTED, chosen_slot
 
@@ -66,11 +67,15 @@ def plan_for_user(
     *,
     extra_busy: Sequence[tuple[datetime, datetime]] = (),
     last_with: Mapping[str, str] | None = None,
+    ledgers: Mapping[str, Ledger] | None = None,
+    history: History | None = None,
 ) -> Plan:
     """Plan the next HORIZON_DAYS for a user from what was last synced ("now" is passed in).
 
     extra_busy: times proposed slots must avoid beyond the user's calendar (the partner's);
-    last_with: what happened last time with each person (service.reflections.ask.last_with).
+    last_with: what happened last time with each person (service.reflections.ask.last_with);
+    ledgers: what the user offered and asked of each person; history: the prompts of the
+    notes already sent (service.notes.plan), so the next ones differ.
     """
     marks = session.scalars(select(Mark).where(Mark.user_id == user.id)).all()
     profile = profile_of(user, marks)
@@ -78,9 +83,17 @@ def plan_for_user(
     span = lookback(profile, window)
     rows = load_occurrences(session, user.id, span.start, span.end)
     occurrences = [to_engine(r, profile.tz) for r in rows]
-    chats = held_chats(session, user.id, span.start, now)
+    chats = [*held_chats(session, user.id, span.start, now), *chats_ahead(session, user.id, now)]
     occurrences, profile = with_held_chats(occurrences, profile, chats)
-    return plan(occurrences, profile, window, last_with=last_with, extra_busy=extra_busy)
+    return plan(
+        occurrences,
+        profile,
+        window,
+        last_with=last_with,
+        extra_busy=extra_busy,
+        ledgers=ledgers,
+        history=history,
+    )
 
 
 def held_chats(
@@ -91,6 +104,13 @@ def held_chats(
     query = query.where(Proposal.booked_at.is_not(None), Proposal.chosen_start >= start)
     over = now - timedelta(minutes=CHAT_MINUTES)
     return session.scalars(query.where(Proposal.chosen_start <= over)).all()
+
+
+def chats_ahead(session: Session, user_id: int, now: datetime) -> Sequence[Proposal]:
+    """Return the user's accepted chats still to come: a chat booked ahead means none is due,
+    and its time is busy."""
+    query = select(Proposal).where(Proposal.user_id == user_id, Proposal.status == ACCEPTED)
+    return session.scalars(query.where(Proposal.chosen_start >= now)).all()
 
 
 def with_held_chats(

@@ -23,10 +23,10 @@ from service.dashboard import marks as user_marks
 from service.engine.model import KINDS, Profile
 from service.engine.people import clean, display_name
 from service.models import Mark, Proposal, Reflection, User
+from service.notes import plan as notes_plan
 from service.proposals.answer import is_open, link_token, open_slots
 from service.proposals.withdraw import booked_upcoming
 from service.reflections import log as reflection_log
-from service.reflections.ask import last_with
 from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
 from service.web.context import clock, replan
 from service.web.extensions import db
@@ -79,7 +79,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     """Gather everything the dashboard shows, as of moment."""
     marks = user_marks.marks_of(session, user.id)
     profile = profile_of(user, marks)
-    plan = plan_for_user(session, user, moment, last_with=last_with(session, user.id))
+    plan = plan_for_user(session, user, moment, **notes_plan.memory(session, user.id, moment))
     rows = load_occurrences(
         session, user.id, moment - timedelta(days=insights.YEAR_DAYS), plan.window.end
     )
@@ -93,7 +93,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "connected": insights.has_calendar(session, user.id),
         "connect_url": _url("connect.index") or "/connect",
         "clock": insights.clock_of(plan.cadence, history, profile, moment),
-        "days": insights.by_day(plan.touchpoints, profile, moment),
+        "days": insights.by_day(insights.series_rows(plan.touchpoints, profile), profile, moment),
         "recent": insights.by_day(recent[::-1], profile, moment),
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},

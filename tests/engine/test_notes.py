@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from service.engine import prompts
 from service.engine.model import KINDS, STAGES, Attendee, Kind, PrepNote, Touchpoint
-from service.engine.notes import compose_note
+from service.engine.notes import _environment, compose_note
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN, alice, at, meeting
 
 GOAL = "lead the platform team by 2027"
@@ -173,7 +174,7 @@ def test_a_group_meeting_picks_someone_outside_when_looking_outside() -> None:
 
 def test_last_time_appears_for_that_person() -> None:
     text = compose_note(touchpoint(), alice(), last_with={CAROL: PROMISE}).text
-    assert lines(text)[-1] == f"Last time: {PROMISE}."
+    assert lines(text)[0] == f"Last time with Carol, {PROMISE}."
 
 
 def test_last_time_with_someone_else_stays_out_of_the_note() -> None:
@@ -303,3 +304,26 @@ def test_the_same_input_gives_the_same_note() -> None:
     first = compose_note(tp, alice(goal=GOAL), last_with={DAN: PROMISE})
     again = compose_note(tp, alice(goal=GOAL), last_with={DAN: PROMISE})
     assert first == again
+
+
+def test_every_prompt_of_the_bank_has_its_own_wording() -> None:
+    facts = {
+        "who": "Carol", "title": "Atlas review", "topic": "Atlas", "their_topic": "Atlas",
+        "stage": "growth", "goal": "", "last_seen": "January", "gap_days": 14, "give": False,
+        "take": False, "asked": 0, "offered": 0,
+    }  # fmt: skip
+    adds = {k for keys in prompts.ADD_BY_RELATION.values() for k in keys}
+    adds |= {"back", "first", "months", "new_series", "topic_notes", "topic_hand"}
+    asks = {k for stage in prompts.ASK_BY_STAGE.values() for ks in stage.values() for k in ks}
+    asks |= {"topic_lead", "np_topic_needs", "goal_step", "career_ask"}
+    add_lines = {
+        _environment().get_template("notes/_add.txt").render({**facts, "add": k}).strip()
+        for k in adds
+    }
+    ask_lines = {
+        _environment().get_template("notes/_ask.txt").render({**facts, "ask": k}).strip()
+        for k in asks
+    }
+    assert len(add_lines) == len(adds)
+    assert len(ask_lines) == len(asks)
+    assert all("\n" not in line and line for line in add_lines | ask_lines)

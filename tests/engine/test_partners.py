@@ -99,7 +99,8 @@ def test_it_says_whom_to_ask_when_nobody_fits() -> None:
     assert partner.email is None
     assert (
         partner.reason
-        == "Pick anyone objective who listens: a peer, a mentor, someone from another team."
+        == "Pick someone who will listen without an agenda: a peer, a mentor, someone from "
+        "another team."
     )
 
 

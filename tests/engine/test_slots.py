@@ -95,7 +95,8 @@ def test_it_starts_on_the_quarter_hour_grid_when_hours_start_off_grid() -> None:
 def test_it_takes_the_slot_right_after_lunch_with_carol_first() -> None:
     lunch = (at(4, 12), at(4, 13))
     slots = find_slots([lunch], NOW, WEEK, HOURS, BERLIN, prefer=[lunch[1]])
-    assert local(slots) == ["Mon 02 09:15", "Tue 03 09:15", "Wed 04 13:05"]
+    # The slot right after comes first, so a reason naming the lunch describes the first slot.
+    assert local(slots) == ["Wed 04 13:05", "Mon 02 09:15", "Tue 03 09:15"]
     only_one = find_slots([lunch], NOW, WEEK, HOURS, BERLIN, limit=1, prefer=[lunch[1]])
     assert local(only_one) == ["Wed 04 13:05"]
 

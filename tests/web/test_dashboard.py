@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from service.engine.model import Occurrence
-from service.models import Connection, Mark, Proposal, Reflection, User
+from service.models import Connection, Mark, PlannedNote, Proposal, Reflection, User
 from service.sources.calendar import store_occurrences, sync_span
 from service.web.extensions import db
 from tests.factories import ALICE, BOB, CAROL, DAN, ERIN, NOW, at, meeting
@@ -116,7 +116,7 @@ def test_an_upcoming_lunch_shows_with_its_prep_note_and_reasons(frozen: Any, cli
     assert "Lunch with Carol" in upcoming
     assert "Why: title mentions Lunch; just you and Carol; at lunchtime" in upcoming
     assert "Prep: lunch with Carol (Wed 12:00)" in upcoming
-    assert "<li>At lunch with Carol, keep it light: one question is enough.</li>" in upcoming
+    assert "<li>At lunch with Carol, keep it light: one question is enough." in upcoming
 
 
 def test_not_a_touchpoint_removes_the_lunch_and_is_remembered(frozen: Any, client: Any) -> None:
@@ -416,3 +416,46 @@ def test_a_user_with_a_time_zone_is_not_asked_again(frozen: Any, client: Any) ->
     sign_in(client, add_user())
 
     assert "Set your time zone" not in page(client)
+
+
+def test_a_daily_stand_up_is_one_row_with_its_next_date_and_one_note_a_week(
+    frozen: Any, client: Any
+) -> None:
+    days = [at(2, 9, 30) + timedelta(days=n) for n in range(14)]
+    standups = [
+        meeting("Atlas stand-up", day, 15, with_=(CAROL, DAN), uid="standup@test", recurring=True)
+        for day in days
+        if day.weekday() < 5
+    ]
+    alice_with(client, standups)
+
+    text = page(client)
+
+    assert text.count('Atlas stand-up <span class="kind">') == 1  # one row, not ten
+    assert text.count("Prep: Atlas stand-up") == 1
+    assert "Repeats 9 more times, until Fri 13 Mar: one note a week." in text
+    assert "Today" in text  # the row sits on its next date
+
+
+def test_the_dashboard_shows_the_note_the_email_will_send_prompts_remembered(
+    frozen: Any, client: Any
+) -> None:
+    user_id = alice_with(client, [LUNCH])
+    with db.unit() as session:  # a note about Carol went out yesterday with these prompts
+        session.add(
+            PlannedNote(
+                user_id=user_id,
+                uid="earlier@test",
+                start=NOW - timedelta(days=1),
+                due_at=NOW - timedelta(days=1),
+                status="sent",
+                person=CAROL,
+                prompts="first,growth_skill",
+            )
+        )
+
+    upcoming = section(page(client), "Coming up in the next 14 days")
+
+    assert "Prep: lunch with Carol (Wed 12:00)" in upcoming
+    assert "Your first meeting with Carol" not in upcoming
+    assert "feedback on one skill" not in upcoming

@@ -98,8 +98,10 @@ def test_a_cancelled_meeting_leaves_the_feed(
 
     events = events_of(client.get(feed_path(settings, database, user_id)))
 
+    # Planned again after the chat was booked: the chat itself gets a prep note now.
     assert sorted(str(e["SUMMARY"]) for e in events) == [
         "Career chat: Alice and Carol",
+        "Prep: career chat with Carol (Thu 09:15)",
         "Prep: coffee with Dan (Tue 15:00)",
     ]
 

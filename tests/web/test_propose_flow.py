@@ -23,7 +23,8 @@ from tests.web.forms import csrf_token, post_form, sign_in_as
 LUNCH = meeting("Lunch with Carol", at(4, 12), 60, with_=(CAROL,))  # Wednesday
 MENTORING = meeting("Mentoring with Dan", at(17, 9, month=2), with_=(DAN,))  # 12 days before NOW
 EN_DASH = "\u2013"
-STARTS = ("2026-03-02T08:15:00+00:00", "2026-03-03T08:15:00+00:00", "2026-03-04T12:05:00+00:00")
+# Right after the lunch with Carol first (the reason names it), then Monday and Tuesday.
+STARTS = ("2026-03-04T12:05:00+00:00", "2026-03-02T08:15:00+00:00", "2026-03-03T08:15:00+00:00")
 
 
 @pytest.fixture
@@ -111,18 +112,18 @@ def test_the_whole_loop_from_the_button_to_a_booked_time(
         page = anonymous.get(local_path(link))
         assert page.status_code == 200
         assert checked_value(page.get_data(as_text=True)) == STARTS[number]
-    chosen = anonymous.get(local_path(links[2]))
+    chosen = anonymous.get(local_path(links[0]))
     token = csrf_token(chosen.get_data(as_text=True))
     answered = anonymous.post(
-        local_path(links[2]),
-        data={"csrf_token": token, "slot": STARTS[2], "book": "yes"},
+        local_path(links[0]),
+        data={"csrf_token": token, "slot": STARTS[0], "book": "yes"},
         follow_redirects=True,
     )
     assert f"Chosen: Wed 4 Mar 13:05{EN_DASH}13:20 with Carol" in text_of(answered)
     [proposal] = proposals(frozen)
     assert proposal.status == "accepted"
     assert proposal.chosen_start is not None
-    assert proposal.chosen_start.isoformat() == STARTS[2]
+    assert proposal.chosen_start.isoformat() == STARTS[0]
 
 
 def test_pressing_the_button_again_sends_nothing_more(

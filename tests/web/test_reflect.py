@@ -128,7 +128,8 @@ def test_answering_the_email_lands_in_the_log_and_in_the_next_prep_note(
         )
     [lunch] = plan.touchpoints
     assert lunch.note is not None
-    assert "Last time: you meant to follow up on: Send Carol the design doc" in lunch.note.text
+    lead = "Last time with Carol, you meant to follow up on: Send Carol the design doc"
+    assert lunch.note.text.startswith(lead)
 
 
 def test_answering_again_edits_the_same_entry(

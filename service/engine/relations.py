@@ -1,0 +1,271 @@
+"""Who each address is to the user, as far as the calendar and the reflection log tell.
+
+One model of people for notes, proposals, the dashboard and the scan: a relationship (manager,
+skip-level, mentor, peer in the same projects, cross-team, external), a display name, when the
+user met them and in which series, and a give-before-ask ledger. Group, resource and room
+addresses, no-reply and list addresses are never people (is_person_address).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from service.engine.model import Attendee, Occurrence, Profile, Verdict
+from service.engine.people import NAME_CHARS, address, clean, display_name, domain_of
+
+Relation = Literal["manager", "skip_level", "mentor", "peer", "cross_team", "external"]
+RELATIONS: tuple[Relation, ...] = (
+    "manager", "skip_level", "mentor", "peer", "cross_team", "external",
+)  # fmt: skip
+
+MONTHS_AWAY = timedelta(days=60)  # "you have not seen them for months"
+BREAK = timedelta(days=12)  # a gap this long in a weekly habit is time off
+REGULAR = timedelta(days=8)  # meeting at least this often is a habit
+TOPIC_CHARS = 40
+
+# Calendars that belong to no one: Google's group, resource and imported calendars.
+_NOT_PEOPLE_DOMAINS = re.compile(
+    r"(^|\.)(group|resource|import)\.calendar\.google\.com$|(^|\.)googlegroups\.com$"
+    r"|^(groups?|lists?|resource|resources)\."
+)
+# Mailboxes nobody reads, rooms, and distribution lists.
+_NOT_PEOPLE_LOCAL = re.compile(
+    r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|notifications?"
+    r"|calendar|bounces?|list|lists|all|everyone|staff|team|announce|room|rooms)([-_.+]|$)"
+    r"|^(room|conf|meetingroom|meeting-room)[-_.0-9]"
+    r"|[-_.](list|group|team|all)$"
+)
+_NOT_PEOPLE_TYPES = frozenset({"room", "resource", "group"})
+
+
+def is_person_address(email: str, cutype: str = "", name: str = "") -> bool:
+    """Tell whether an address (with its CUTYPE and CN) can be a person the user talks to."""
+    email = address(email)
+    local, _, domain = email.partition("@")
+    if not local or not domain or cutype.lower() in _NOT_PEOPLE_TYPES:
+        return False
+    if _NOT_PEOPLE_DOMAINS.search(domain) or _NOT_PEOPLE_LOCAL.search(local):
+        return False
+    return not name.lower().startswith(("room ", "raum ", "salle ", "sala "))
+
+
+def is_person(attendee: Attendee) -> bool:
+    return attendee.is_person and is_person_address(attendee.email, attendee.cutype, attendee.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """What the user offered a person and what they asked of them, as the log tells."""
+
+    offered: int = 0
+    asked: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One person as the user knows them from the calendar and the reflection log."""
+
+    email: str
+    name: str
+    relation: Relation
+    topics: tuple[str, ...] = ()  # the projects of the series you share, most frequent first
+    meetings: tuple[datetime, ...] = ()  # every meeting together the calendar shows, UTC, sorted
+    titles: tuple[str, ...] = ()  # the title of each of those meetings, in the same order
+    series: tuple[str, ...] = ()  # uids of the recurring meetings you share
+    ledger: Ledger = Ledger()
+    last: str = ""  # the last reflection or follow-up about them
+
+    def met_before(self, moment: datetime) -> list[datetime]:
+        instant = moment.astimezone(UTC)
+        return [m for m in self.meetings if m < instant]
+
+    def moment_facts(self, moment: datetime) -> dict[str, object]:
+        """Return what the calendar says about meeting this person at moment."""
+        before = self.met_before(moment)
+        instant = moment.astimezone(UTC)
+        gap = instant - before[-1] if before else None
+        return {
+            "first": bool(self.meetings) and not before,
+            "months": gap is not None and gap >= MONTHS_AWAY,
+            "last_seen": before[-1] if before else None,
+            "last_title": self.titles[len(before) - 1] if before else "",
+            "gap_days": gap.days if gap is not None else None,
+            "back": gap is not None and BREAK <= gap < MONTHS_AWAY and _regular(before),
+        }
+
+
+def _regular(before: Sequence[datetime]) -> bool:
+    """Say whether meetings before a gap came at least weekly (three or more of them)."""
+    if len(before) < 3:
+        return False
+    recent = before[-4:]
+    span = (recent[-1] - recent[0]) / (len(recent) - 1)
+    return span <= REGULAR
+
+
+@dataclass
+class _Seen:
+    email: str
+    name: str = ""
+    meetings: list[tuple[datetime, str]] = field(default_factory=list)
+    series: dict[str, int] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+    project: bool = False  # shares a project meeting or a recurring series with the user
+    mentor: bool = False
+    skip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Everyone the user meets, by lower-case address."""
+
+    by_email: Mapping[str, Person] = field(default_factory=dict)
+    # False when built from one meeting alone: then nothing is known about first or last times.
+    history: bool = True
+
+    def get(self, email: str) -> Person | None:
+        return self.by_email.get(address(email))
+
+    def name(self, email: str | None) -> str:
+        """Return the display name of an address (from the calendar's CN when it had one)."""
+        if not email:
+            return ""
+        known = self.get(email)
+        return known.name if known else display_name(email)
+
+
+def people_of(
+    judged: Iterable[tuple[Occurrence, Verdict]],
+    profile: Profile,
+    *,
+    last_with: Mapping[str, str] | None = None,
+    ledgers: Mapping[str, Ledger] | None = None,
+    history: bool = True,
+) -> People:
+    """Build the person model from classified occurrences, the log's last lines and ledgers."""
+    seen: dict[str, _Seen] = {}
+    for occ, verdict in judged:
+        _take(seen, occ, verdict, profile)
+    last = {address(k): v for k, v in (last_with or {}).items()}
+    books = {address(k): v for k, v in (ledgers or {}).items()}
+    people = {
+        email: Person(
+            email=email,
+            name=display_name(email, s.name),
+            # Without the calendar around it, a colleague counts as a peer.
+            relation=relation_of(
+                email, profile, project=s.project or not history, mentor=s.mentor, skip=s.skip
+            ),
+            topics=tuple(t for t, _ in sorted(s.topics.items(), key=lambda i: (-i[1], i[0]))),
+            meetings=tuple(m for m, _ in sorted(s.meetings)),
+            titles=tuple(t for _, t in sorted(s.meetings)),
+            series=tuple(sorted(s.series)),
+            ledger=books.get(email, Ledger()),
+            last=last.get(email, ""),
+        )
+        for email, s in seen.items()
+    }
+    return People(people, history)
+
+
+def _take(seen: dict[str, _Seen], occ: Occurrence, verdict: Verdict, profile: Profile) -> None:
+    if occ.all_day or occ.cancelled or (occ.my_response or "").lower() == "declined":
+        return
+    others = attendees_of(occ, profile)
+    if not others or len(others) > 12:  # a crowd tells nothing about anyone in it
+        return
+    title = occ.title.lower()
+    names = [display_name(a.email, a.name) for a in (*others, Attendee(profile.me))]
+    topic = topic_of(occ.title, names)
+    start = occ.starts_at(profile.tz).astimezone(UTC)
+    for attendee in others:
+        email = address(attendee.email)
+        person = seen.setdefault(email, _Seen(email))
+        if not person.name and attendee.name and "@" not in attendee.name:
+            person.name = attendee.name
+        person.meetings.append((start, clean(occ.title, NAME_CHARS)))
+        if occ.recurring:
+            person.series[occ.uid] = person.series.get(occ.uid, 0) + 1
+        if topic:
+            person.topics[topic] = person.topics.get(topic, 0) + 1
+        person.project |= verdict.kind == "project" or (occ.recurring and len(others) > 1)
+        person.mentor |= verdict.kind == "career" or "mentor" in title
+        person.skip |= "skip" in title
+
+
+def attendees_of(occ: Occurrence, profile: Profile) -> list[Attendee]:
+    """Return the other people at an occurrence (organiser included), never rooms or lists."""
+    me = address(profile.me)
+    listed = list(occ.attendees)
+    organiser = address(occ.organizer)
+    if organiser and all(address(a.email) != organiser for a in listed):
+        listed.append(Attendee(organiser, status="accepted"))
+    found: dict[str, Attendee] = {}
+    for attendee in listed:
+        email = address(attendee.email)
+        declined = attendee.status.lower() == "declined"
+        if email != me and not declined and is_person(attendee):
+            found.setdefault(email, attendee)
+    return list(found.values())
+
+
+def relation_of(
+    email: str, profile: Profile, *, project: bool = False, mentor: bool = False, skip: bool = False
+) -> Relation:
+    """Return who a person is to the user; the first rule that fits wins."""
+    if email == address(profile.manager):
+        return "manager"
+    if skip:
+        return "skip_level"
+    if mentor:
+        return "mentor"
+    if not same_company(email, profile.domain):
+        return "external"
+    return "peer" if project else "cross_team"
+
+
+def same_company(email: str, home: str) -> bool:
+    theirs = domain_of(email)
+    if not home or not theirs:
+        return True
+    return theirs == home or theirs.endswith("." + home) or home.endswith("." + theirs)
+
+
+# Topics: the project a title names -------------------------------------------------------------
+
+# Words that say what kind of meeting it is, not what it is about.
+_GENERIC_WORDS = """
+    a an the and or of for on in at to with w mit avec con com met de du des la le les el y und
+    meeting meetings mtg call sync syncs review reviews design planning plan kickoff kick off retro
+    retrospective sprint standup stand up daily weekly biweekly monthly quarterly scrum demo
+    status update check checkin in catch catchup 1 on1 1on1 one 121 lunch breakfast brunch
+    dinner coffee kaffee café cafe tea walk virtual quick chat pairing session workshop team
+    déjeuner dejeuner mittagessen almuerzo pranzo lunchen comida essen mentoring mentor career
+    development growth skip level chat prep office hours hour grooming refinement touchpoint
+    with your my our x vs
+"""
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+_QUOTES = ".-'\u2019"
+_WORD = re.compile(r"[^\W_][\w'\u2019&.-]*")
+_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_WITH = re.compile(r"(?i)(\b(with|mit|avec|con|com|met)\b|\bw/).*$")
+
+
+def topic_of(title: str, names: Sequence[str] = ()) -> str:
+    """Return the project or topic a title names ("Atlas" in "Sprint retro - Atlas"), or ""."""
+    text = _WITH.sub("", _BRACKETS.sub(" ", clean(title, NAME_CHARS)))
+    skip = {w.lower() for n in names for w in n.split()}
+    words = [
+        w.strip(_QUOTES)
+        for w in _WORD.findall(text)
+        if w.lower().strip(_QUOTES) not in _GENERIC
+        and w.lower() not in skip
+        and not w.isdigit()
+        and "/" not in w
+    ]
+    words = [w for w in words if len(w) > 1 and (w[0].isupper() or w.isupper())]
+    return clean(" ".join(words[:3]), TOPIC_CHARS)

@@ -1,0 +1,37 @@
+"""French."""
+
+from service.engine.vocabulary.language import Language
+
+FRENCH = Language(
+    code="fr",
+    career=("entretien annuel", "entretien de carriere", "entretien professionnel",
+            "point carriere", "plan de developpement", "entretien de developpement",
+            "evolution professionnelle", "bilan de competences", "carriere", "mentorat",
+            "entretien d evaluation", "point de developpement"),
+    meal=("dejeuner", "petit dejeuner", "petit dej", "dej", "diner", "repas", "resto",
+          "brunch"),
+    coffee=("cafe", "pause cafe", "un the", "the avec", "balade", "promenade", "apero",
+            "un verre", "afterwork"),
+    one_on_one=("tete a tete", "entretien individuel", "point", "faire le point", "echange",
+                "point individuel", "bilateral"),
+    project=("revue", "reunion de projet", "reunion projet", "projet", "point projet",
+             "point d avancement", "suivi de projet", "atelier", "lancement", "planification",
+             "synchro", "copil", "comite de pilotage", "cellule de crise", "retrospective",
+             "demarrage"),
+    project_if_small=("reunion d equipe", "point hebdo", "quotidienne", "point quotidien"),
+    away=("conges", "conge", "vacances", "absent*", "jour ferie", "arret maladie", "rtt"),
+    interview=("entretien d embauche", "entretien de recrutement", "candidat*",
+               "recrutement"),
+    focus=("temps de concentration", "pas de reunion*", "concentration", "ne pas reserver"),
+    crowd=("reunion generale", "assemblee generale", "seminaire", "formation", "soiree", "fete",
+           "pot de depart", "conference", "pleniere"),
+    personal=("dentiste", "medecin", "rdv medical", "coiffeur", "creche", "kine", "perso",
+              "prive", "sortie d ecole", "rendez vous medical", "ophtalmo", "pediatre"),
+    family=("parents professeurs", "reunion parents", "rencontre parents*", "conseil de classe",
+            "maitresse", "instit"),
+    travel=("vol pour", "vol vers", "vol retour", "tgv", "aeroport", "deplacement"),
+    cancelled=("annule", "annulee", "annulation"),
+    declined=("refuse", "refusee", "decline"),
+    with_words=("avec",),
+    endings=("s", "x"),
+)  # fmt: skip

@@ -1,0 +1,38 @@
+"""Dutch: compounds are read through their parts ("Team|diner", "Afdelings|lunch")."""
+
+from service.engine.vocabulary.language import Language
+
+DUTCH = Language(
+    code="nl",
+    career=("loopbaan*", "ontwikkelgesprek", "ontwikkelingsgesprek", "functioneringsgesprek",
+            "beoordelingsgesprek", "groeigesprek", "pop gesprek", "persoonlijk ontwikkelplan",
+            "carriere*", "promotie"),
+    meal=("lunch", "lunchen", "avondeten", "ontbijt", "diner", "etentje", "samen eten",
+          "eten", "brunch"),
+    coffee=("koffie*", "bakkie", "thee", "wandeling", "wandelen", "borrel", "vrijmibo"),
+    one_on_one=("een op een", "1 op 1", "bijpraten", "gesprek met"),
+    project=("*overleg", "afstemming", "voortgang*", "werksessie", "project*", "kick off",
+             "stuurgroep", "retrospective"),
+    project_if_small=("teamoverleg", "dagstart", "weekstart"),
+    away=("vakantie", "verlof", "afwezig", "vrije dag", "feestdag", "ziek"),
+    interview=("sollicitatie*", "kandidaat", "kandidaten"),
+    focus=("focustijd", "geen meetings", "niet inplannen"),
+    crowd=("feest*", "congres", "heidag", "personeelsvergadering", "kerstborrel", "training"),
+    personal=("tandarts", "huisarts", "dokter", "kapper", "sportschool", "kinderen ophalen",
+              "prive"),
+    family=("oudergesprek", "ouderavond", "tienminutengesprek", "rapportgesprek",
+            "juf", "kinderopvang", "creche"),
+    travel=("vlucht", "trein", "reis", "vliegveld"),
+    cancelled=("geannuleerd", "afgezegd", "vervallen", "gaat niet door"),
+    declined=("geweigerd", "afgewezen"),
+    with_words=("met",),
+    endings=("en", "s", "e", "je", "tje", "etje", "pje", "n"),
+    parts=("lunch",
+           "team", "afdeling", "klant", "klanten", "bedrijf", "bedrijfs", "groep", "groeps",
+           "collega", "welkom", "welkomst", "afscheid", "afscheids", "project", "sprint",
+           "kwartaal", "jaar", "week", "maandag", "dinsdag", "woensdag", "donderdag",
+           "vrijdag", "middag", "ochtend", "werk", "business", "product", "sales",
+           "management", "onboarding"),
+    heads=("moment", "momentje", "pauze", "ronde", "afspraak", "sessie", "uurtje", "date",
+           "meeting", "overleg"),
+)  # fmt: skip

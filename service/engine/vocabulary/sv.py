@@ -1,0 +1,36 @@
+"""Swedish: compounds are read through their parts ("Frukost|möte", "Team|lunch")."""
+
+from service.engine.vocabulary.language import Language
+
+SWEDISH = Language(
+    code="sv",
+    career=("karriar*", "utvecklingssamtal", "medarbetarsamtal", "lonesamtal", "mentor*",
+            "karriarsamtal", "utvecklingsplan", "befordran", "prestationssamtal",
+            "planeringssamtal", "malsamtal"),
+    meal=("lunch", "frukost", "middag", "brunch", "kvallsmat", "kraftskiva"),
+    coffee=("fika", "kaffe", "promenad", "afterwork"),
+    one_on_one=("enskilt samtal", "avstamning med", "samtal med", "prat med"),
+    project=("projekt*", "avstamning", "sprint*", "styrgrupp*", "workshop", "genomgang",
+             "planering", "uppstart", "retro*", "overlamning"),
+    project_if_small=("veckomote", "teammote", "morgonmote"),
+    away=("semester", "ledig", "foraldraledig", "sjuk", "vab", "tjanstledig", "helgdag"),
+    interview=("*intervju", "kandidat*", "rekrytering*"),
+    focus=("fokustid", "inga moten", "boka ej"),
+    crowd=("utbildning", "julfest", "personalmote", "konferens", "kickoff for alla",
+           "firmafest", "fest"),
+    personal=("tandlakare", "lakare", "vardcentral", "frisor", "gym", "privat", "traning"),
+    family=("forskola*", "foraldramote", "skola", "skolan", "larare", "utvecklingssamtal skola*",
+            "fritids"),
+    travel=("flyg", "resa", "flygplats", "tagresa"),
+    cancelled=("installt", "installd", "avbokad", "avbokat", "avbokning", "installt mote"),
+    declined=("avbojt", "avbojd", "nekat", "tackat nej"),
+    with_words=("med",),
+    endings=("en", "et", "er", "ar", "or", "na", "n", "t", "s", "erna", "arna", "orna", "ens",
+             "ets", "a"),
+    parts=("lunch",
+           "team", "avdelning", "avdelnings", "kund", "kunds", "grupp", "projekt", "sprint",
+           "vecko", "manads", "kvartals", "ars", "fredag", "mandag", "onsdag", "valkomst",
+           "avskeds", "jobb", "foretag", "ledning", "ledar", "eftermiddag", "morgon",
+           "fredags"),
+    heads=("mote", "motet", "traff", "traffen", "stund", "paus", "samtal", "runda", "pass"),
+)  # fmt: skip
