@@ -16,8 +16,8 @@ from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.calendars.zones import resolve_zone
 from service.config import Network
-from service.engine.model import STAGES, Occurrence, Profile, Stage, Window, WorkingHours
-from service.engine.plan import Plan, lookback, may_be_career, plan
+from service.engine.model import STAGES, Profile, Stage, Window, WorkingHours
+from service.engine.plan import Plan, lookback, plan
 
 MAX_BYTES = 10 * 1024 * 1024
 _URL = re.compile(r"^(https?|webcals?)://", re.IGNORECASE)
@@ -85,13 +85,8 @@ def scan(data: bytes, options: ScanOptions, today: date, budget: Budget = DEFAUL
     profile = profile_of(options, tz, options.me or calendar.owner())
     span = lookback(profile, window)
 
-    def career(template: Occurrence) -> bool:  # cadence looks back only through these
-        return may_be_career(template, profile)
-
     try:
-        occurrences = calendar.read(
-            span.start, span.end, tz, profile.me, budget, window.start, career
-        )
+        occurrences = calendar.read(span.start, span.end, tz, profile.me, budget, window.start)
     except Tripped as exc:
         raise ScanError(f"cannot read the calendar: {exc}") from None
     result = plan(occurrences, profile, window)
