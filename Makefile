@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile bench-classifier clean
+.PHONY: run scan web test lint bench bench-workers bench-hostile bench-capacity bench-classifier bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,15 @@ bench: $(STAMP)
 bench-workers: $(STAMP)
 	$(BIN)/python bench/bench_workers.py
 
+bench-dashboard: $(STAMP)
+	$(BIN)/python bench/bench_dashboard.py
+
 bench-hostile: $(STAMP)
 	$(BIN)/python bench/bench_hostile.py
+
+# Needs PostgreSQL (TOUCHPOINT_BENCH_POSTGRES, default the local server) and redis-server.
+bench-capacity: $(STAMP)
+	$(BIN)/python bench/bench_capacity.py
 
 bench-classifier: $(STAMP)
 	$(BIN)/python bench/bench_classifier.py

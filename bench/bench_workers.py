@@ -130,11 +130,11 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def work() -> None:
-    """Be one worker: forking, on every queue, until they are empty (burst)."""
+    """Be one worker as deployed (no fork per job), on every queue, until they are empty."""
     from workers.schedule import build_worker, configure_logging
 
     configure_logging()
-    worker = build_worker(connect(os.environ["REDIS_URL"]), QUEUES, fork=True)
+    worker = build_worker(connect(os.environ["REDIS_URL"]), QUEUES)
     print("ready", flush=True)
     sys.stdin.readline()
     worker.work(burst=True)

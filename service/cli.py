@@ -149,13 +149,14 @@ def rotate_keys() -> None:
     metavar="NAMES",
     default=None,
     help="Comma-separated queues to work on, most urgent first "
-    "(default: email,booking,notes,sync,proposals,maintenance).",
+    "(default: dispatch,email,booking,notes,sync,proposals,maintenance).",
 )
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
 def worker(queues: str | None, burst: bool) -> None:
     """Run background jobs from Redis (REDIS_URL): sync, notes, emails, bookings, proposals.
 
-    Each job runs in a child process; start as many workers as the load needs.
+    Jobs run in this process (no fork per job), each stopped at its timeout and the process
+    ended 5 s after it if the job cannot be stopped; start as many workers as the load needs.
     """
     from service.adapters.redis import connect
     from service.config import ConfigError

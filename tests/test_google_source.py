@@ -111,6 +111,7 @@ def test_a_weekly_one_on_one_keeps_its_exdate_out_and_its_moved_instance_moved(
     assert [row.start for row in rows] == [
         *(at(day, 10, month=2) for day in (5, 12, 19, 26)),
         at(6, 15),  # moved from Thursday 5 March; 12 March is excluded
+        at(19, 10),
     ]
     assert {(row.uid, row.title, row.recurring) for row in rows} == {
         ("oneonone", "1:1 Alice / Bob", True)
@@ -203,19 +204,29 @@ def test_an_expired_sync_token_means_a_full_sync(
     incremental, full = google_server.calls("GET", r"/events$")[-2:]
     assert "syncToken" in incremental.query
     assert "syncToken" not in full.query
-    assert len(stored(database)) == 5
+    assert len(stored(database)) == 6
     assert sync(database, settings, box, connection_id, hours=3) == "unchanged"
 
 
-def test_a_new_day_expands_the_series_into_it_even_when_nothing_changed(
+def test_a_new_day_lists_nothing_again_while_the_stored_days_reach_the_horizon(
     database: Database, settings: Settings, box: SecretBox, connection_id: int, google_server: Any
 ) -> None:
     google_server.add_event(ALICE, ONE_ON_ONE)
     sync(database, settings, box, connection_id)
 
-    assert sync(database, settings, box, connection_id, hours=24 * 4) == "updated"
+    assert sync(database, settings, box, connection_id, hours=24 * 4) == "unchanged"
+    assert "syncToken" in google_server.calls("GET", r"/events$")[-1].query
 
-    assert at(19, 10) in [row.start for row in stored(database)]
+
+def test_the_series_reach_new_days_once_the_stored_days_ahead_run_short(
+    database: Database, settings: Settings, box: SecretBox, connection_id: int, google_server: Any
+) -> None:
+    google_server.add_event(ALICE, ONE_ON_ONE)
+    sync(database, settings, box, connection_id)
+
+    assert sync(database, settings, box, connection_id, hours=24 * 8) == "updated"
+
+    assert at(26, 10) in [row.start for row in stored(database)]
 
 
 def test_a_revoked_grant_marks_the_connection_broken_and_keeps_its_events(
@@ -230,7 +241,7 @@ def test_a_revoked_grant_marks_the_connection_broken_and_keeps_its_events(
     with database.unit() as session:
         connection = session.scalars(select(Connection)).one()
         assert (connection.status, connection.last_error) == ("broken", REVOKED)
-    assert len(stored(database)) == 5
+    assert len(stored(database)) == 6
 
 
 def test_a_google_outage_is_raised_for_the_workers_to_retry_and_changes_nothing(

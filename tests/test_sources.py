@@ -25,13 +25,23 @@ from tests.factories import NOW, at
 from tests.feed_server import FIXTURES, GOOGLE, SECRET_PATH, Feed, FeedServer, huge_feed
 
 ALLOWED = Settings(allow_networks=parse_networks("127.0.0.1/32"))
-GOOGLE_EVENTS = 15  # google.ics expanded over sync_span(NOW) in Berlin
+GOOGLE_EVENTS = 16  # google.ics expanded over stored_span(NOW) in Berlin
 
 
 def titles(database: Database) -> list[str]:
     with database.unit() as session:
         query = select(StoredOccurrence.title).order_by(StoredOccurrence.start)
         return list(session.scalars(query))
+
+
+def rows_by_title(database: Database) -> dict[str, list[int]]:
+    """The ids of the stored rows, by event title."""
+    with database.unit() as session:
+        rows = session.execute(select(StoredOccurrence.title, StoredOccurrence.id)).all()
+    found: dict[str, list[int]] = {}
+    for title, row_id in sorted(rows, key=lambda row: row[1]):
+        found.setdefault(title, []).append(row_id)
+    return found
 
 
 def row_ids(database: Database) -> list[int]:
@@ -237,17 +247,74 @@ def test_a_refresh_of_a_changed_feed_replaces_its_events(
     assert len(titles(database)) == GOOGLE_EVENTS
 
 
-def test_a_new_day_reads_even_an_unchanged_feed_so_weekly_events_reach_the_new_day(
+def test_a_sync_across_midnight_asks_conditionally_and_rewrites_nothing(
     database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
 ) -> None:
     feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
     connection_id = connect(database, box, alice_id, feeds.url())
+    before = row_ids(database)
 
-    assert sync(database, box, connection_id, days=1) == "updated"
-    assert "If-None-Match" not in feeds.seen[-1]
+    assert sync(database, box, connection_id, days=1) == "unchanged"
+    assert feeds.seen[-1].get("If-None-Match") == '"v1"'  # answered 304: nothing downloaded
+    assert row_ids(database) == before
+
+
+def test_the_kept_feed_reaches_new_days_without_a_download_once_the_days_ahead_run_short(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
+    connection_id = connect(database, box, alice_id, feeds.url())
+    before = row_ids(database)
+
+    assert sync(database, box, connection_id, days=8) == "updated"
+    assert feeds.seen[-1].get("If-None-Match") == '"v1"'  # answered 304
     with database.unit() as session:
         starts = session.scalars(select(StoredOccurrence.start)).all()
-    assert at(17, 10) in starts  # the weekly 1:1, one day past the first sync's horizon
+    assert at(24, 10) in starts  # the weekly 1:1, past the first sync's days ahead
+    assert set(before) <= set(row_ids(database))  # what was stored stays as it was
+
+
+def test_a_changed_feed_rewrites_only_the_changed_events(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
+    connection_id = connect(database, box, alice_id, feeds.url())
+    before = rows_by_title(database)
+    changed = GOOGLE.replace(b"SUMMARY:Lunch with Carol", b"SUMMARY:Lunch with Dan")
+    feeds.feeds[SECRET_PATH] = Feed(changed, etag='"v2"')
+
+    assert sync(database, box, connection_id) == "updated"
+
+    after = rows_by_title(database)
+    assert after.pop("Lunch with Dan") == before.pop("Lunch with Carol")  # updated in place
+    assert after == before  # every other event keeps its row, untouched
+
+
+def test_an_event_gone_from_a_changed_feed_is_gone_from_the_stored_events(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(etag='"v1"')
+    connection_id = connect(database, box, alice_id, feeds.url())
+    start = GOOGLE.rindex(b"BEGIN:VEVENT", 0, GOOGLE.index(b"SUMMARY:Coffee with Dan"))
+    end = GOOGLE.index(b"BEGIN:", GOOGLE.index(b"END:VEVENT", start))
+    feeds.feeds[SECRET_PATH] = Feed(GOOGLE[:start] + GOOGLE[end:], etag='"v2"')
+
+    assert sync(database, box, connection_id) == "updated"
+
+    assert "Coffee with Dan" not in titles(database)
+    assert len(titles(database)) < GOOGLE_EVENTS
+
+
+def test_a_feed_that_only_stamps_its_events_anew_reads_and_writes_nothing(
+    database: Database, box: SecretBox, alice_id: int, feeds: FeedServer
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed()  # no validators: the whole feed comes every time
+    connection_id = connect(database, box, alice_id, feeds.url())
+    before = row_ids(database)
+    feeds.feeds[SECRET_PATH] = Feed(GOOGLE.replace(b"DTSTAMP:2026", b"DTSTAMP:2027"))
+
+    assert sync(database, box, connection_id) == "unchanged"
+    assert row_ids(database) == before
 
 
 def test_a_failed_refresh_keeps_the_feed_retrying_and_keeps_its_events(
@@ -299,7 +366,8 @@ def test_a_kept_upload_is_expanded_again_so_weekly_events_reach_the_new_days(
         ).connection.id
 
     assert sync(database, box, connection_id) == "unchanged"
-    assert sync(database, box, connection_id, days=1) == "updated"
+    assert sync(database, box, connection_id, days=1) == "unchanged"  # its days ahead suffice
+    assert sync(database, box, connection_id, days=8) == "updated"
     with database.unit() as session:
         starts = session.scalars(select(StoredOccurrence.start)).all()
-    assert at(17, 10) in starts  # the weekly 1:1, one day past the upload's horizon
+    assert at(24, 10) in starts  # the weekly 1:1, past the upload's days ahead

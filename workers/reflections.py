@@ -8,25 +8,26 @@ Reflections share the "proposals" queue: both are nudges about career conversati
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service import clock
-from service.adapters.redis import enqueue_once, queue_for
-from service.models import Proposal, StoredOccurrence, User
+from service.adapters import mail
+from service.adapters.redis import enqueue_many_once, queue_for
+from service.config import Settings
+from service.models import OutboxEmail, Proposal, StoredOccurrence, User
 from service.models.proposals import ACCEPTED
-from service.reflections.ask import (
-    BOOKED_WINDOW,
-    DETECTED_WINDOW,
-    due_reflections,
-    queue_reflections,
-)
+from service.reflections.ask import BOOKED_WINDOW, CHAT, message_id, queue_reflections
 from workers.proposals import QUEUE, hand_over
 from workers.runtime import current
 
 log = logging.getLogger(__name__)
+
+# Meetings that ended this long ago are looked at by a dispatch: two runs' worth (every 15
+# minutes), so a late run misses none; the user's job looks back DETECTED_WINDOW itself.
+ENDED_LATELY = timedelta(minutes=30)
 
 
 def reflect_for_user(user_id: int) -> int:
@@ -52,33 +53,54 @@ def dispatch_at(now: datetime) -> int:
     """Dispatch as the periodic job does at this moment; return how many jobs were added."""
     runtime = current()
     with runtime.database.unit() as session:
-        user_ids = users_with_reflections_due(session, now)
+        user_ids = users_with_reflections_due(session, runtime.settings, now)
     queue = queue_for(runtime.settings.redis_url, QUEUE)
-    added = sum(enqueue_once(queue, f"reflect-{u}", reflect_for_user, u)[1] for u in user_ids)
+    calls = [(f"reflect-{user_id}", (user_id,)) for user_id in user_ids]
+    added = enqueue_many_once(queue, reflect_for_user, calls) if calls else 0
     if user_ids:
         log.info("reflection dispatch: %d of %d users enqueued", added, len(user_ids))
     return added
 
 
-def users_with_reflections_due(session: Session, now: datetime) -> list[int]:
-    """Return the users not paused, nudges wanted, with a chat ended lately not asked about yet."""
-    booked = exists().where(
-        Proposal.user_id == User.id,
+def users_with_reflections_due(session: Session, settings: Settings, now: datetime) -> list[int]:
+    """Return the users not paused, nudges wanted, with a chat to ask about; a few queries in all.
+
+    A booked chat ended within BOOKED_WINDOW and not asked about yet (its stable Message-ID is
+    not in the outbox), or a timed meeting that ended since about the last dispatch: whether
+    that was a career conversation is the user's job to find out (it classifies the day), so
+    the dispatcher reads only the rows that ended lately (ix_occurrences_timed_end,
+    ix_proposals_accepted_start), never one query per user.
+    """
+    wanted = and_(
+        User.weekly_nudges > 0, or_(User.paused_until.is_(None), User.paused_until <= now)
+    )
+    ended = (
+        select(StoredOccurrence.user_id)
+        .join(User, User.id == StoredOccurrence.user_id)
+        .where(~StoredOccurrence.all_day)  # as ix_occurrences_timed_end's condition reads
+        .where(StoredOccurrence.end > now - ENDED_LATELY, StoredOccurrence.end <= now, wanted)
+    )
+    found = set(session.scalars(ended.distinct()))
+    booked = _booked_not_asked(session, settings, now) - found
+    if booked:
+        found.update(session.scalars(select(User.id).where(User.id.in_(booked), wanted)))
+    return sorted(found)
+
+
+def _booked_not_asked(session: Session, settings: Settings, now: datetime) -> set[int]:
+    query = select(Proposal.id, Proposal.user_id).where(
         Proposal.status == ACCEPTED,
         Proposal.chosen_start > now - BOOKED_WINDOW,
-        Proposal.chosen_start < now,
+        Proposal.chosen_start < now - CHAT,
     )
-    ended = exists().where(
-        StoredOccurrence.user_id == User.id,
-        StoredOccurrence.end > now - DETECTED_WINDOW,
-        StoredOccurrence.end <= now,
-    )
-    query = (
-        select(User)
-        .where(or_(User.paused_until.is_(None), User.paused_until <= now))
-        .where(User.weekly_nudges > 0, or_(booked, ended))
-        .order_by(User.id)
-    )
-    # Classifying a day of one user's calendar is cheap; a job per user is not, so only users
-    # with something to ask about get one.
-    return [user.id for user in session.scalars(query) if due_reflections(session, user, now)]
+    domain = mail.domain(settings)
+    # The Message-ID names the user and the chat (service.reflections.ask.message_id).
+    wanted = {
+        message_id(User(id=user_id), f"proposal:{proposal_id}", domain): user_id
+        for proposal_id, user_id in session.execute(query)
+    }
+    if not wanted:
+        return set()
+    asked = select(OutboxEmail.message_id).where(OutboxEmail.message_id.in_(wanted))
+    done = set(session.scalars(asked))
+    return {user_id for mid, user_id in wanted.items() if mid not in done}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, Worker
 from rq.cron import CronJob, CronScheduler
 from rq.job import Job
 from rq.registry import StartedJobRegistry
@@ -25,6 +25,7 @@ from workers import notes, proposals, sync
 from workers.booking import QUEUE as BOOKING_QUEUE
 from workers.email import QUEUE as EMAIL_QUEUE
 from workers.email import sweep_outbox
+from workers.limits import LimitedSimpleWorker
 from workers.maintenance import QUEUE as MAINTENANCE_QUEUE
 from workers.maintenance import purge, sweep_bookings
 from workers.reflections import dispatch_reflections
@@ -32,7 +33,7 @@ from workers.reflections import dispatch_reflections
 log = logging.getLogger("workers.jobs")
 
 # Every queue a worker listens to unless told otherwise, most urgent first.
-QUEUES = ("email", "booking", "notes", "sync", "proposals", "maintenance")
+QUEUES = ("dispatch", "email", "booking", "notes", "sync", "proposals", "maintenance")
 MINUTE = 60
 PUBSUB_WAIT = 0.1  # seconds a worker's command listener waits per read (see _PromptStop)
 
@@ -55,7 +56,9 @@ class Periodic:
 
 
 PERIODIC: tuple[Periodic, ...] = (
-    Periodic("dispatch-syncs", sync.dispatch_syncs, sync.QUEUE, interval=sync.DISPATCH_EVERY),
+    Periodic(
+        "dispatch-syncs", sync.dispatch_syncs, sync.DISPATCH_QUEUE, interval=sync.DISPATCH_EVERY
+    ),
     Periodic("renew-channels", sync.renew_channels, sync.QUEUE, interval=sync.RENEW_EVERY),
     Periodic("dispatch-notes", notes.dispatch_notes, notes.QUEUE, interval=notes.DISPATCH_EVERY),
     # Hourly: it proposes to the users whose local morning it is.
@@ -117,11 +120,14 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
 
-def build_worker(connection: Redis, queue_names: Sequence[str], *, fork: bool = True) -> BaseWorker:
+def build_worker(
+    connection: Redis, queue_names: Sequence[str], *, fork: bool = False
+) -> BaseWorker:
     """Return a worker on the named queues that logs one line per job.
 
-    fork=True runs each job in a child process (deployments: a crashing job cannot take the
-    worker down); fork=False runs them in this process (tests, `touchpoint run`).
+    fork=False (`touchpoint worker`, `touchpoint run`, tests) runs each job in this process,
+    with a hard time limit (workers.limits); fork=True runs each in a child process, RQ's
+    default, at 75-95 ms of CPU a job (kept for tests that kill a job's own process).
     """
     queues = [Queue(name, connection=connection) for name in queue_names]
     worker_class = LoggingWorker if fork else LoggingSimpleWorker
@@ -176,8 +182,8 @@ class LoggingWorker(_JobLog, _PromptStop, Worker):
     """RQ's forking worker, logging one line per job."""
 
 
-class LoggingSimpleWorker(_JobLog, _PromptStop, SimpleWorker):
-    """RQ's worker that runs jobs in its own process, logging one line per job."""
+class LoggingSimpleWorker(_JobLog, _PromptStop, LimitedSimpleWorker):
+    """A worker that runs jobs in its own process under a hard time limit, one line per job."""
 
 
 def log_job(job: Job, queue: str, outcome: str, *, level: int = logging.INFO) -> None:

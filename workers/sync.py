@@ -1,6 +1,7 @@
 """Sync jobs: keep every connected calendar current, cheaply, and never stop silently.
 
-dispatch_syncs (every minute) enqueues a sync of each connection that is due; a Google push
+dispatch_syncs (every minute, on its own queue) enqueues a sync of each connection that is due,
+in batches of DISPATCH_BATCH that any worker may take, with no cap on how many; a Google push
 notification enqueues one at once (service.web.push). One job id per connection ("sync-42"), so
 a slow sync is never queued twice. renew_channels (hourly) keeps a push channel open for each
 Google calendar. When a sync is due and what a failure means is service.sources.schedule's to say.
@@ -31,7 +32,7 @@ from service.adapters.google import (
     watch_events,
 )
 from service.adapters.mail_delivery import send_now
-from service.adapters.redis import QueueUnavailable, enqueue_once, queue_for
+from service.adapters.redis import QueueUnavailable, enqueue_many_once, enqueue_once, queue_for
 from service.config import Settings
 from service.models import Connection
 from service.sources.connect import SourceUnavailable
@@ -39,7 +40,8 @@ from service.sources.google import calendar_service
 from service.sources.schedule import (
     BROKEN,
     channels_to_renew,
-    due_connections,
+    claim_due,
+    count_due,
     lease,
     mark_due,
     needs_channel,
@@ -47,6 +49,7 @@ from service.sources.schedule import (
     poll_instead,
     push_address,
     schedule_next,
+    unclaim,
 )
 from service.sources.sync import refresh
 from workers.notes import enqueue_plan
@@ -55,6 +58,11 @@ from workers.runtime import Runtime, current
 log = logging.getLogger(__name__)
 
 QUEUE = "sync"
+# The dispatcher's own queue, first in every worker's list: a tick never waits behind the
+# syncs it enqueued.
+DISPATCH_QUEUE = "dispatch"
+# Connections one dispatch step claims and enqueues at once (one Redis round trip).
+DISPATCH_BATCH = 1000
 # For the periodic schedule: how often the dispatcher and the channel renewal run, in seconds.
 DISPATCH_EVERY = 60
 RENEW_EVERY = 60 * 60
@@ -89,6 +97,8 @@ def sync_connection_job(connection_id: int) -> str:
         raise done.away  # recorded on the connection and committed; RQ's Retry runs it again
     if done.outcome in CHANGED:
         after_sync(done.user_id)
+    if done.outcome == "connected":
+        push_soon(runtime, connection_id)
     log.info("connection %s: %s", connection_id, done.outcome)
     return done.outcome
 
@@ -104,11 +114,32 @@ def after_sync(user_id: int) -> None:
         log.warning("could not enqueue planning for user %s: %s", user_id, error)
 
 
+def push_soon(runtime: Runtime, connection_id: int) -> None:
+    """Open a push channel for a newly connected Google calendar now, not at the hourly renewal.
+
+    Push is the default wherever Google can reach the site (https): a pushed calendar is polled
+    every 6 hours instead of every 15 minutes. renew_channel skips any other kind.
+    """
+    if push_address(runtime.settings) is None:
+        return
+    try:
+        queue = sync_queue(runtime.settings)
+        enqueue_once(
+            queue, f"channel-{connection_id}", renew_channel, connection_id, retry=SYNC_RETRY
+        )
+    except QueueUnavailable as error:  # the hourly renewal opens it
+        log.warning("could not enqueue a push channel for connection %s: %s", connection_id, error)
+
+
 def _sync(runtime: Runtime, connection_id: int, leased: datetime, now: datetime) -> Synced:
     with runtime.database.unit() as session:
         connection = session.get(Connection, connection_id)
         if connection is None:
             return Synced("gone")  # disconnected while it waited
+        assert connection.user is not None  # loaded now: the sync reads its zone after the fetch
+        # No transaction stays open through the download and the parse: the sync writes in a
+        # new one once it has read what changed (objects outlive the commit, see db.Database).
+        session.commit()
         result = refresh(session, runtime.settings, runtime.box, connection, now)
         if result.outcome != "failed":
             schedule_next(session, connection, leased, now)
@@ -126,12 +157,40 @@ def _tell(runtime: Runtime, outbox_id: int | None) -> None:
 
 
 def dispatch_syncs() -> int:
-    """Enqueue a sync of every connection that is due; return how many were newly enqueued."""
+    """Enqueue a sync of every connection that is due, however many (every minute).
+
+    The tick counts what is due: one batch it claims and enqueues itself; more, it enqueues a
+    dispatch_batch job per DISPATCH_BATCH on the dispatch queue, so any number of workers share
+    a large tick and the tick itself stays short. Return how many syncs it enqueued itself.
+    """
     runtime, now = current(), clock.now()
     with runtime.database.unit() as session:
-        due = due_connections(session, now)
-    queue = sync_queue(runtime.settings)
-    return sum(enqueue_sync(queue, connection_id) for connection_id in due)
+        due = count_due(session, now)
+    if due <= DISPATCH_BATCH:
+        return dispatch_batch() if due else 0
+    batches = -(-due // DISPATCH_BATCH)
+    queue = queue_for(runtime.settings.redis_url, DISPATCH_QUEUE)
+    enqueue_many_once(queue, dispatch_batch, [(f"dispatch-syncs-{n}", ()) for n in range(batches)])
+    log.info("sync dispatch: %d due, %d batches enqueued", due, batches)
+    return 0
+
+
+def dispatch_batch() -> int:
+    """Claim up to DISPATCH_BATCH due connections and enqueue their syncs; return how many."""
+    runtime, now = current(), clock.now()
+    with runtime.database.unit() as session:
+        claimed = claim_due(session, now, DISPATCH_BATCH)
+    if not claimed:
+        return 0
+    calls = [(f"sync-{connection_id}", (connection_id,)) for connection_id in claimed]
+    try:
+        return enqueue_many_once(
+            sync_queue(runtime.settings), sync_connection_job, calls, retry=SYNC_RETRY
+        )
+    except QueueUnavailable:
+        with runtime.database.unit() as session:
+            unclaim(session, claimed, now)  # due again for the next tick, not after the lease
+        raise
 
 
 def renew_channels() -> int:

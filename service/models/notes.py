@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, utcnow
@@ -20,6 +20,14 @@ class PlannedNote(Base):
     __tablename__ = "planned_notes"
     __table_args__ = (
         UniqueConstraint("user_id", "uid", "start", name="uq_planned_notes_instance"),
+        # The notes dispatcher, every minute: planned rows by when they are due (sent and
+        # cancelled ones, nearly every row in time, are not in it).
+        Index(
+            "ix_planned_notes_planned_due",
+            "due_at",
+            postgresql_where=text("status = 'planned'"),
+            sqlite_where=text("status = 'planned'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

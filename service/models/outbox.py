@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, false
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, utcnow
@@ -15,6 +15,24 @@ class OutboxEmail(Base):
     """An email waiting to be sent; a sender claims the row before sending it."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # The sweep, every minute: rows waiting for a sender, and claims that may have stopped.
+        # Partial, so sent and refused emails (nearly every row) are not in them.
+        Index(
+            "ix_outbox_waiting",
+            "created_at",
+            postgresql_where=text("sent_at IS NULL AND claimed_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND claimed_at IS NULL"),
+        ),
+        Index(
+            "ix_outbox_claimed",
+            "claimed_at",
+            postgresql_where=text(
+                "sent_at IS NULL AND claimed_at IS NOT NULL AND refused_at IS NULL"
+            ),
+            sqlite_where=text("sent_at IS NULL AND claimed_at IS NOT NULL AND refused_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, utcnow
@@ -23,6 +23,21 @@ class Proposal(Base):
     """A suggested 15-minute career chat with up to three slots."""
 
     __tablename__ = "proposals"
+    __table_args__ = (
+        # The reflection dispatcher (booked chats that ended) and the hourly expiry of open ones.
+        Index(
+            "ix_proposals_accepted_start",
+            "chosen_start",
+            postgresql_where=text("status = 'accepted'"),
+            sqlite_where=text("status = 'accepted'"),
+        ),
+        Index(
+            "ix_proposals_open_expiry",
+            "expires_at",
+            postgresql_where=text("status = 'proposed'"),
+            sqlite_where=text("status = 'proposed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -22,7 +22,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Indexed: the hourly proposal dispatcher picks the zones where it is morning.
+    tz: Mapped[str] = mapped_column(String(64), default="UTC", index=True)
     stage: Mapped[str] = mapped_column(String(32), default="growth")
     goal: Mapped[str] = mapped_column(String(500), default="")
     ideal_days: Mapped[int] = mapped_column(default=45)

@@ -47,6 +47,8 @@ DIGEST_AT = time(8, 0)  # the morning digest, in the user's zone
 PLANNED, SENT, CANCELLED = "planned", "sent", "cancelled"
 TITLE_CHARS = 255
 EMAIL_KINDS = ("prep_note", "digest")
+# How far back the notes dispatcher looks for due notes: longer than any outage it rides out.
+DUE_WINDOW = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,11 +303,18 @@ def unsent_notes(session: Session, user_id: int) -> list[int]:
 
 
 def users_with_due_notes(session: Session, now: datetime) -> list[int]:
-    """Return the users with a note (or a morning digest) to send now."""
+    """Return the users with a note (or a morning digest) to send now.
+
+    Reads ix_planned_notes_planned_due from DUE_WINDOW ago: planned rows only, and never the
+    past ones of users who get no emails. A note due longer ago than that is left to the
+    user's next planning (after a sync that changed their calendar), which sends it if the
+    meeting is still ahead.
+    """
     query = (
         select(PlannedNote.user_id)
         .join(User, User.id == PlannedNote.user_id)
-        .where(PlannedNote.status == PLANNED, PlannedNote.due_at <= now, PlannedNote.start > now)
+        .where(PlannedNote.status == PLANNED, PlannedNote.start > now)
+        .where(PlannedNote.due_at <= now, PlannedNote.due_at > now - DUE_WINDOW)
         .where(User.email_notes.is_(True))
         .where(User.paused_until.is_(None) | (User.paused_until <= now))
         .distinct()

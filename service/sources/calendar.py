@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.engine.model import (
@@ -29,6 +29,8 @@ from service.models.proposals import ACCEPTED, chosen_slot
 HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
 HISTORY_DAYS = 365  # how far back the mix of people and the cadence look
 CHAT_MINUTES = 15  # a booked chat counts once it is over
+SLACK = timedelta(days=7)  # how far past the horizon a sync stores, so it re-expands weekly
+SPAN_AHEAD = timedelta(days=HORIZON_DAYS + 1) + SLACK
 
 
 def profile_of(user: User, marks: Sequence[Mark] = ()) -> Profile:
@@ -210,48 +212,116 @@ def store_occurrences(
     occurrences: Sequence[Occurrence],
     start: datetime,
     end: datetime,
+    *,
+    series: Collection[str] | None = None,
 ) -> int:
-    """Replace what a connection had stored in [start, end) with these occurrences.
+    """Make what a connection stored in [start, end) these occurrences; return how many.
 
-    The caller commits: a failed sync leaves the previous rows as they were.
+    Incremental: a row whose occurrence is the same is left as it is (same id, no write), a
+    changed one is updated, a new one inserted, one that vanished deleted, each kind in one
+    statement. series limits it to those uids (a sync that read only the changed series):
+    the other uids' rows stay whatever this call is given. The caller commits: a failed sync
+    leaves the previous rows as they were.
     """
-    session.execute(
-        delete(StoredOccurrence)
-        .where(StoredOccurrence.connection_id == connection.id)
-        .where(StoredOccurrence.start >= start, StoredOccurrence.start < end)
-    )
-    seen: set[tuple[str, datetime]] = set()
+    wanted: dict[tuple[str, datetime], dict[str, Any]] = {}
     for occ in occurrences:
-        row = _row(connection, occ)
-        if (row.uid, row.start) not in seen and start <= row.start < end:
-            seen.add((row.uid, row.start))
-            session.add(row)
-    return len(seen)
+        values = _values(connection, occ)
+        key = (values["uid"], values["start"])
+        if key not in wanted and start <= values["start"] < end:
+            wanted[key] = values
+    stored = _stored(session, connection, start, end, series)
+    gone = [row.id for key, row in stored.items() if key not in wanted]
+    changed = [
+        {"id": row.id, **values}
+        for key, values in wanted.items()
+        if (row := stored.get(key)) is not None and _differs(row, values)
+    ]
+    new = [values for key, values in wanted.items() if key not in stored]
+    if gone:
+        session.execute(delete(StoredOccurrence).where(StoredOccurrence.id.in_(gone)))
+    if changed:
+        session.execute(update(StoredOccurrence), changed)  # by primary key, one executemany
+    if new:
+        session.execute(insert(StoredOccurrence), new)
+    return len(wanted)
 
 
-def _row(connection: Connection, occ: Occurrence) -> StoredOccurrence:
+_COMPARED = (
+    "end",
+    "all_day",
+    "title",
+    "location",
+    "organizer",
+    "attendees",
+    "status",
+    "transparent",
+    "my_response",
+    "recurring",
+)
+
+
+def _stored(
+    session: Session,
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    series: Collection[str] | None,
+) -> dict[tuple[str, datetime], Any]:
+    columns = [getattr(StoredOccurrence, name) for name in ("id", "uid", "start", *_COMPARED)]
+    query = select(*columns).where(
+        StoredOccurrence.connection_id == connection.id,
+        StoredOccurrence.start >= start,
+        StoredOccurrence.start < end,
+    )
+    if series is not None:
+        query = query.where(StoredOccurrence.uid.in_([uid[:255] for uid in series]))
+    return {(row.uid, row.start): row for row in session.execute(query)}
+
+
+def _differs(row: Any, values: dict[str, Any]) -> bool:
+    return any(getattr(row, name) != values[name] for name in _COMPARED)
+
+
+def _values(connection: Connection, occ: Occurrence) -> dict[str, Any]:
     # All-day occurrences are kept as UTC midnights of their dates and read back as dates.
     utc = ZoneInfo("UTC")
-    start, end = occ.starts_at(utc), occ.ends_at(utc)
-    return StoredOccurrence(
-        user_id=connection.user_id,
-        connection_id=connection.id,
-        uid=occ.uid[:255],
-        start=start,
-        end=end,
-        all_day=occ.all_day,
-        title=occ.title,
-        location=occ.location,
-        organizer=occ.organizer,
-        attendees=[asdict(a) for a in occ.attendees],
-        status=occ.status,
-        transparent=occ.transparent,
-        my_response=occ.my_response,
-        recurring=occ.recurring,
-    )
+    return {
+        "user_id": connection.user_id,
+        "connection_id": connection.id,
+        "uid": occ.uid[:255],
+        "start": occ.starts_at(utc),
+        "end": occ.ends_at(utc),
+        "all_day": occ.all_day,
+        "title": occ.title,
+        "location": occ.location,
+        "organizer": occ.organizer,
+        "attendees": [asdict(a) for a in occ.attendees],
+        "status": occ.status,
+        "transparent": occ.transparent,
+        "my_response": occ.my_response,
+        "recurring": occ.recurring,
+    }
 
 
 def sync_span(now: datetime) -> tuple[datetime, datetime]:
     """Return the span a sync stores: a year back (cadence, people mix) to HORIZON_DAYS ahead."""
     midnight = datetime.combine(now.date(), time(), now.tzinfo)
     return midnight - timedelta(days=HISTORY_DAYS), midnight + timedelta(days=HORIZON_DAYS + 1)
+
+
+def stored_span(now: datetime) -> tuple[datetime, datetime]:
+    """Return the span a full read stores: a year back to SPAN_AHEAD ahead of now.
+
+    Ahead of the planner's horizon by SLACK, and not cut at midnight: a calendar that does not
+    change is expanded again (from the kept copy, without a download) only once its stored
+    days ahead fall below the horizon, about once a SLACK, each at its own time of day.
+    """
+    return sync_span(now)[0], now + SPAN_AHEAD
+
+
+def stale_span(connection: Connection, now: datetime) -> bool:
+    """Say whether the days ahead a connection stored no longer reach the planner's horizon."""
+    if connection.expanded_until is None:  # stored before spans were kept: the day's span
+        last = connection.synced_at
+        return last is None or sync_span(last.astimezone(now.tzinfo)) != sync_span(now)
+    return connection.expanded_until < now + timedelta(days=HORIZON_DAYS + 1)

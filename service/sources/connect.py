@@ -1,4 +1,4 @@
-"""Connect an ICS feed or an uploaded calendar, and read it again on each sync (no Flask here).
+"""Connect an ICS feed or an uploaded calendar (no Flask here); service.sources.feeds syncs them.
 
 The caller commits, so one connect or sync is one transaction: on an error it rolls back and
 nothing is half-written. Messages name the host of an address, never the address itself: a
@@ -35,7 +35,8 @@ from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
 from service.engine.model import Occurrence
 from service.models import Connection, StoredOccurrence, User
-from service.sources.calendar import store_occurrences, sync_span
+from service.sources.calendar import store_occurrences, stored_span
+from service.sources.kept import keep
 from service.sources.schedule import connected, refresh_minutes
 
 log = logging.getLogger(__name__)
@@ -179,38 +180,6 @@ def connect_ics_upload(
     return _stored(session, connection, read, now, "connected")
 
 
-def sync_ics_url(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
-) -> SyncResult:
-    """Fetch a connected address again; unchanged (304 or same bytes) rewrites nothing."""
-    address = _opened(box, connection)
-    # Only within the same stored span may an unchanged feed skip the rewrite: a new day moves
-    # the span forward, and recurring events must be expanded into the new days.
-    same_span = connection.synced_at is not None and _same_span(connection.synced_at, now)
-    feed = _download(address, settings, _conditional(connection) if same_span else None)
-    if same_span and (feed.status == 304 or _digest(feed.content) == connection.content_hash):
-        connection.synced_at = now
-        return SyncResult(connection, "unchanged", count_events(session, connection))
-    calendar = _read(feed.content, _host(address))
-    _remember(connection, feed, now)
-    connection.refresh_minutes = refresh_minutes(calendar)
-    return _store(session, settings, connection, calendar, now, "updated")
-
-
-def sync_ics_upload(
-    session: Session, settings: Settings, box: SecretBox, connection: Connection, now: datetime
-) -> SyncResult:
-    """Expand a kept upload again, so its weekly meetings reach the days that came since."""
-    if connection.synced_at is not None and _same_span(connection.synced_at, now):
-        connection.synced_at = now
-        return SyncResult(connection, "unchanged", count_events(session, connection))
-    if not connection.content:  # uploaded before files were kept
-        raise SourceError("This upload is too old to refresh: upload the file again.")
-    calendar = _read(connection.content, None)
-    connection.synced_at = now
-    return _store(session, settings, connection, calendar, now, "updated")
-
-
 def count_events(session: Session, connection: Connection) -> int:
     """Return how many occurrences are stored for a connection."""
     query = select(func.count()).where(StoredOccurrence.connection_id == connection.id)
@@ -303,7 +272,7 @@ def _full_read(calendar: IcsCalendar, settings: Settings, user: User, now: datet
     """Read the sync span under the guard (a child with a time and memory ceiling), in the
     user's time zone; a calendar past the ceiling is a SourceError in plain words."""
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
-    start, end = sync_span(now)
+    start, end = stored_span(now)
     try:
         found = calendar.read(start, end, user.zone, user.email.lower(), settings.budget, now)
     except Tripped as tripped:
@@ -319,7 +288,7 @@ def _quick_read(
     for a sync job, one that is no calendar raises SourceError as at once."""
     seconds = settings.budget.quick_seconds
     quick = replace(settings.budget, seconds=seconds)
-    start, end = sync_span(now)
+    start, end = stored_span(now)
     tz, me = user.zone, user.email.lower()
 
     def work() -> _Read:
@@ -342,9 +311,10 @@ def _stored(
     """Replace the connection's occurrences over the sync span with what was read."""
     if read.occurrences is None:
         return _read_later(connection, now)
-    start, end = sync_span(now)
+    start, end = stored_span(now)
     result = SyncResult(connection, outcome, 0, read.warnings)
     result.events = store_occurrences(session, connection, read.occurrences, start, end)
+    connection.expanded_until = end
     connection.read_notes = "\n".join(result.notices())
     return result
 
@@ -358,6 +328,7 @@ def _read_later(connection: Connection, now: datetime) -> SyncResult:
     """Leave a calendar too big to read in a request for a sync job, due at once."""
     connection.synced_at, connection.next_sync_at = None, now
     connection.content_hash = ""  # so the job's fetch is read even when unchanged
+    connection.expanded_until = stored_span(now)[0]  # nothing stored yet: the whole span is due
     return SyncResult(connection, "reading")
 
 
@@ -368,6 +339,7 @@ def _remember(connection: Connection, feed: FetchResult, now: datetime) -> None:
     connection.last_modified = modified if len(modified) <= 100 else ""
     connection.content_hash = _digest(feed.content)
     connection.synced_at = now
+    keep(connection, feed.content)  # the next sync asks conditionally, and re-expands from it
 
 
 def _conditional(connection: Connection) -> dict[str, str]:
@@ -387,11 +359,6 @@ def _address_of(box: SecretBox, connection: Connection) -> str | None:
         return box.open(connection.secret or b"")
     except ValueError:
         return None
-
-
-def _same_span(synced_at: datetime, now: datetime) -> bool:
-    """Say whether the last sync stored the same span a sync now would store."""
-    return sync_span(synced_at.astimezone(now.tzinfo)) == sync_span(now)
 
 
 def _digest(data: bytes) -> str:

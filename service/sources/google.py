@@ -40,7 +40,7 @@ from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
 from service.models import Connection, User
-from service.sources.calendar import store_occurrences, sync_span
+from service.sources.calendar import stale_span, store_occurrences, stored_span
 from service.sources.connect import (
     Outcome,
     SourceError,
@@ -81,6 +81,7 @@ def save_connection(
     connection.secret = box.seal(refresh_token)
     connection.scopes = " ".join(sorted(scopes))
     connection.sync_token = ""
+    connection.access_token, connection.access_token_expires_at = None, None
     connected(connection)
     # A new grant: the old one's push channel no longer applies.
     connection.channel_expires_at = None
@@ -147,13 +148,34 @@ def _credentials(settings: Settings, box: SecretBox, connection: Connection) -> 
         refresh_token = box.open(connection.secret or b"")
     except ValueError:  # sealed with a key no longer configured: as good as revoked
         raise CredentialsRevoked("the saved Google access can no longer be read") from None
+
+    def remember(token: str, expires_at: datetime) -> None:
+        # Saved with the job's transaction: the next sync within the hour refreshes nothing.
+        connection.access_token = box.seal(token)
+        connection.access_token_expires_at = expires_at
+
+    token, expires_at = _access_token(box, connection)
     return credentials_from_refresh_token(
         refresh_token,
         client_id=settings.google.client_id,
         client_secret=settings.google.client_secret,
         token_uri=settings.google.token_uri,
         scopes=connection.scopes.split(),  # the granted ones: asking for more is refused
+        access_token=token,
+        expires_at=expires_at,
+        on_refresh=remember,
     )
+
+
+def _access_token(box: SecretBox, connection: Connection) -> tuple[str | None, datetime | None]:
+    """Return the kept access token and when it expires, if it can still be used."""
+    expires_at = connection.access_token_expires_at
+    if connection.access_token is None or expires_at is None:
+        return None, None
+    try:
+        return box.open(connection.access_token), expires_at
+    except ValueError:  # sealed with a retired key: fetch a new one
+        return None, None
 
 
 def _unchanged(service: Service, connection: Connection, now: datetime) -> bool:
@@ -161,8 +183,8 @@ def _unchanged(service: Service, connection: Connection, now: datetime) -> bool:
     last = connection.synced_at
     if not connection.sync_token or last is None:
         return False
-    if sync_span(last.astimezone(now.tzinfo)) != sync_span(now):
-        return False  # the span moved: new days need expanding whatever changed
+    if stale_span(connection, now):
+        return False  # the days stored ahead run short: list the span again (about weekly)
     try:
         changes, token = list_events(service, sync_token=connection.sync_token)
     except SyncTokenExpired:
@@ -177,7 +199,7 @@ def _full_sync(
     session: Session, service: Service, connection: Connection, now: datetime
 ) -> SyncResult:
     """List the stored span at Google and replace what the connection stored with it."""
-    start, end = sync_span(now)
+    start, end = stored_span(now)
     # The same singleEvents (False) as every incremental sync, as Google requires.
     events, token = list_events(service, time_min=start, time_max=end, single_events=False)
     text, skipped = to_icalendar(events)
@@ -194,4 +216,5 @@ def _full_sync(
     stored = store_occurrences(session, connection, kept, start, end)
     outcome: Outcome = "connected" if connection.synced_at is None else "updated"
     connection.sync_token, connection.synced_at = token, now
+    connection.expanded_until = end
     return SyncResult(connection, outcome, stored, [*skipped, *calendar.warnings])

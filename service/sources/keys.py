@@ -18,5 +18,7 @@ def reseal_secrets(session: Session, box: SecretBox) -> int:
     for connection in session.scalars(select(Connection).where(Connection.secret.is_not(None))):
         assert connection.secret is not None
         connection.secret = box.rotate(connection.secret)
+        # A kept Google access token lives an hour: dropped rather than re-sealed.
+        connection.access_token, connection.access_token_expires_at = None, None
         count += 1
     return count

@@ -21,10 +21,11 @@ sync was due: the last successful sync plus the refresh interval.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import icalendar
-from sqlalchemy import and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.adapters.mail import queue_to
@@ -38,6 +39,9 @@ PUSH_POLL = timedelta(hours=6)
 LONGEST_WAIT = timedelta(hours=2)
 GIVE_UP_AFTER = timedelta(days=1)
 RENEW_BEFORE = timedelta(days=1)
+# How long the dispatcher holds a connection back while its sync waits in a queue: the sync's
+# own lease replaces it when it starts; a sync lost with its queue is dispatched again after it.
+DISPATCH_LEASE = timedelta(minutes=10)
 PUSH_PATH = "/google/push"
 OK, FAILING, BROKEN = "ok", "failing", "broken"
 SYNCED = (OK, FAILING)
@@ -79,12 +83,71 @@ def _duration(value: str) -> timedelta | None:
     return interval if isinstance(interval, timedelta) and interval > timedelta(0) else None
 
 
-def due_connections(session: Session, now: datetime, limit: int = 1000) -> list[int]:
+def _due(now: datetime) -> ColumnElement[bool]:
+    # Both halves read ix_connections_due (partial on the working statuses).
+    when = or_(Connection.next_sync_at.is_(None), Connection.next_sync_at <= now)
+    return and_(Connection.status.in_(SYNCED), when)
+
+
+_LONGEST_WAITING = (Connection.next_sync_at.asc().nulls_first(), Connection.id)
+
+
+def due_connections(session: Session, now: datetime, limit: int | None = None) -> list[int]:
     """Return the ids of the connections due for a sync, the longest waiting first."""
-    due = or_(Connection.next_sync_at.is_(None), Connection.next_sync_at <= now)
-    query = select(Connection.id).where(Connection.status.in_(SYNCED), due)
-    order = (Connection.next_sync_at.asc().nulls_first(), Connection.id)
-    return list(session.scalars(query.order_by(*order).limit(limit)))
+    query = select(Connection.id).where(_due(now)).order_by(*_LONGEST_WAITING)
+    return list(session.scalars(query.limit(limit)))
+
+
+def count_due(session: Session, now: datetime) -> int:
+    """Return how many connections are due for a sync."""
+    return int(session.scalar(select(func.count()).where(_due(now))) or 0)
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
+    """Hold back up to limit due connections for DISPATCH_LEASE; return their ids.
+
+    The dispatcher's step: a claimed connection is not due again while its sync waits in a
+    queue, so each tick reads only what became due since. A sync that was lost with its queue
+    (Redis restarted empty) comes back once the lease ends. Two dispatchers claim different rows
+    (SKIP LOCKED on PostgreSQL; SQLite writes one at a time). New connections first, then the
+    longest waiting, each read in ix_connections_due's order: a claim costs its own rows, never
+    a sort of everything due. The caller commits.
+    """
+    working = Connection.status.in_(SYNCED)
+    claimed = _claim(session, now, limit, working, Connection.next_sync_at.is_(None))
+    if len(claimed) < limit:
+        late = and_(working, Connection.next_sync_at <= now)
+        claimed += _claim(session, now, limit - len(claimed), late)
+    return sorted(claimed)
+
+
+def _claim(session: Session, now: datetime, limit: int, *due: ColumnElement[bool]) -> list[int]:
+    pick = (
+        select(Connection.id)
+        .where(*due)
+        .order_by(Connection.next_sync_at, Connection.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(
+        session.scalars(
+            update(Connection)
+            .where(Connection.id.in_(pick.scalar_subquery()))
+            .values(next_sync_at=now + DISPATCH_LEASE)
+            .returning(Connection.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def unclaim(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Make claimed connections due again at once (their syncs could not be queued)."""
+    session.execute(
+        update(Connection)
+        .where(Connection.id.in_(ids), Connection.next_sync_at == now + DISPATCH_LEASE)
+        .values(next_sync_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def every(connection: Connection) -> timedelta:

@@ -93,12 +93,14 @@ def _limits_storage(redis_url: str) -> str:
 def _register_blueprints(app: Flask) -> None:
     from service.web import (
         account,
+        assets,
         auth,
         connect,
         dashboard,
         google,
         health,
         notes_feed,
+        onboarding,
         outbox,
         proposals,
         push,
@@ -107,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     modules = (health, auth, connect, google, push, settings, dashboard, proposals, reflect)
-    for module in (*modules, notes_feed, outbox, account):
+    for module in (*modules, notes_feed, outbox, account, assets, onboarding):
         app.register_blueprint(module.bp)
 
 

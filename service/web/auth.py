@@ -35,8 +35,11 @@ from service.account.login import (
 )
 from service.adapters import mail
 from service.config import Settings
+from service.dashboard.insights import has_calendar
+from service.models import User
 from service.web.context import app_settings, clock
 from service.web.extensions import db, limiter
+from service.web.outbox import outbox_open
 from service.web.session import current_user, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -130,7 +133,14 @@ def sent() -> ResponseReturnValue:
     sending: dict[str, Any] | None = session.get("signin_sent")
     if not sending:
         return redirect(url_for("auth.signin"))
-    return render_template("web/auth/sent.html", minutes=LINK_MINUTES, **sending)
+    return render_template(
+        "web/auth/sent.html", minutes=LINK_MINUTES, outbox=_local_outbox(), **sending
+    )
+
+
+def _local_outbox() -> bool:
+    """Say whether emails go to the local outbox and this browser may open it (a laptop)."""
+    return outbox_open(app_settings(), request.remote_addr, request.host, request.headers.keys())
 
 
 @bp.route("/signin/<link_token>", methods=["GET", "POST"])
@@ -144,10 +154,17 @@ def confirm(link_token: str) -> ResponseReturnValue:
         user = account_for(store, token.email)
         store.commit()
         sign_in(user)
-        return redirect(safe_next(token.next_url) or "/")
+        return redirect(_landing(user, safe_next(token.next_url)))
     if usable_login_token(store, link_token, now) is None:
         return _link_unusable()
     return render_template("web/auth/confirm.html", form=form)
+
+
+def _landing(user: User, next_url: str) -> str:
+    """Return where a sign-in lands: where it was going, but the first steps before a calendar."""
+    if next_url not in ("", "/") or has_calendar(db.session(), user.id):
+        return next_url or "/"
+    return url_for("onboarding.connect")
 
 
 def _link_unusable() -> ResponseReturnValue:

@@ -12,7 +12,16 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -23,10 +32,12 @@ from werkzeug.wrappers import Response
 from wtforms import Field, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from service.models import Connection
+from service.dashboard.checks import Finding, check_calendars
+from service.models import Connection, User
 from service.sources import connect as sources
 from service.sources import sync as syncing
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
+from service.web.auth import safe_next
 from service.web.context import app_settings, clock, events, read_later, replan, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user
@@ -93,17 +104,32 @@ def index() -> str:
 
 
 def render_page(**forms: Any) -> str:
-    """Render the connect page; forms given (with their errors) replace the empty ones."""
+    """Render the connect page; forms given (with their errors) replace the empty ones.
+
+    A form sent from the first steps (/welcome) is shown again there, with its error.
+    """
     user = require_user()
+    empty = {"url_form": UrlForm(formdata=None), "upload_form": UploadForm(formdata=None)}
+    first_step = url_for("onboarding.connect")  # whose forms post here too
+    if request.method == "POST" and request.form.get("next") == first_step:
+        first = {**empty, **forms, "step": 1, "connected": False, "findings": []}
+        return render_template("web/onboarding/connect.html", **first)
     context = {
         "url_form": UrlForm(formdata=None),
         "upload_form": UploadForm(formdata=None),
         "connections": syncing.connections_of(_session(), user),
+        "findings": _findings(user),
         "can_refresh": syncing.can_refresh,
         "zone": user.zone,
         **forms,
     }
     return render_template("web/connect/index.html", **context)
+
+
+def _findings(user: User) -> dict[int, Finding]:
+    """Return what the calendar check says of each connection (empty, old, someone else's)."""
+    found = check_calendars(_session(), user.id, user.email, clock())
+    return {finding.connection.id: finding for finding in found}
 
 
 @bp.post("/connect/url")
@@ -165,7 +191,7 @@ def _connect(
     replan(result.connection.user_id)  # prep notes for what it holds, now, not at the next change
     flash(f"Connected: {result.connection.label} — {events(result.events)}")
     _flash_notices(result)
-    return redirect("/")
+    return redirect(safe_next(request.form.get("next")) or "/")
 
 
 # Refresh and disconnect are plain buttons: CSRFProtect checks the token every POST carries.

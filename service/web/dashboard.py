@@ -6,6 +6,7 @@ time instead of the system clock, so tests freeze it (`app.config["NOW"] = lambd
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +19,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from service.dashboard import insights
+from service.dashboard import checks, insights, week
 from service.dashboard import marks as user_marks
-from service.engine.model import KINDS, Profile
+from service.dashboard.insights import MONTHS, PersonCount
+from service.engine.model import KINDS, Profile, Touchpoint
 from service.engine.people import clean, display_name
 from service.models import Mark, Proposal, Reflection, User
 from service.notes import plan as notes_plan
@@ -88,13 +90,13 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     names = insights.directory(occurrences)
     proposals = _open_proposals(session, user, moment)
     recent = insights.between(history, profile, moment - timedelta(days=RECENT_DAYS), moment)
+    mix = insights.people_by_category(history, profile, moment)
     return {
         "profile": profile,
         "connected": insights.has_calendar(session, user.id),
         "connect_url": _url("connect.index") or "/connect",
         "clock": insights.clock_of(plan.cadence, history, profile, moment),
-        "days": insights.by_day(insights.series_rows(plan.touchpoints, profile), profile, moment),
-        "recent": insights.by_day(recent[::-1], profile, moment),
+        "recent": insights.series_rows(recent, profile)[::-1],
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
         "marked": user_marks.marked(marks, occurrences),
@@ -102,11 +104,39 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "booked": booked_upcoming(session, user.id, moment),
         "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
         "partner": plan.partner,
-        "mix": insights.people_by_category(history, profile, moment),
+        "mix": mix,
+        **_glance(session, user, plan.touchpoints, history, mix, names, profile, moment),
         "reflections": reflection_log.reflections_of(session, user.id)[:5],
         "form": ReflectionForm(back="dashboard"),
         "name": lambda email: names.get(email.lower()) or display_name(email),
         **_helpers(profile),
+    }
+
+
+def _glance(
+    session: Session,
+    user: User,
+    upcoming: Sequence[Touchpoint],
+    history: Sequence[Touchpoint],
+    mix: dict[str, list[PersonCount]],
+    names: dict[str, str],
+    profile: Profile,
+    moment: datetime,
+) -> dict[str, Any]:
+    """Return the week at a glance: timeline, series, people, the mix chart, the year strip."""
+    year = insights.past_year(history, profile, moment)
+    strip = week.year_strip(year, profile, moment)
+    today = moment.astimezone(profile.tz).date()
+    return {
+        "weeks": week.weeks_of(week.timeline(upcoming, profile, moment)),
+        "rows": insights.series_rows(upcoming, profile),  # a series is one row
+        "people": week.people(year, upcoming, profile, names),
+        "bars": week.mix_bars(mix),
+        "strip": strip,
+        "months": week.month_marks(strip)[1:],
+        "findings": checks.problems(checks.check_calendars(session, user.id, user.email, moment)),
+        "day_of": lambda tp: insights.day_label(week.start_of(tp, profile).date(), today),
+        "start_time": lambda tp: f"{week.start_of(tp, profile):%H:%M}",
     }
 
 
@@ -119,6 +149,10 @@ def _helpers(profile: Profile) -> dict[str, Any]:
         "moment": lambda at: insights.short_moment(at, profile.tz),
         "long_date": lambda at: insights.long_date(at.astimezone(profile.tz).date()),
         "categories": insights.CATEGORIES,
+        "kinds": KINDS,
+        "anchor": week.anchor,
+        "short_day": lambda day: insights.WEEKDAYS[day.weekday()][:3],
+        "month_name": lambda day: MONTHS[day.month - 1][:3],
         "marked_as": MARKED,
     }
 

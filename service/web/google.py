@@ -30,7 +30,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from google_auth_oauthlib.flow import Flow
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
 from service.account.login import account_for
@@ -99,7 +99,8 @@ def _google_enabled() -> dict[str, bool]:
 @connect_attempts
 def connect() -> Response:
     user = require_user()
-    return _start("connect", user, consent_scopes(user))
+    then = safe_next(request.form.get("next"))
+    return _start("connect", user, consent_scopes(user), next_url=then)
 
 
 @bp.get("/google/signin")
@@ -164,6 +165,8 @@ def _complete() -> ResponseReturnValue:
         raise Halt("web/google/failed.html", 400)
     grant = _exchange(flight, _arg("code"))
     identity = _identity(grant)
+    if flight.purpose == "signin" and next_url in ("", "/") and _new_address(identity.email):
+        next_url = url_for("onboarding.you")  # the calendar comes with Google: on to step 2
     user = _user_for(flight, identity)
     if flight.purpose == "signin":
         db.session.commit()
@@ -215,6 +218,12 @@ def _identity(grant: Grant) -> Identity:
     if identity is None or not identity.email or not identity.email_verified:
         raise Halt("web/google/failed.html", 400, unverified=True)
     return identity
+
+
+def _new_address(email: str) -> bool:
+    """Say whether no account has this address yet (the first sign-in)."""
+    query = select(User.id).where(User.email == email.strip().lower())
+    return db.session.scalar(query) is None
 
 
 def _user_for(flight: OAuthState, identity: Identity) -> User:

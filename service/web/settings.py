@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -31,6 +29,7 @@ from service.notes.feed import feed_on, feed_url, retire_feed, turn_off_feed
 from service.web.context import app_settings, clock, replan
 from service.web.extensions import db
 from service.web.session import login_required, require_user
+from service.web.zones import zone_choices
 
 FEED_SAID = {
     "new": "Your prep notes feed has a new address: the old one no longer works.",
@@ -53,12 +52,6 @@ PAUSES = {"week": timedelta(days=7), "month": timedelta(days=30)}
 # "Until I resume": a date no planner will ever reach.
 UNTIL_RESUMED = datetime(9999, 12, 31, tzinfo=UTC)
 _EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"'.]+(\.[^@\s,;<>\"'.]+)+")
-
-
-@cache
-def zone_choices() -> list[SelectChoice]:
-    """Return every IANA zone; "localtime" is the server's own, not a place."""
-    return [SelectChoice(name) for name in sorted(available_timezones() - {"localtime", "Factory"})]
 
 
 def split_emails(text: str) -> list[str]:
@@ -90,16 +83,30 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SettingsForm(FlaskForm):
-    stage = SelectField("Where you are", choices=STAGES)
-    goal = TextAreaField("Your goal, in your own words", [Optional(), Length(max=500)])
-    ideal_days = IntegerField("Ideal days between career conversations", [_days()])
-    max_days = IntegerField("Never more than (days)", [_days()])
+class WhoForm(FlaskForm):
+    """Who you are and when you work: the settings' middle, and onboarding's second step."""
+
+    manager_email = StringField("Your manager's email", [Optional(), Length(max=254), _valid_email])
     hours_start = TimeField("Working hours from", [InputRequired()], format=["%H:%M", "%H:%M:%S"])
     hours_end = TimeField("to", [InputRequired()], format=["%H:%M", "%H:%M:%S"])
     work_days = MultiCheckboxField("Working days", choices=DAYS, coerce=int)
     tz = SelectField("Time zone", choices=[])
-    manager_email = StringField("Your manager's email", [Optional(), Length(max=254), _valid_email])
+
+    def validate_hours_end(self, field: Field) -> None:
+        start = self.hours_start.data
+        if start is not None and field.data is not None and field.data <= start:
+            raise ValidationError("The end of the day must come after its start.")
+
+    def validate_work_days(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Pick at least one working day.")
+
+
+class SettingsForm(WhoForm):
+    stage = SelectField("Where you are", choices=STAGES)
+    goal = TextAreaField("Your goal, in your own words", [Optional(), Length(max=500)])
+    ideal_days = IntegerField("Ideal days between career conversations", [_days()])
+    max_days = IntegerField("Never more than (days)", [_days()])
     include_people = TextAreaField("People to include in suggestions", [_valid_emails])
     never_suggest = TextAreaField("People never to suggest", [_valid_emails])
     email_notes = BooleanField("Email me a prep note before each touchpoint")
@@ -112,15 +119,6 @@ class SettingsForm(FlaskForm):
         ideal = self.ideal_days.data
         if ideal is not None and field.data is not None and field.data < ideal:
             raise ValidationError(f"Must be at least the ideal ({ideal} days).")
-
-    def validate_hours_end(self, field: Field) -> None:
-        start = self.hours_start.data
-        if start is not None and field.data is not None and field.data <= start:
-            raise ValidationError("The end of the day must come after its start.")
-
-    def validate_work_days(self, field: Field) -> None:
-        if not field.data:
-            raise ValidationError("Pick at least one working day.")
 
 
 class PauseForm(FlaskForm):
@@ -135,7 +133,7 @@ class PauseForm(FlaskForm):
 def index() -> ResponseReturnValue:
     user = require_user()
     form = SettingsForm(data=_initial(user))
-    form.tz.choices = zone_choices()
+    form.tz.choices = zone_choices(user.tz)
     if form.validate_on_submit():
         _apply(form, user)
         db.session.commit()
@@ -190,11 +188,7 @@ def _initial(user: User) -> dict[str, Any]:
         "goal": user.goal,
         "ideal_days": user.ideal_days,
         "max_days": user.max_days,
-        "hours_start": time.fromisoformat(user.hours_start),
-        "hours_end": time.fromisoformat(user.hours_end),
-        "work_days": [int(d) for d in user.work_days.split(",") if d.strip()],
-        "tz": user.tz,
-        "manager_email": user.manager_email,
+        **who_of(user),
         "include_people": "\n".join(split_emails(user.include_people)),
         "never_suggest": "\n".join(split_emails(user.never_suggest)),
         "email_notes": user.email_notes,
@@ -205,14 +199,30 @@ def _initial(user: User) -> dict[str, Any]:
     }
 
 
-def _apply(form: SettingsForm, user: User) -> None:
-    user.stage, user.goal = form.stage.data, (form.goal.data or "").strip()
-    user.ideal_days, user.max_days = form.ideal_days.data, form.max_days.data
+def apply_who(form: WhoForm, user: User) -> None:
+    """Save who the user's manager is, their working hours, days and time zone."""
     user.hours_start = form.hours_start.data.strftime("%H:%M")
     user.hours_end = form.hours_end.data.strftime("%H:%M")
     user.work_days = ",".join(str(d) for d in sorted(form.work_days.data))
     user.tz = form.tz.data
     user.manager_email = (form.manager_email.data or "").strip().lower()
+
+
+def who_of(user: User) -> dict[str, Any]:
+    """Return what the who-and-when form starts with."""
+    return {
+        "hours_start": time.fromisoformat(user.hours_start),
+        "hours_end": time.fromisoformat(user.hours_end),
+        "work_days": [int(d) for d in user.work_days.split(",") if d.strip()],
+        "tz": user.tz,
+        "manager_email": user.manager_email,
+    }
+
+
+def _apply(form: SettingsForm, user: User) -> None:
+    apply_who(form, user)
+    user.stage, user.goal = form.stage.data, (form.goal.data or "").strip()
+    user.ideal_days, user.max_days = form.ideal_days.data, form.max_days.data
     user.include_people = "\n".join(split_emails(form.include_people.data))
     user.never_suggest = "\n".join(split_emails(form.never_suggest.data))
     user.email_notes, user.calendar_notes = form.email_notes.data, form.calendar_notes.data

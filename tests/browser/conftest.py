@@ -4,12 +4,17 @@ Chromium cannot be downloaded here, so Playwright drives Debian's `chromium` pac
 the `playwright` package is missing, the browser tests skip with the reason, unless
 TOUCHPOINT_REQUIRE_SERVICES is set (CI), where they fail. Screenshots go to the directory in
 TOUCHPOINT_SCREENSHOTS, by default build/screenshots/ in the repository.
+
+Accessibility is checked with axe-core, the npm package, installed on first use into
+build/axe-core/ (a directory of the tests' own) from the npm registry; without npm the checks
+skip with the reason (fail under TOUCHPOINT_REQUIRE_SERVICES).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, time, timedelta
@@ -43,6 +48,12 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+LAPTOP = {"width": 1280, "height": 800}  # the screen the dashboard's first week must fit
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+AXE_VERSION = "4.14.1"
+AXE_DIR = ROOT / "build" / "axe-core"
+# What axe finds that fails a page: impacts "serious" and "critical" (WCAG A and AA rules).
+FAILING_IMPACTS = ("serious", "critical")
 ZONE = "Europe/Berlin"  # the browser's time zone, which the settings page detects
 
 
@@ -89,9 +100,11 @@ class Tabs:
         self.contexts: list[BrowserContext] = []
         self.problems: list[str] = []  # script errors and Content-Security-Policy refusals
 
-    def open(self) -> Page:
-        """Open a phone-sized page in a new context: a person on another device, signed out."""
-        context = self.browser.new_context(viewport=PHONE, timezone_id=ZONE, locale="en-GB")
+    def open(self, size: dict[str, int] = PHONE, *, script: bool = True) -> Page:
+        """Open a page (phone-sized by default) in a new context: another device, signed out."""
+        context = self.browser.new_context(
+            viewport=size, timezone_id=ZONE, locale="en-GB", java_script_enabled=script
+        )
         context.set_default_timeout(10_000)
         self.contexts.append(context)
         page = context.new_page()
@@ -116,6 +129,66 @@ def tabs(browser: Browser) -> Iterator[Tabs]:
 
 
 @pytest.fixture(scope="session")
+def axe_source() -> str:
+    """Return axe-core's script, installed from the npm registry into build/axe-core/ once."""
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            unavailable("axe-core", "no `npm` on PATH to install it: apt-get install npm")
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        command = [npm, "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"]
+        done = subprocess.run(
+            [*command, f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300
+        )
+        if done.returncode or not script.exists():
+            said = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            unavailable("axe-core", f"npm install axe-core@{AXE_VERSION} failed: {said}")
+    return script.read_text(encoding="utf-8")
+
+
+class Axe:
+    """Runs axe-core on the page in front of it and keeps what fails, by page and size."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.failures: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self, page: Page, name: str) -> None:
+        """Run axe on the page as it is now; note every serious or critical violation."""
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(self.source)  # run by the browser's tools: the page's CSP allows none
+        found = page.evaluate(_AXE_RUN)
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        self.checked.append(f"{name}@{width}")
+        for violation in found:
+            if violation["impact"] in FAILING_IMPACTS:
+                where = ", ".join(violation["nodes"])
+                self.failures.append(
+                    f"{name} at {width}px: {violation['impact']} {violation['id']}: "
+                    f"{violation['help']} ({where})"
+                )
+
+
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ")),
+  }));
+}"""
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Iterator[Axe]:
+    """Check pages with axe-core; the test fails at the end on any serious or critical finding."""
+    checker = Axe(axe_source)
+    yield checker
+    assert not checker.failures, "\n".join(checker.failures)
+
+
+@pytest.fixture(scope="session")
 def screenshots() -> Path:
     directory = Path(os.environ.get("TOUCHPOINT_SCREENSHOTS") or ROOT / "build" / "screenshots")
     directory.mkdir(parents=True, exist_ok=True)
@@ -127,10 +200,11 @@ def shoot(screenshots: Path) -> Callable[[Page, str], None]:
     """Return a function saving a page as <name>-phone.png and <name>-desktop.png (whole page)."""
 
     def save(page: Page, name: str) -> None:
-        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        before = page.viewport_size or PHONE
+        for label, size in SIZES.items():
             page.set_viewport_size(size)
             page.screenshot(path=screenshots / f"{name}-{label}.png", full_page=True)
-        page.set_viewport_size(PHONE)
+        page.set_viewport_size(before)
 
     return save
 
@@ -174,6 +248,14 @@ def served(
         changes["google"] = request.getfixturevalue("google_server").google_settings()
     live = _Served(settings, changes, now).start()
     yield live
+    live.stop()
+
+
+@pytest.fixture
+def local_server(settings: Settings, now: datetime) -> Iterator[str]:
+    """Serve the app as on a laptop: no mail server, every email in the local outbox."""
+    live = _Served(settings, {}, now).start()
+    yield live.url
     live.stop()
 
 

@@ -15,7 +15,7 @@ from flask import Flask
 from service.models import User
 from service.sources.connect import connect_ics_upload
 from service.web.extensions import db
-from tests.browser.conftest import Tabs
+from tests.browser.conftest import SIZES, Axe, Tabs
 from tests.factories import ALICE, CAROL, DAN, ERIN
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer
@@ -69,21 +69,34 @@ def mentoring(now: datetime) -> datetime:
 
 
 def sign_in_by_email(
-    page: Page, live_server: str, smtp: SmtpServer, shoot: Shoot = lambda _page, _name: None
+    page: Page,
+    live_server: str,
+    smtp: SmtpServer,
+    shoot: Shoot = lambda _page, _name: None,
+    axe: Axe | None = None,
+    lands: str = "/",
 ) -> None:
-    """Sign in as alice with the link emailed to the loopback SMTP server; end on the dashboard."""
+    """Sign in as alice with the link emailed to the loopback SMTP server; end where it lands."""
     before = len(smtp.messages)
     page.goto(live_server + "/")
     expect(page).to_have_url(re.compile(re.escape(live_server + "/signin")))
     shoot(page, "signin")
+    checked(axe, page, "signin")
     page.get_by_label("Email address").fill("Alice@Example.com")
     page.get_by_role("button", name="Email me a sign-in link").click()
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
     expect(page.get_by_text(f"We sent a sign-in link to {ALICE}.")).to_be_visible()
     shoot(page, "check-your-inbox")
+    checked(axe, page, "check-your-inbox")
     page.goto(emailed_link(smtp, live_server + "/signin/", count=before + 1))
+    checked(axe, page, "sign-in-button")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server + "/")
+    page.wait_for_url(live_server + lands)
+
+
+def checked(axe: Axe | None, page: Page, name: str) -> None:
+    if axe is not None:
+        axe.check(page, name)
 
 
 def text_of(smtp: SmtpServer, count: int) -> str:
@@ -100,57 +113,103 @@ def emailed_link(smtp: SmtpServer, prefix: str, count: int = 1) -> str:
     return found.group(0)
 
 
-def test_a_new_user_signs_in_uploads_a_calendar_sets_up_and_sees_touchpoints(
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_new_user_is_guided_through_three_steps_to_a_preview_and_the_dashboard(
     tabs: Tabs,
     live_server: str,
     smtp_server: SmtpServer,
-    shoot: Shoot,
+    screenshots: Path,
+    axe: Axe,
     now: datetime,
     tmp_path: Path,
+    size: str,
 ) -> None:
-    page = tabs.open()
-    sign_in_by_email(page, live_server, smtp_server, shoot)
+    page = tabs.open(SIZES[size])
+    snap = _at_size(screenshots, size)
+    sign_in_by_email(page, live_server, smtp_server, snap, axe, lands="/welcome")
     assert smtp_server.recipients == [[ALICE]]
-    expect(page.get_by_text("Connect a calendar to begin")).to_be_visible()
-    shoot(page, "dashboard-empty")
 
-    page.get_by_role("link", name="Connect a calendar").first.click()
-    expect(page.get_by_role("heading", name="Upload an .ics file")).to_be_visible()
-    shoot(page, "connect")
+    # Step 1: connect
+    expect(page.get_by_role("heading", name="Connect your work calendar")).to_be_visible()
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Connect your calendar")
+    snap(page, "welcome-connect")
+    axe.check(page, "welcome-connect")
     export = tmp_path / "alice.ics"
     export.write_text(alice_calendar(now), newline="")
     page.get_by_label("An .ics file").set_input_files(export)
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_text("Connected: alice.ics")).to_be_visible()
+    expect(page.get_by_text("Connected: 4 events")).to_be_visible()
+    snap(page, "welcome-connected")
+    axe.check(page, "welcome-connected")
+    page.get_by_role("link", name="Next: check who you are").click()
 
-    page.get_by_role("link", name="Settings").click()
+    # Step 2: who you are, hours, zone (the browser's zone first, and chosen)
+    expect(page.get_by_role("heading", name="Check who you are")).to_be_visible()
+    expect(page.get_by_text(f"You are signed in as {ALICE}")).to_be_visible()
     expect(page.locator("#tz")).to_have_value("Europe/Berlin")  # detected from the browser
     expect(page.get_by_text("Detected from your browser: Europe/Berlin")).to_be_visible()
-    page.get_by_label("Where you are").select_option("internal_move")
+    first = page.locator("#tz optgroup").first
+    expect(first).to_have_attribute("label", "Your browser's time zone")
     page.get_by_label("Working hours from").fill("10:00")
     page.get_by_label("to", exact=True).fill("16:00")
-    shoot(page, "settings")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Saved.")).to_be_visible()
-    expect(page.get_by_label("Working hours from")).to_have_value("10:00")
+    snap(page, "welcome-you")
+    axe.check(page, "welcome-you")
+    page.get_by_role("button", name="Save and continue").click()
 
-    page.get_by_role("link", name="Touchpoint", exact=True).click()  # settings has no nav
+    # Step 3: stage and goal
+    expect(
+        page.get_by_role("heading", name="Where are you, and where do you want to go?")
+    ).to_be_visible()
+    page.get_by_label("Looking for a move inside the company").check()
+    page.get_by_label("Your goal, in your own words").fill("Join the data platform team")
+    snap(page, "welcome-goal")
+    axe.check(page, "welcome-goal")
+    page.get_by_role("button", name="Save and see your first week").click()
+
+    # The preview: the first week's touchpoints and notes, before anything is sent
+    expect(page.get_by_role("heading", name="Your first week with Touchpoint")).to_be_visible()
+    expect(page.get_by_text("nothing has gone out yet")).to_be_visible()
+    lunch = page.locator("article", has_text="Lunch with Carol")
+    note = lunch.locator("details li").all_inner_texts()
+    assert any("what other teams need" in line for line in note), note  # the internal move
+    expect(page.locator("article", has_text="Coffee with Dan")).to_be_visible()
+    expect(page.get_by_text("Focus time")).to_have_count(0)
+    assert smtp_server.recipients == [[ALICE]]  # still only the sign-in link
+    snap(page, "welcome-ready")
+    axe.check(page, "welcome-ready")
+    page.get_by_role("link", name="Looks right: go to your dashboard").click()
+
     days = (now.astimezone(UTC) - mentoring(now).astimezone(UTC)).days
     expect(page.get_by_text(f"Your last career conversation was {days} days ago.")).to_be_visible()
     expect(page.get_by_text("A career conversation is due.")).to_be_visible()
     lunch = page.locator("article", has_text="Lunch with Carol")
-    expect(lunch.locator("strong").first).to_have_text(f"12:00{EN_DASH}13:00")
+    expect(lunch.locator(".tp-when")).to_have_text(f"Today · 12:00{EN_DASH}13:00")
+    expect(lunch.get_by_text("At lunch with Carol")).to_be_hidden()  # folded until opened
+    lunch.locator("summary").click()
     note = lunch.locator("details li").all_inner_texts()
     assert any("Carol" in line for line in note), note
-    assert any("what other teams need" in line for line in note), note  # the internal move
-    expect(page.locator("article", has_text="Coffee with Dan")).to_be_visible()
-    expect(page.get_by_text("Focus time")).to_have_count(0)
-    suggested = page.get_by_text("Suggested: 15 minutes").all_inner_texts()
+    expect(page.get_by_text("Suggested: 15 minutes with Carol Example")).to_be_visible()
+    suggested = page.locator(".times li").all_inner_texts()
     assert suggested
-    for text in suggested:  # inside the hours just saved
+    for text in suggested:  # inside the hours saved in step 2
         assert "10:00" <= re.findall(r"\d\d:\d\d", text)[-1] <= "15:45", text
-    shoot(page, "dashboard")
+    snap(page, "dashboard")
+    axe.check(page, "dashboard")
+
+    page.goto(live_server + "/settings")
+    expect(page.get_by_label("Working hours from")).to_have_value("10:00")
+    expect(page.get_by_label("Where you are")).to_have_value("internal_move")
+    snap(page, "settings")
+    axe.check(page, "settings")
     assert not tabs.problems
+
+
+def _at_size(folder: Path, size: str) -> Shoot:
+    """Save each step as the person at this size sees it: journey-<size>-<step>.png."""
+    return lambda page, name: page.screenshot(
+        path=folder / f"journey-{size}-{name}.png", full_page=True
+    )
 
 
 def seed_alice(app: Flask, calendar: str) -> None:
@@ -166,6 +225,7 @@ def seed_alice(app: Flask, calendar: str) -> None:
 
 def test_a_proposal_emailed_from_the_dashboard_is_accepted_from_its_link_signed_out(
     tabs: Tabs,
+    axe: Axe,
     live_server: str,
     live_app: Flask,
     smtp_server: SmtpServer,
@@ -174,7 +234,8 @@ def test_a_proposal_emailed_from_the_dashboard_is_accepted_from_its_link_signed_
 ) -> None:
     seed_alice(live_app, alice_calendar(now))
     page = tabs.open()
-    sign_in_by_email(page, live_server, smtp_server)
+    sign_in_by_email(page, live_server, smtp_server, axe=axe)
+    axe.check(page, "dashboard-with-suggestion")
     page.get_by_role("button", name="Email me this proposal").click()
     expect(page.get_by_text("Sent: check your email for three times with Carol.")).to_be_visible()
     accept = emailed_link(smtp_server, live_server + "/p/", count=2)
@@ -189,12 +250,15 @@ def test_a_proposal_emailed_from_the_dashboard_is_accepted_from_its_link_signed_
     expect(times).to_have_count(3)
     expect(times.first.get_by_role("radio")).to_be_checked()  # the time whose link was opened
     shoot(signed_out, "proposal")
+    axe.check(signed_out, "proposal")
     times.nth(1).get_by_role("radio").check()
     chosen = times.nth(1).inner_text().strip()
     assert chosen in text_of(smtp_server, 2)  # the page offers the times the email listed
     signed_out.get_by_role("button", name="Book it").click()
     expect(signed_out.get_by_text(f"Chosen: {chosen} with Carol")).to_be_visible()
     shoot(signed_out, "proposal-answered")
+    axe.check(signed_out, "proposal-answered")
+    expect(signed_out.get_by_role("link", name="Open your dashboard")).to_be_visible()  # next step
 
     signed_out.goto(accept)
     expect(signed_out.get_by_role("heading", name="You already answered")).to_be_visible()
@@ -231,11 +295,14 @@ def test_a_new_user_signs_in_with_google_and_sees_a_google_event_as_a_touchpoint
     ).to_be_visible()
     shoot(page, "google-consent")
     page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(live_server + "/")
+    page.wait_for_url(live_server + "/welcome/you")  # connected with Google: on to step 2
     expect(page.get_by_text(f"Connected Google Calendar {ALICE}: 1 event")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check who you are")).to_be_visible()
+    page.get_by_role("link", name="Touchpoint: your dashboard").click()
 
     coffee = page.locator("article", has_text="Coffee with Carol")
     expect(coffee.get_by_text("Coffee", exact=True)).to_be_visible()  # the kind
+    coffee.locator("summary").click()  # the note is folded until opened
     assert "Carol" in " ".join(coffee.locator("details li").all_inner_texts())
     shoot(page, "dashboard-google")
     assert not tabs.problems

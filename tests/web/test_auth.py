@@ -22,7 +22,8 @@ from tests.web.forms import csrf_token, post_form, sign_in_as
 
 LINK = re.compile(r"http://localhost(/signin/[0-9]+\.[A-Za-z0-9_-]+)")
 EVIL = ("//evil.example", "https://evil.example", "/\\evil.example", "/\t/evil.example")
-ELSEWHERE = [(url, "/") for url in EVIL]  # a browser would leave the site for each of these
+# A browser would leave the site for each of these; a new person lands on the first steps.
+ELSEWHERE = [(url, "/welcome") for url in EVIL]
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_a_new_person_signs_in_with_the_link_from_their_email(
     pressed = post_form(client, link_from_email(smtp_server), {})
 
     assert pressed.status_code == 302
-    assert pressed.headers["Location"] == "/"
+    assert pressed.headers["Location"] == "/welcome"  # the first steps: no calendar yet
     assert users(app) == [ALICE]
     assert f"You are signed in as <strong>{ALICE}</strong>" in client.get("/signin").text
 

@@ -340,8 +340,8 @@ def test_a_file_name_with_markup_is_shown_as_text(app: Any, client: Any) -> None
 
     upload(client, GOOGLE, "<img src=x onerror=alert(1)>.ics")
 
-    shown = page(client)  # the flash and the list both name it
-    assert shown.count("&lt;img src=x onerror=alert(1)&gt;.ics") == 2
+    shown = page(client)  # the flash and the list both name it (and the calendar check may)
+    assert shown.count("&lt;img src=x onerror=alert(1)&gt;.ics") >= 2
     assert "<img" not in shown
 
 

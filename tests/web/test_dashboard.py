@@ -71,7 +71,7 @@ def post(client: Any, path: str, **data: str) -> Any:
 def section(html: str, heading: str) -> str:
     """Return the text of the page from a heading to the next h2."""
     start = html.index(heading)
-    end = html.find("<h2>", start)
+    end = html.find("<h2", start)
     return html[start : end if end != -1 else None]
 
 
@@ -94,7 +94,7 @@ def test_it_says_how_many_days_ago_the_last_career_conversation_was(
 
     assert "Your last career conversation was 12 days ago." in html
     assert "You aim for one every 45 days, 60 at most." in html
-    assert '<meter min="0" max="60" low="45" high="60" optimum="0" value="12">' in html
+    assert '<meter min="0" max="60" low="45" high="60" optimum="0" value="12"' in html
 
 
 def test_without_any_career_conversation_it_says_one_is_due(frozen: Any, client: Any) -> None:
@@ -234,9 +234,9 @@ def test_without_a_calendar_it_invites_to_connect_one(frozen: Any, client: Any) 
 def test_the_navigation_links_the_pages_that_exist(frozen: Any, client: Any) -> None:
     alice_with(client, [LUNCH])
 
-    nav = page(client).split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    nav = page(client).split('<nav class="main" aria-label="Main">')[1].split("</nav>")[0]
 
-    assert '<a href="/">Dashboard</a>' in nav
+    assert '<a href="/" aria-current="page">Dashboard</a>' in nav  # the page you are on
     assert '<a href="/reflections">Reflections</a>' in nav
 
 
@@ -266,7 +266,7 @@ def test_open_proposals_show_their_times_and_reason(app: Any, frozen: Any, clien
     assert "Wed 4 Mar 13:05" in proposals
     assert "Suggested:" not in proposals
     if "proposals.show" in app.view_functions:
-        assert '<a href="/p/' in proposals
+        assert 'href="/p/' in proposals
 
 
 def _proposal(user_id: int, status: str, expires: Any) -> Proposal:
@@ -287,7 +287,8 @@ def test_when_a_chat_is_due_it_suggests_one(frozen: Any, client: Any) -> None:
 
     suggested = section(page(client), "Suggested career chat")
 
-    assert "Suggested: 15 minutes with Carol on Wed 4 Mar 13:05" in suggested
+    assert "Suggested: 15 minutes with Carol, at one of these times:" in suggested
+    assert "<li>Wed 4 Mar 13:05</li>" in suggested
     assert (
         "You have lunch with Carol on Wed 4 Mar; ask for fifteen minutes right after." in suggested
     )
@@ -431,7 +432,7 @@ def test_a_daily_stand_up_is_one_row_with_its_next_date_and_one_note_a_week(
 
     text = page(client)
 
-    assert text.count('Atlas stand-up <span class="kind">') == 1  # one row, not ten
+    assert text.count('<span class="tp-title">Atlas stand-up</span>') == 1  # one card, not ten
     assert text.count("Prep: Atlas stand-up") == 1
     assert "Repeats 9 more times, until Fri 13 Mar: one note a week." in text
     assert "Today" in text  # the row sits on its next date

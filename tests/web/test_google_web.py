@@ -87,6 +87,20 @@ def test_signing_in_with_google_creates_the_account_and_shows_the_lunch_as_a_tou
     assert (connection.user_id, connection.kind, connection.label) == (user.id, "google", ALICE)
 
 
+def test_a_first_google_sign_in_goes_on_to_the_second_step_and_a_later_one_home(
+    frozen: Any, client: Any, google_server: FakeGoogle
+) -> None:
+    google_server.add_event(ALICE, LUNCH)
+
+    first = through_google(client, google_server)
+    assert first.headers["Location"] == "/welcome/you"  # the calendar is connected: step 2
+    assert "Check who you are" in words(client.get("/welcome/you"))
+    post_form(client, "/signout", {}, page="/welcome/you")
+    again = through_google(client, google_server)
+
+    assert again.headers["Location"] == "/"
+
+
 def test_an_account_made_by_email_link_connects_google_from_the_connect_page(
     frozen: Any, client: Any, google_server: FakeGoogle
 ) -> None:

@@ -89,8 +89,9 @@ def test_the_dashboard_offers_to_email_the_suggestion(frozen: Flask, client: Any
 
     page = text_of(client.get("/"))
 
-    assert "Suggested: 15 minutes with Carol on Wed 4 Mar 13:05" in page
-    assert '<form class="inline" method="post" action="/proposals/new">' in page
+    assert "Suggested: 15 minutes with Carol, at one of these times:" in page
+    assert "<li>Wed 4 Mar 13:05</li>" in page
+    assert '<form method="post" action="/proposals/new">' in page
     assert "Email me this proposal" in page
 
 

@@ -74,6 +74,9 @@ def test_a_booked_upcoming_chat_can_be_cancelled_from_the_dashboard(
     response = withdraw(client, proposal_id)
 
     assert "Cancel this chat" in page
+    # It asks first, and the button that cancels looks destructive, not like the main action.
+    assert '<details class="confirm">\n        <summary>Cancel this chat…</summary>' in page
+    assert '<button type="submit" class="danger">Yes, cancel the chat</button>' in page
     assert response.status_code == 200
     assert "Cancelled: the other person is told" in response.get_data(as_text=True)
     assert "Cancel this chat" not in response.get_data(as_text=True)

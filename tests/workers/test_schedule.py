@@ -138,7 +138,7 @@ def test_touchpoint_worker_refuses_a_queue_it_does_not_know() -> None:
     result = CliRunner().invoke(main, ["worker", "--queues", "email,emails"])
 
     assert result.exit_code == 2
-    assert "--queues takes names from email,booking" in result.output
+    assert "--queues takes names from dispatch,email,booking" in result.output
 
 
 def test_touchpoint_scheduler_refuses_to_run_next_to_another(settings: Settings) -> None:

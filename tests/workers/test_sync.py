@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Queue
+from sqlalchemy import event
 
 from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
@@ -178,3 +179,34 @@ def test_a_feed_past_the_reads_hard_ceiling_is_stopped_and_the_worker_goes_on(
             "reading it took longer than 0 seconds."
         )
     assert stored_occurrences(database) == []
+
+
+def test_no_database_transaction_stays_open_while_a_feed_downloads(
+    connect_feed: Callable[[Feed], int], feeds: FeedServer, queue: Queue
+) -> None:
+    connect_feed(Feed(etag='"v1"'))
+    engine = runtime.current().database.engine
+    transactions = {"open": 0}
+    at_requests: list[int] = []
+
+    def began(*_: object) -> None:
+        transactions["open"] += 1
+
+    def ended(*_: object) -> None:
+        transactions["open"] -= 1
+
+    class Seen(list[dict[str, str]]):
+        def append(self, headers: dict[str, str]) -> None:
+            at_requests.append(transactions["open"])
+            super().append(headers)
+
+    feeds.seen = Seen()
+    for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+        event.listen(engine, name, listener)
+    try:
+        assert synced(queue) == ["updated"]
+    finally:
+        for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+            event.remove(engine, name, listener)
+
+    assert at_requests == [0]

@@ -109,6 +109,47 @@ def test_google_busy_or_failing_is_retried_by_the_worker_until_it_answers(
     assert [title for _, title in stored_occurrences(database)] == ["Lunch with Bob"]
 
 
+TOKEN = r"/token$"
+
+
+def test_syncs_within_the_hour_reuse_one_access_token(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    assert synced(queue) == ["connected"]
+    for _ in range(3):
+        time_passes(database, connection_id)
+        assert synced(queue) == ["unchanged"]
+
+    assert len(google_server.calls("POST", TOKEN)) == 1  # refreshed once, for the first sync
+    kept = stored_connection(database, connection_id).access_token
+    assert kept is not None
+    assert google_server.state.grant_for_access_token(box.open(kept)) is not None  # sealed
+
+
+def test_a_grant_revoked_while_its_access_token_is_kept_still_breaks_the_connection(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+    assert synced(queue) == ["connected"]
+    google_server.revoke_user(ALICE)
+
+    time_passes(database, connection_id)
+    assert synced(queue) == ["broken"]
+
+
+def test_a_newly_connected_google_calendar_gets_its_push_channel_with_its_first_sync(
+    database: Database, box: SecretBox, alice_id: int, google_server: FakeGoogle, queue: Queue
+) -> None:
+    connection_id = add_google(database, box, google_server)
+
+    assert synced(queue) == ["connected"]
+    work(queue)  # the channel job the sync enqueued
+
+    opened = stored_connection(database, connection_id)
+    assert channel_at_google(google_server, opened.channel_id).live()
+
+
 def test_a_revoked_grant_breaks_the_connection_and_emails_its_user_once(
     database: Database,
     box: SecretBox,

@@ -9,8 +9,9 @@ loopback), the service never does.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import requests
@@ -71,21 +72,41 @@ def credentials_from_refresh_token(
     client_secret: str,
     token_uri: str = GOOGLE_TOKEN_URI,
     scopes: Iterable[str],
+    access_token: str | None = None,
+    expires_at: datetime | None = None,
+    on_refresh: Callable[[str, datetime], None] | None = None,
 ) -> Credentials:
-    """Return credentials that fetch an access token on first use.
+    """Return credentials that use access_token until expires_at, then fetch a new one.
 
     scopes must be the ones granted (Grant.scopes), not the ones asked for: a refresh that
-    asks for more than was granted is refused with invalid_scope.
+    asks for more than was granted is refused with invalid_scope. on_refresh(token, expiry)
+    hears of each new access token, so the next job can use it too. A token Google refuses
+    (revoked with its grant) is refreshed once by the client library, then the refusal stands.
     """
     # Reference: https://developers.google.com/identity/protocols/oauth2/web-server#offline
-    return Credentials(
-        token=None,
+    credentials = _Remembering(
+        token=access_token if expires_at is not None else None,
+        # google-auth keeps expiry as a naive UTC time.
+        expiry=expires_at.astimezone(UTC).replace(tzinfo=None) if expires_at else None,
         refresh_token=refresh_token,
         token_uri=token_uri,
         client_id=client_id,
         client_secret=client_secret,
         scopes=sorted(scopes),
     )
+    credentials.on_refresh = on_refresh
+    return credentials
+
+
+class _Remembering(Credentials):  # type: ignore[misc]
+    """Credentials that tell on_refresh about every access token they fetch."""
+
+    on_refresh: Callable[[str, datetime], None] | None = None
+
+    def refresh(self, request: Any) -> None:
+        super().refresh(request)
+        if self.on_refresh is not None and self.token and self.expiry is not None:
+            self.on_refresh(self.token, self.expiry.replace(tzinfo=UTC))
 
 
 def make_flow(

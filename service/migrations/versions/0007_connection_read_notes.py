@@ -1,7 +1,7 @@
 """connections: what the last read of a calendar left out, in plain words
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-06 08:30:00.000000
 """
 
@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0009"  # re-chained after main's 0009 when merging main; the lead orders them
+down_revision = (
+    "0008"  # re-chained after main's 0009 and 0008 when merging main; the lead orders them
+)
 branch_labels = None
 depends_on = None
 
