@@ -101,6 +101,7 @@ def scan(path: Path, days: int) -> dict[str, object]:
     return {
         "seconds": round(seconds, 2),
         "peak_mb": round(usage.ru_maxrss / 1024),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "exit": child.returncode,
         "occurrences": len(document.get("occurrences", [])),
         "warnings": len(document.get("warnings", [])),
@@ -119,7 +120,8 @@ def main() -> None:
             row["within"] = row["seconds"] < LIMIT_SECONDS and row["peak_mb"] < LIMIT_MB
             rows.append(row)
             print(
-                f"{name:46} {days:>3} days {row['seconds']:>6.2f} s {row['peak_mb']:>5} MB "
+                f"{name:46} {days:>3} days {row['seconds']:>6.2f} s {row['cpu_seconds']:>6.2f} cpu "
+                f"{row['peak_mb']:>5} MB "
                 f"{row['occurrences']:>6} occ  {'ok' if row['within'] else 'OVER'}  "
                 f"{row['first_warning']}",
                 flush=True,

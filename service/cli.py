@@ -78,7 +78,12 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
     except (ScanError, ConfigError) as exc:
         click.echo(f"touchpoint: {exc}", err=True)
         sys.exit(2)
-    click.echo(report.to_json(result) if fmt == "json" else report.to_text(result))
+    if fmt == "json":  # written as it is made: a year of a full calendar is tens of MB
+        for part in report.json_parts(result):
+            sys.stdout.write(part)
+        sys.stdout.write("\n")
+    else:
+        click.echo(report.to_text(result))
 
 
 @main.command()

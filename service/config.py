@@ -146,7 +146,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         budget=Budget(
             per_series=env.count("TOUCHPOINT_MAX_PER_SERIES", DEFAULT.per_series),
             occurrences=env.count("TOUCHPOINT_MAX_OCCURRENCES", DEFAULT.occurrences),
+            per_day=env.count("TOUCHPOINT_MAX_PER_DAY", DEFAULT.per_day),
             seconds=env.count("TOUCHPOINT_READ_SECONDS", int(DEFAULT.seconds)),
+            hard_seconds=env.count("TOUCHPOINT_READ_HARD_SECONDS", int(DEFAULT.hard_seconds)),
+            megabytes=env.count("TOUCHPOINT_READ_MEGABYTES", DEFAULT.megabytes),
+            quick_seconds=env.count("TOUCHPOINT_CONNECT_READ_SECONDS", int(DEFAULT.quick_seconds)),
         ),
         smtp=Smtp(
             host=env.text("SMTP_HOST", ""),

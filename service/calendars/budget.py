@@ -3,8 +3,11 @@
 A person's calendar holds a few thousand events a year and series that repeat at most a few
 times a day. The limits sit well above that and far below what a hostile file can ask for: a
 series that repeats more often than anyone meets (every second, every minute) is skipped whole,
-any other series gives at most `per_series` occurrences in the window, a whole read at most
-`occurrences`, and reading stops after `seconds`. Whatever is left out is named in the warnings.
+any other series gives at most `per_series` occurrences in the window, one day at most
+`per_day` (a shared team calendar holds a few hundred), a whole read at most `occurrences`,
+and reading stops after `seconds`. Whatever is left out is named in the warnings. Those checks
+run between series and blocks; the hard ceiling around all of it (guard.py) stops a read that
+passes `hard_seconds` or grows by `megabytes` inside one library call.
 """
 
 from __future__ import annotations
@@ -22,8 +25,13 @@ class Budget:
     """The limits of one read (settings: TOUCHPOINT_MAX_PER_SERIES and the two below)."""
 
     per_series: int = 1000
+    per_day: int = 500
     occurrences: int = 20_000
     seconds: float = 10.0
+    hard_seconds: float = 20.0
+    megabytes: int = 256
+    # A web request reads for this long at most; a calendar that needs longer is read by a job.
+    quick_seconds: float = 1.0
 
     def clock(self) -> Deadline:
         """Start the read's clock."""

@@ -3,13 +3,16 @@
 Each series (a master with its moved or cancelled instances) is expanded on its own, lazily, and
 stops at the budget's per-series limit; the read stops at its total limit or its deadline. A
 series that cannot be expanded is skipped alone. What is left out is said in the warnings.
+
+An instance is its source component (the master or the override that moved it) with its own
+times: nothing is copied per instance, so what depends only on the component is worked out once.
 """
 
 from __future__ import annotations
 
 import warnings as python_warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -23,6 +26,15 @@ from service.calendars.budget import Budget, Deadline
 COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL")
 # Anything a third-party parser may raise on broken input; we isolate it to one event.
 BROKEN = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError)
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One instance of a series: the component it comes from and its own start and end."""
+
+    component: Any
+    start: Any
+    end: Any
 
 
 @dataclass
@@ -41,10 +53,18 @@ def expand(
     deadline: Deadline,
     warnings: list[str],
     tally: Tally,
-) -> list[Any]:
-    """Return the components of every instance overlapping [start, end), within the budget."""
-    found: list[Any] = []
-    for label, series in _series(calendar, warnings):
+    focus: datetime | None = None,
+    keep_past: Callable[[list[Any]], bool] | None = None,
+) -> list[Instance]:
+    """Return every instance overlapping [start, end), within the budget.
+
+    From focus on is what matters most (the days ahead): a series over its limit keeps its
+    instances there first, then the earliest before it. keep_past, given a series' components,
+    says whether its instances before focus are wanted at all (cadence looks back only for what
+    can be a career conversation); the others are expanded from focus on.
+    """
+    found: list[Instance] = []
+    for label, series, components in _series(calendar, warnings):
         if deadline.passed():
             warnings.append("stopped reading after the time allowed: the rest is left out")
             break
@@ -53,7 +73,11 @@ def expand(
             break
         uid = str(series.uid)
         limit = min(budget.per_series - tally.per_series[uid], budget.occurrences - tally.total)
-        taken = _instances(label, series, start, end, limit, warnings, budget.per_series)
+        begin = start
+        if focus is not None and start < focus and keep_past and not keep_past(components):
+            begin = focus
+        span = (begin, focus if begin < (focus or begin) else None, end)
+        taken = _instances(label, series, span, limit, warnings, budget.per_series)
         tally.per_series[uid] += len(taken)
         tally.total += len(taken)
         found.extend(taken)
@@ -63,28 +87,52 @@ def expand(
 def _instances(
     label: str,
     series: Any,
-    start: datetime,
-    end: datetime,
+    span: tuple[datetime, datetime | None, datetime],
     limit: int,
     warnings: list[str],
     per_series: int,
-) -> list[Any]:
+) -> list[Instance]:
+    start, _, end = span
+    limit = max(limit, 0)
     try:
         with python_warnings.catch_warnings():
             python_warnings.simplefilter("ignore")
-            taken = list(islice(series.between(start, end), max(limit, 0) + 1))
+            taken = list(islice(series.between(start, end), limit + 1))
             if len(taken) > limit:
-                taken = sorted(taken)[: max(limit, 0)]
-                warnings.append(
-                    f"{label} repeats more than {per_series} times here: kept {per_series}"
-                )
-            return [occurrence.as_component(False) for occurrence in taken]
+                taken = _ahead_first(series, span, limit)
+                if limit == per_series:
+                    warnings.append(
+                        f"{label} repeats more than {per_series} times here: kept {per_series}"
+                    )
+            return [Instance(_source(o), o.start, o.end) for o in taken]
     except BROKEN as exc:
         warnings.append(f"skipped {label}: {why_not(exc)}")
         return []
 
 
-def _series(calendar: icalendar.Calendar, warnings: list[str]) -> Iterator[tuple[str, Any]]:
+def _ahead_first(
+    series: Any, span: tuple[datetime, datetime | None, datetime], limit: int
+) -> list[Any]:
+    """Return at most limit instances: from focus on first, then the earliest before it."""
+    start, focus, end = span
+    if focus is None or not start < focus < end:
+        return sorted(islice(series.between(start, end), limit + 1))[:limit]
+    ahead = sorted(islice(series.between(focus, end), limit + 1))[:limit]
+    known = {o.start for o in ahead}  # an instance across focus is in both spans
+    behind = [o for o in islice(series.between(start, focus), limit) if o.start not in known]
+    return ahead + sorted(behind)[: limit - len(ahead)]
+
+
+def _source(occurrence: Any) -> Any:
+    """Return the component an instance of recurring-ical-events comes from, uncopied."""
+    adapter = getattr(occurrence, "_adapter", None)  # recurring-ical-events 3.x keeps it here
+    component = getattr(adapter, "_component", None)
+    return component if component is not None else occurrence.as_component(False)
+
+
+def _series(
+    calendar: icalendar.Calendar, warnings: list[str]
+) -> Iterator[tuple[str, Any, list[Any]]]:
     """Yield each series of the calendar with its label; a broken one alone is skipped."""
     grouped = by_uid(calendar)
     try:
@@ -111,11 +159,12 @@ def _query(calendar: icalendar.Calendar) -> Any:
 
 def _labelled(
     all_series: Iterable[Any], grouped: dict[str, list[Any]]
-) -> Iterator[tuple[str, Any]]:
+) -> Iterator[tuple[str, Any, list[Any]]]:
     for series in all_series:
         uid = str(series.uid)
-        components = grouped.get(uid)
-        yield (describe(components[0], uid) if components else label("VEVENT", "", uid)), series
+        components = grouped.get(uid, [])
+        name = describe(components[0], uid) if components else label("VEVENT", "", uid)
+        yield name, series, components
 
 
 def by_uid(calendar: icalendar.Calendar) -> dict[str, list[Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -9,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from service.calendars import lenient, raw
+from service.calendars import guard, lenient, raw, simple
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
-from service.calendars.convert import to_occurrence
 from service.calendars.expand import BROKEN, Tally, expand, label
+from service.calendars.reader import Reader
 from service.calendars.zones import resolve_zone
 from service.engine.model import Occurrence
 
@@ -78,8 +80,12 @@ class IcsCalendar:
         me: str,
         budget: Budget = DEFAULT,
         focus: datetime | None = None,
+        keep_past: Callable[[Occurrence], bool] | None = None,
     ) -> list[Occurrence]:
         """Expand every component into the occurrences overlapping [start, end), sorted.
+
+        keep_past: given a component's occurrence (times aside), whether its instances before
+        focus are wanted; a series none of whose components is wanted is read from focus on.
 
         The budget bounds the work whatever the data asks for; what it leaves out is warned.
         From focus on is what matters most (the days ahead): it is expanded first, so a series
@@ -87,29 +93,101 @@ class IcsCalendar:
         """
         first, last = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
         deadline = budget.clock()
-        spans = [(focus, end), (start, focus)] if focus and start < focus < end else [(start, end)]
         found: list[Occurrence] = []
         tally = Tally()
         for calendar in self.calendars:
-            parsed = self._parse(calendar, first, last, deadline)
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
-            series = {b.uid for b in calendar.blocks if b.recurs}
-            seen: set[tuple[str, object]] = set()  # an instance across focus is in both spans
-            for span_start, span_end in spans:
-                taken = expand(parsed, span_start, span_end, budget, deadline, self.warnings, tally)
-                new = [to_occurrence(c, tz, me, cancelled=cancelled, series=series) for c in taken]
-                kept = [o for o in new if o is not None and _overlaps(o, start, end, tz)]
-                found += [o for o in kept if (o.uid, o.start) not in seen]
-                seen.update((o.uid, o.start) for o in kept)
-        self.warnings[:] = dict.fromkeys(self.warnings)  # a series over budget in both spans
+            reader = Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
+            parsed, plain = self._parse(calendar, first, last, deadline, reader)
+            wanted = reader.wanted(keep_past) if keep_past else None
+            taken = expand(
+                parsed, start, end, budget, deadline, self.warnings, tally, focus, wanted
+            )
+            new = (reader.occurrence(instance) for instance in taken)
+            found += [o for o in new if o is not None and _overlaps(o, start, end, tz)]
+            found += self._within(plain, start, end, tz, budget, tally, focus)
         found.sort(key=lambda o: (o.starts_at(tz), o.uid))
+        found = self._per_day(found, tz, budget.per_day)
+        self.warnings[:] = dict.fromkeys(self.warnings)
         return found
 
+    def _per_day(self, found: list[Occurrence], tz: ZoneInfo, limit: int) -> list[Occurrence]:
+        """Keep the first `limit` occurrences of each day (in order); name the days over it."""
+        days = Counter(o.starts_at(tz).date() for o in found)
+        crowded = {day: n for day, n in days.items() if n > limit}
+        if not crowded:
+            return found
+        for day, n in sorted(crowded.items()):
+            self.warnings.append(
+                f"{day:%a} {day.day} {day:%b %Y} holds {n} events, more than anyone attends in "
+                f"a day: kept the first {limit}"
+            )
+        taken: Counter[date] = Counter()
+        kept = []
+        for occ in found:
+            day = occ.starts_at(tz).date()
+            taken[day] += 1
+            if taken[day] <= limit:
+                kept.append(occ)
+        return kept
+
+    def read(
+        self,
+        start: datetime,
+        end: datetime,
+        tz: ZoneInfo,
+        me: str,
+        budget: Budget = DEFAULT,
+        focus: datetime | None = None,
+        keep_past: Callable[[Occurrence], bool] | None = None,
+    ) -> list[Occurrence]:
+        """Return occurrences() read in a guarded child: raise guard.Tripped past its ceiling."""
+        ceiling = guard.Ceiling(max(budget.hard_seconds, budget.seconds), budget.megabytes)
+
+        def work() -> tuple[Packed, list[str]]:
+            found = self.occurrences(start, end, tz, me, budget, focus, keep_past)
+            return pack(found), self.warnings
+
+        packed, self.warnings[:] = guard.guarded(work, ceiling)
+        return unpack(packed)
+
+    def _within(
+        self,
+        plain: list[Occurrence],
+        start: datetime,
+        end: datetime,
+        tz: ZoneInfo,
+        budget: Budget,
+        tally: Tally,
+        focus: datetime | None,
+    ) -> list[Occurrence]:
+        """Keep the plain events in the window, the days ahead first, within the read's limit."""
+        inside = [o for o in plain if _overlaps(o, start, end, tz)]
+        inside.sort(key=lambda o: (o.starts_at(tz), o.uid))
+        inside = self._per_day(inside, tz, budget.per_day)  # before the total: the true count
+        room = max(budget.occurrences - tally.total, 0)
+        if len(inside) > room:
+            ahead = focus or start
+            inside.sort(key=lambda o: (o.ends_at(tz) <= ahead, o.starts_at(tz)))
+            inside = inside[:room]
+            self.warnings.append(
+                f"kept the first {budget.occurrences} events: the rest is left out"
+            )
+        tally.total += len(inside)
+        return inside
+
     def _parse(
-        self, calendar: raw.RawCalendar, first: date, last: date, deadline: Deadline
-    ) -> icalendar.Calendar:
-        """Parse the blocks that can matter for the window into one icalendar Calendar."""
+        self,
+        calendar: raw.RawCalendar,
+        first: date,
+        last: date,
+        deadline: Deadline,
+        reader: Reader,
+    ) -> tuple[icalendar.Calendar, list[Occurrence]]:
+        """Read the blocks that can matter for the window: plain events at once, the rest into
+        one icalendar Calendar to expand."""
         result = icalendar.Calendar()
+        plain: list[Occurrence] = []
         if zone := calendar.properties.get("X-WR-TIMEZONE"):
             result.add("X-WR-TIMEZONE", zone)
         repeated = raw.repeated_uids(calendar)
@@ -119,14 +197,23 @@ class IcsCalendar:
             if deadline.passed():
                 self.warnings.append("stopped reading after the time allowed: the rest is left out")
                 break
-            if not raw.outside(block, first, last, repeated):
-                component = self._parse_block(block)
-                if component is not None:
-                    result.add_component(component)
-        return result
+            if raw.outside(block, first, last, repeated):
+                continue
+            quick = None if block.uid in repeated else reader.plain(block)
+            if quick is not None:
+                plain.append(quick)
+                continue
+            parts = simple.series_parts(block) if block.name != "VTIMEZONE" else None
+            # A series: icalendar reads only the lines its recurrence needs, we read the rest.
+            lines = [*parts[0][:-1], reader.refer(parts[1]), parts[0][-1]] if parts else block.lines
+            if block.recurs:
+                lines = raw.dates_near(lines, first, last)
+            if (component := self._parse_block(block, lines)) is not None:
+                result.add_component(component)
+        return result, plain
 
-    def _parse_block(self, block: raw.Block) -> icalendar.cal.Component | None:
-        component, dropped = lenient.parse(block.lines)
+    def _parse_block(self, block: raw.Block, lines: list[str]) -> icalendar.cal.Component | None:
+        component, dropped = lenient.parse(lines)
         if component is None:
             self._skip(block, "it is not valid iCalendar")
             return None
@@ -152,6 +239,40 @@ class IcsCalendar:
     def _skip(self, block: raw.Block, why: str) -> None:
         what = label(block.name, block.summary, block.uid)
         self.warnings.append(f"skipped {what} at line {block.line_no}: {why}")
+
+
+Packed = tuple[list[Occurrence], list[tuple[int, date, date]]]
+
+
+def pack(found: list[Occurrence]) -> Packed:
+    """Return occurrences as what crosses the pipe cheaply: each component's occurrence once,
+    and per instance its index with its times (pickling 85,000 dataclasses costs seconds)."""
+    templates: list[Occurrence] = []
+    index: dict[tuple[object, ...], int] = {}
+    instances = []
+    for occ in found:
+        key = (id(occ.attendees), occ.uid, occ.title, occ.location, occ.description,
+               occ.organizer, occ.status, occ.transparent, occ.component, occ.recurring,
+               occ.my_response)  # fmt: skip
+        if key not in index:
+            index[key] = len(templates)
+            templates.append(occ)
+        instances.append((index[key], occ.start, occ.end))
+    return templates, instances
+
+
+def unpack(packed: Packed) -> list[Occurrence]:
+    templates, instances = packed
+    return [_with_times(templates[i], start, end) for i, start, end in instances]
+
+
+def _with_times(t: Occurrence, start: date, end: date) -> Occurrence:
+    if start == t.start and end == t.end:
+        return t
+    return Occurrence(
+        t.uid, start, end, t.title, t.all_day, t.location, t.description, t.organizer,
+        t.attendees, t.status, t.transparent, t.component, t.recurring, t.my_response,
+    )  # fmt: skip
 
 
 def _too_frequent(component: Any) -> str:

@@ -237,3 +237,33 @@ def used_tzids(calendars: list[RawCalendar]) -> set[str]:
 
 
 _TZID_PARAM = re.compile(r";TZID=(\"[^\"]*\"|[^;:]+)", re.IGNORECASE)
+
+
+# An RDATE or EXDATE list longer than this is cut to the dates near the window before parsing:
+# icalendar reads 200,000 values in seconds, and only a few can matter for a window.
+LONG_LIST = 100
+_LIST_KEYS = ("RDATE", "EXDATE")
+_DATE_PREFIX = re.compile(r"\d{8}")
+
+
+def dates_near(lines: list[str], first: date, last: date) -> list[str]:
+    """Return the lines with each long RDATE or EXDATE list cut to the values dated within
+    [first, last] (local dates, the caller's margin included); other lines as they are."""
+    low, high = first.strftime("%Y%m%d"), last.strftime("%Y%m%d")
+    kept = []
+    for line in lines:
+        head, colon, values = line.partition(":")
+        key = head.split(";", 1)[0].strip().upper()
+        if key not in _LIST_KEYS or values.count(",") < LONG_LIST or '"' in head:
+            kept.append(line)
+            continue
+        near = [v for v in values.split(",") if _near(v, low, high)]
+        if near:
+            kept.append(f"{head}{colon}{','.join(near)}")
+    return kept
+
+
+def _near(value: str, low: str, high: str) -> bool:
+    day = value.strip()[:8]
+    # A value that does not start with a date is kept for the full parser to judge.
+    return not _DATE_PREFIX.fullmatch(day) or low <= day <= high

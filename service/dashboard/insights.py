@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.engine.classify import classify
 from service.engine.model import Cadence, Kind, Occurrence, PrepNote, Profile, Touchpoint
 from service.engine.people import display_name
+from service.engine.plan import Judge
 from service.engine.relations import is_person_address
 from service.models import Connection, Proposal
 
@@ -101,10 +101,14 @@ def series_rows(
 
 
 def touchpoints_of(occurrences: Iterable[Occurrence], profile: Profile) -> list[Touchpoint]:
-    """Classify occurrences (the user's marks included) and keep the touchpoints."""
+    """Classify occurrences (the user's marks included) and keep the touchpoints.
+
+    Once per component: a year of a weekly meeting is judged once (plan.Judge).
+    """
+    judge = Judge(profile)
     found = []
     for occ in occurrences:
-        v = classify(occ, profile)
+        v = judge.verdict(occ)
         if v.kind is not None:
             found.append(Touchpoint(occ, v.kind, v.score, v.reasons, v.people))
     return found

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from service.engine.cadence import cadence_of
 from service.engine.classify import classify, is_busy
-from service.engine.context import calendar_context
+from service.engine.context import CalendarContext, calendar_context
 from service.engine.model import (
     Cadence,
     Occurrence,
@@ -72,7 +72,8 @@ def plan(
     """
     tz = profile.tz
     context = calendar_context(occurrences, profile)  # once: which series and names recur
-    judged = [(occ, classify(occ, profile, context)) for occ in occurrences]
+    judge = Judge(profile, context)
+    judged = [(occ, judge.verdict(occ)) for occ in occurrences]
     inside = tuple(
         (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
     )
@@ -91,6 +92,59 @@ def plan(
     anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
     noted = _with_notes(past, upcoming, profile, people, anchors, history or {})
     return Plan(window, inside, noted, cadence, partner, proposals, people)
+
+
+class Judge:
+    """Classify occurrences once per component, not once per instance.
+
+    Everything classify reads depends on the component (the master or an override: title,
+    place, people, answers) and on where an instance falls in the week and day and how long it
+    is, never on its date. Instances that agree on all of that share one verdict: a weekly 1:1
+    is judged once, a weekday stand-up five times.
+    """
+
+    def __init__(self, profile: Profile, context: CalendarContext | None = None) -> None:
+        self.profile, self.context = profile, context
+        self.verdicts: dict[tuple[object, ...], Verdict] = {}
+
+    def facets(self, occ: Occurrence) -> tuple[object, ...]:
+        """Return what an occurrence's verdict depends on (its date left out)."""
+        start = occ.start
+        tz = self.profile.tz
+        local = start.astimezone(tz) if isinstance(start, datetime) and start.tzinfo else start
+        # Instances of one component share its attendee tuple: its identity stands for it.
+        people = id(occ.attendees)
+        return (
+            people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
+            occ.component, occ.my_response, occ.all_day, occ.recurring,
+            local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
+        )  # fmt: skip
+
+    def verdict(self, occ: Occurrence) -> Verdict:
+        """Return classify(occ), once per facets key."""
+        key = self.facets(occ)
+        found = self.verdicts.get(key)
+        if found is None:
+            found = self.verdicts[key] = classify(occ, self.profile, self.context)
+        return found
+
+
+def may_be_career(template: Occurrence, profile: Profile) -> bool:
+    """Say whether a component, at a weekday morning of its own length, is a career talk.
+
+    What makes one (its title, the user's mark, nobody declining) does not depend on the
+    date; cadence looks back only through these (see IcsCalendar.occurrences' keep_past).
+    """
+    if template.all_day and isinstance(template.start, date) and template.start != date.min:
+        return False
+    start = datetime.combine(date(2026, 3, 3), time(10), profile.tz)
+    sample = Occurrence(
+        template.uid, start, start + timedelta(minutes=30), template.title, False,
+        template.location, template.description, template.organizer, template.attendees,
+        template.status, template.transparent, template.component, template.recurring,
+        template.my_response,
+    )  # fmt: skip
+    return classify(sample, profile).kind == "career"
 
 
 def _touchpoint(occ: Occurrence, verdict: Verdict) -> Touchpoint:

@@ -66,6 +66,9 @@ class Connection(Base):
     access_token_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     # The calendar Touchpoint created for its prep notes (Google), when the user wants them there.
     app_calendar_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # What the last read left out (events repeating every minute, a calendar over the budget),
+    # one plain sentence a line, shown on /connect; "" when it read everything.
+    read_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Set when the user was emailed that this connection broke, so they are told once.
     broken_notified_at: Mapped[datetime | None] = mapped_column(default=None)
 

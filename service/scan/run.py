@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from service.adapters.http import FetchError, fetch
 from service.calendars.budget import DEFAULT, Budget
+from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.calendars.zones import resolve_zone
 from service.config import Network
@@ -83,9 +84,11 @@ def scan(data: bytes, options: ScanOptions, today: date, budget: Budget = DEFAUL
     window = window_of(options, tz, today)
     profile = profile_of(options, tz, options.me or calendar.owner())
     span = lookback(profile, window)
-    occurrences = calendar.occurrences(
-        span.start, span.end, tz, profile.me, budget, focus=window.start
-    )
+
+    try:
+        occurrences = calendar.read(span.start, span.end, tz, profile.me, budget, window.start)
+    except Tripped as exc:
+        raise ScanError(f"cannot read the calendar: {exc}") from None
     result = plan(occurrences, profile, window)
     return ScanReport(result, profile, calendar.name, calendar.warnings)
 

@@ -183,12 +183,27 @@ def to_engine(row: StoredOccurrence, tz: ZoneInfo) -> Occurrence:
         all_day=row.all_day,
         location=row.location,
         organizer=row.organizer,
-        attendees=tuple(Attendee(**a) for a in row.attendees),
+        attendees=_attendees(row.attendees),
         status=row.status,
         transparent=row.transparent,
         recurring=row.recurring,
         my_response=row.my_response,
     )
+
+
+def _attendees(stored: list[Any]) -> tuple[Attendee, ...]:
+    """Return the attendees of a stored row; the rows of one series share one tuple, so the
+    engine judges the series once (plan.Judge keys on it)."""
+    key = repr(stored)
+    found = _ATTENDEES.get(key)
+    if found is None:
+        if len(_ATTENDEES) > 4096:
+            _ATTENDEES.clear()
+        found = _ATTENDEES[key] = tuple(Attendee(**a) for a in stored)
+    return found
+
+
+_ATTENDEES: dict[str, tuple[Attendee, ...]] = {}
 
 
 def store_occurrences(

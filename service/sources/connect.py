@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -30,8 +30,10 @@ from service.adapters.http import (
     fetchable_url,
 )
 from service.adapters.secrets import SecretBox
+from service.calendars.guard import Ceiling, Tripped, guarded
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
+from service.engine.model import Occurrence
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import store_occurrences, stored_span
 from service.sources.kept import keep
@@ -40,7 +42,7 @@ from service.sources.schedule import connected, refresh_minutes
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * MiB
-Outcome = Literal["connected", "updated", "unchanged", "failed"]
+Outcome = Literal["connected", "updated", "unchanged", "failed", "reading"]
 # A last path segment shown in a label: a plain word and a calendar suffix ("basic.ics").
 # Anything else may be the secret part of the address, so it is masked.
 _PUBLIC_NAME = re.compile(r"[A-Za-z][A-Za-z_-]{0,23}\.(ics|ical|ifb|ifc|vcs)", re.IGNORECASE)
@@ -48,7 +50,7 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # What the reader's warnings say when its budget left something out (calendars/budget.py).
 TOO_OFTEN = "more often than anyone meets"
 _EVERY = re.compile(r"it repeats (every [a-z0-9 ]+), more often")
-_CAPPED = " times here: kept "
+_CAPPED = (" times here: kept ", "more than anyone attends in a day")
 _STOPPED = ("kept the first ", "stopped reading ")
 
 
@@ -80,7 +82,9 @@ class SyncResult:
     def notices(self) -> list[str]:
         """Return the warnings as short sentences that never quote the calendar's text."""
         often = [w for w in self.warnings if TOO_OFTEN in w]
-        capped = [w for w in self.warnings if _CAPPED in w or w.startswith(_STOPPED)]
+        capped = [
+            w for w in self.warnings if any(c in w for c in _CAPPED) or w.startswith(_STOPPED)
+        ]
         skipped = self.skipped
         partial = len(self.warnings) - skipped - len(often) - len(capped)
         found = []
@@ -102,47 +106,78 @@ class SyncResult:
         return found
 
 
+def _capped(warning: str) -> bool:
+    return any(part in warning for part in _CAPPED) or warning.startswith(_STOPPED)
+
+
 def _many(n: int, one: str, more: str) -> str:
     return f"{n} {one if n == 1 else more}"
 
 
 def connect_ics_url(
-    session: Session, settings: Settings, box: SecretBox, user: User, url: str, now: datetime
+    session: Session,
+    settings: Settings,
+    box: SecretBox,
+    user: User,
+    url: str,
+    now: datetime,
+    *,
+    quick: bool = False,
 ) -> SyncResult:
-    """Fetch and read a calendar address now, then store it (sealed) with its occurrences."""
+    """Fetch and read a calendar address now, then store it (sealed) with its occurrences.
+
+    quick: read for the budget's quick_seconds at most (a web request); a calendar that needs
+    longer is stored unread ("reading") for a sync job to read within the full budget.
+    """
     try:
         address = fetchable_url(url)
     except RefusedURL as refusal:
         raise SourceError(str(refusal)) from None
     _refuse_twice(session, box, user, address)
     feed = _download(address, settings)
-    calendar = _read(feed.content, _host(address))
+    if quick:
+        read = _quick_read(feed.content, _host(address), settings, user, now)
+    else:
+        read = _full_read(_read(feed.content, _host(address)), settings, user, now)
     connection = Connection(
         user=user, kind="ics_url", label=masked_label(address), secret=box.seal(address)
     )
-    connection.refresh_minutes = refresh_minutes(calendar)  # REFRESH-INTERVAL, 15 minutes at least
+    connection.refresh_minutes = read.refresh  # REFRESH-INTERVAL, 15 minutes at least
     connected(connection)
     _remember(connection, feed, now)
     session.add(connection)
     session.flush()  # the occurrences need its id
     log.info("user %s connected %s", user.id, connection.label)
-    return _store(session, settings, connection, calendar, now, "connected")
+    return _stored(session, connection, read, now, "connected")
 
 
 def connect_ics_upload(
-    session: Session, settings: Settings, user: User, filename: str, data: bytes, now: datetime
+    session: Session,
+    settings: Settings,
+    user: User,
+    filename: str,
+    data: bytes,
+    now: datetime,
+    *,
+    quick: bool = False,
 ) -> SyncResult:
-    """Read an uploaded calendar and store its occurrences; the file is kept for re-expanding."""
+    """Read an uploaded calendar and store its occurrences; the file is kept for re-expanding.
+
+    quick: as for connect_ics_url.
+    """
     if len(data) > MAX_BYTES:
         raise SourceError("That file is too big (10 MiB at most).")
-    calendar = _read(data, None)
+    if quick:
+        read = _quick_read(data, None, settings, user, now)
+    else:
+        read = _full_read(_read(data, None), settings, user, now)
     connection = Connection(user=user, kind="ics_upload", label=upload_label(filename))
     connected(connection)
     connection.content_hash, connection.synced_at = _digest(data), now
     connection.content = data
     session.add(connection)
     session.flush()
-    return _store(session, settings, connection, calendar, now, "connected")
+    return _stored(session, connection, read, now, "connected")
 
 
 def count_events(session: Session, connection: Connection) -> int:
@@ -209,6 +244,16 @@ def _read(data: bytes, host: str | None) -> IcsCalendar:
         raise SourceError(f"That calendar cannot be read: {error}.") from None
 
 
+@dataclass
+class _Read:
+    """What reading a calendar gave: its occurrences over the sync span (None: left for a job,
+    too big to read in a request), the warnings, and how often its feed asks to be fetched."""
+
+    occurrences: list[Occurrence] | None
+    warnings: list[str] = field(default_factory=list)
+    refresh: int = 15
+
+
 def _store(
     session: Session,
     settings: Settings,
@@ -217,16 +262,74 @@ def _store(
     now: datetime,
     outcome: Outcome,
 ) -> SyncResult:
-    """Replace the connection's occurrences over the sync span, in the user's time zone."""
+    """Read the calendar within the full budget and store it (a sync)."""
+    return _stored(
+        session, connection, _full_read(calendar, settings, connection.user, now), now, outcome
+    )
+
+
+def _full_read(calendar: IcsCalendar, settings: Settings, user: User, now: datetime) -> _Read:
+    """Read the sync span under the guard (a child with a time and memory ceiling), in the
+    user's time zone; a calendar past the ceiling is a SourceError in plain words."""
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
-    user = connection.user
-    tz = user.zone
     start, end = stored_span(now)
-    me = user.email.lower()
-    occurrences = calendar.occurrences(start, end, tz, me, settings.budget, focus=now)
-    stored = store_occurrences(session, connection, occurrences, start, end)
+    try:
+        found = calendar.read(start, end, user.zone, user.email.lower(), settings.budget, now)
+    except Tripped as tripped:
+        raise over_budget(tripped) from None
+    return _Read(found, list(calendar.warnings), refresh_minutes(calendar))
+
+
+def _quick_read(
+    data: bytes, host: str | None, settings: Settings, user: User, now: datetime
+) -> _Read:
+    """Cut and read the data within the budget's quick_seconds, all of it in the guarded child
+    (a 10 MiB file takes longer than that just to cut); a calendar that needs longer is left
+    for a sync job, one that is no calendar raises SourceError as at once."""
+    seconds = settings.budget.quick_seconds
+    quick = replace(settings.budget, seconds=seconds)
+    start, end = stored_span(now)
+    tz, me = user.zone, user.email.lower()
+
+    def work() -> _Read:
+        calendar = _read(data, host)
+        found = calendar.occurrences(start, end, tz, me, quick, now)
+        return _Read(found, list(calendar.warnings), refresh_minutes(calendar))
+
+    try:
+        read = guarded(work, Ceiling(seconds + 0.5, quick.megabytes))
+    except Tripped:
+        return _Read(None)
+    if any(w.startswith(_STOPPED[1]) for w in read.warnings):
+        return _Read(None, refresh=read.refresh)
+    return read
+
+
+def _stored(
+    session: Session, connection: Connection, read: _Read, now: datetime, outcome: Outcome
+) -> SyncResult:
+    """Replace the connection's occurrences over the sync span with what was read."""
+    if read.occurrences is None:
+        return _read_later(connection, now)
+    start, end = stored_span(now)
+    result = SyncResult(connection, outcome, 0, read.warnings)
+    result.events = store_occurrences(session, connection, read.occurrences, start, end)
     connection.expanded_until = end
-    return SyncResult(connection, outcome, stored, list(calendar.warnings))
+    connection.read_notes = "\n".join(result.notices())
+    return result
+
+
+def over_budget(tripped: Tripped) -> SourceError:
+    """Say in one sentence that a calendar was stopped by the read's ceiling."""
+    return SourceError(f"That calendar asks for more than Touchpoint reads: {tripped}.")
+
+
+def _read_later(connection: Connection, now: datetime) -> SyncResult:
+    """Leave a calendar too big to read in a request for a sync job, due at once."""
+    connection.synced_at, connection.next_sync_at = None, now
+    connection.content_hash = ""  # so the job's fetch is read even when unchanged
+    connection.expanded_until = stored_span(now)[0]  # nothing stored yet: the whole span is due
+    return SyncResult(connection, "reading")
 
 
 def _remember(connection: Connection, feed: FetchResult, now: datetime) -> None:

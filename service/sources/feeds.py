@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.secrets import SecretBox
 from service.calendars import raw
+from service.calendars.guard import Tripped
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
 from service.models import Connection
@@ -40,6 +41,7 @@ from service.sources.connect import (
     _read,
     _remember,
     count_events,
+    over_budget,
 )
 from service.sources.kept import kept
 from service.sources.schedule import refresh_minutes
@@ -91,8 +93,8 @@ def _extended(
     end = stored_span(now)[1]
     _expand(session, settings, connection, calendar, (start, end), now)
     connection.expanded_until = end
-    return SyncResult(
-        connection, "updated", count_events(session, connection), list(calendar.warnings)
+    return _noted(
+        SyncResult(connection, "updated", count_events(session, connection), calendar.warnings)
     )
 
 
@@ -118,7 +120,15 @@ def _changed(
         only = _only(calendar, changed.series)
         _expand(session, settings, connection, only, span, now, series=changed.series)
         calendar.warnings += only.warnings
-    return SyncResult(connection, outcome, count_events(session, connection), calendar.warnings)
+    return _noted(
+        SyncResult(connection, outcome, count_events(session, connection), calendar.warnings)
+    )
+
+
+def _noted(result: SyncResult) -> SyncResult:
+    """Keep what the read left out on the connection, for the connect page (issue 8)."""
+    result.connection.read_notes = "\n".join(result.notices())
+    return result
 
 
 def _expand(
@@ -134,9 +144,10 @@ def _expand(
     # The calendar's own zone only matters for floating times; the user's zone is where they live.
     user = connection.user
     start, end = span
-    found = calendar.occurrences(
-        start, end, user.zone, user.email.lower(), settings.budget, focus=now
-    )
+    try:  # in a guarded child: no calendar can take the worker down (calendars/guard.py)
+        found = calendar.read(start, end, user.zone, user.email.lower(), settings.budget, now)
+    except Tripped as tripped:
+        raise over_budget(tripped) from None
     store_occurrences(session, connection, found, start, end, series=series)
 
 

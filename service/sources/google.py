@@ -36,6 +36,7 @@ from service.adapters.google import (
 from service.adapters.google.client import Service
 from service.adapters.secrets import SecretBox
 from service.calendars.google_events import to_icalendar
+from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
 from service.models import Connection, User
@@ -46,6 +47,7 @@ from service.sources.connect import (
     SourceUnavailable,
     SyncResult,
     count_events,
+    over_budget,
 )
 from service.sources.schedule import connected
 
@@ -206,7 +208,10 @@ def _full_sync(
     except CalendarError as error:  # only on text we wrote ourselves: a bug, said plainly
         raise SourceError(f"The Google calendar could not be read: {error}.") from None
     tz = connection.user.zone
-    found = calendar.occurrences(start, end, tz, connection.label.lower(), focus=now)
+    try:
+        found = calendar.read(start, end, tz, connection.label.lower(), focus=now)
+    except Tripped as tripped:
+        raise over_budget(tripped) from None
     kept = [occurrence for occurrence in found if not occurrence.cancelled]
     stored = store_occurrences(session, connection, kept, start, end)
     outcome: Outcome = "connected" if connection.synced_at is None else "updated"

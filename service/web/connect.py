@@ -38,12 +38,13 @@ from service.sources import connect as sources
 from service.sources import sync as syncing
 from service.sources.connect import MAX_BYTES, SourceError, SyncResult
 from service.web.auth import safe_next
-from service.web.context import app_settings, clock, events, replan, secret_box
+from service.web.context import app_settings, clock, events, read_later, replan, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user
 
 bp = Blueprint("connect", __name__)
 
+READING = "it is large, so it is read in the background: its events appear within a minute."
 CALENDAR_SUFFIXES = (".ics", ".ical", ".ifb", ".icalendar")
 CALENDAR_TYPES = ("text/calendar", "application/ics")
 
@@ -142,7 +143,13 @@ def connect_url() -> Response | tuple[str, int]:
         form,
         "url_form",
         lambda now: sources.connect_ics_url(
-            _session(), app_settings(), secret_box(), require_user(), form.url.data or "", now
+            _session(),
+            app_settings(),
+            secret_box(),
+            require_user(),
+            form.url.data or "",
+            now,
+            quick=True,
         ),
     )
 
@@ -161,7 +168,7 @@ def connect_upload() -> Response | tuple[str, int]:
         form,
         "upload_form",
         lambda now: sources.connect_ics_upload(
-            _session(), app_settings(), require_user(), upload.filename or "", data, now
+            _session(), app_settings(), require_user(), upload.filename or "", data, now, quick=True
         ),
     )
 
@@ -177,6 +184,10 @@ def _connect(
         form.form_errors.append(str(error))
         return render_page(**{name: form}), 422
     db.session.commit()
+    if result.outcome == "reading":  # too big to read within a request: a sync job reads it
+        read_later(result.connection.id)
+        flash(f"Connected: {result.connection.label} — {READING}")
+        return redirect("/connect")
     replan(result.connection.user_id)  # prep notes for what it holds, now, not at the next change
     flash(f"Connected: {result.connection.label} — {events(result.events)}")
     _flash_notices(result)

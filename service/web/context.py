@@ -15,7 +15,7 @@ from service.adapters.links import LinkExpired, LinkInvalid
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.web.extensions import db
-from workers.enqueue import QueueUnavailable, enqueue_plan
+from workers.enqueue import QueueUnavailable, enqueue_plan, enqueue_sync, sync_queue
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -73,3 +73,15 @@ def replan(user_id: int) -> None:
         enqueue_plan(app_settings(), user_id)
     except QueueUnavailable as error:
         log.warning("prep notes of user %s not planned now: %s", user_id, error)
+
+
+def read_later(connection_id: int) -> None:
+    """Ask a worker to read a calendar a request had no time for (its sync job reads, stores and
+    plans it, within the full read budget).
+
+    Without Redis the sync dispatcher finds it due on its next tick; nothing is lost.
+    """
+    try:
+        enqueue_sync(sync_queue(app_settings()), connection_id)
+    except QueueUnavailable as error:
+        log.warning("calendar %s not read now: %s", connection_id, error)

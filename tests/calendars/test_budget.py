@@ -111,7 +111,7 @@ def scan_json(path: Path, *args: str, env: dict[str, str] | None = None) -> dict
     result = subprocess.run(
         [str(CONSOLE_SCRIPT), "scan", str(path), "--from", "2026-03-02", "--format", "json", *args],
         capture_output=True,
-        timeout=120,  # a guard for the test run, not a measurement
+        timeout=300,  # a guard for the test run, not a measurement
         env={**os.environ, **(env or {})},
         check=False,
     )
@@ -157,3 +157,91 @@ def test_a_limit_that_is_not_a_count_is_refused_in_one_line(tmp_path: Path, valu
     assert result.stderr.decode().strip().splitlines() == [
         f"touchpoint: TOUCHPOINT_MAX_PER_SERIES must be a whole number of at least 0, not {value!r}"
     ]
+
+
+def test_a_day_with_more_events_than_anyone_attends_keeps_the_first_of_them_and_says_so() -> None:
+    crowded = [
+        event(f"d{i}", f"20260303T{8 + i % 10:02d}0000Z", title=f"Lunch {i}") for i in range(30_000)
+    ]
+    next_day = event("calm", "20260304T120000Z", title="Lunch with Carol")
+
+    occurrences, warnings = read(calendar(*crowded, next_day), Budget(seconds=200))
+
+    assert len(occurrences) == DEFAULT.per_day + 1
+    assert [o.start.hour for o in occurrences[:3]] == [8, 8, 8]  # the day's first, in order
+    assert occurrences[-1].title == "Lunch with Carol"
+    assert warnings == [
+        "Tue 3 Mar 2026 holds 30000 events, more than anyone attends in a day: kept the first 500"
+    ]
+
+
+FIRST = datetime(2025, 1, 1, tzinfo=UTC)
+HOSTILE = {
+    "50 events repeating every minute": (
+        [event(f"m{i}", "20260101T090000Z", rule="FREQ=MINUTELY") for i in range(50)],
+        "it repeats every minute, more often than anyone meets",
+    ),
+    "30,000 events on one day": (
+        [event(f"d{i}", "20260303T120000Z", title=f"Lunch {i}") for i in range(30_000)],
+        "Tue 3 Mar 2026 holds 30000 events, more than anyone attends in a day: kept the first 500",
+    ),
+    "200,000 RDATE values in one event": (
+        [
+            event("r", "20260302T090000Z", title="Standup")
+            + "RDATE:"
+            + ",".join(
+                f"{FIRST + timedelta(minutes=10 * i):%Y%m%dT%H%M%SZ}" for i in range(200_000)
+            )
+            + "\r\n"
+        ],
+        "event 'Standup' repeats more than 1000 times here: kept 1000",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_touchpoint_scan_of_a_hostile_shape_answers_with_its_warning(
+    tmp_path: Path, shape: str
+) -> None:
+    events, warning = HOSTILE[shape]
+    path = tmp_path / "hostile.ics"
+    path.write_bytes(calendar(*events))
+
+    # The soft deadline out of the way: these are about what the budget keeps, not the clock.
+    document = scan_json(path, env={"TOUCHPOINT_READ_SECONDS": "200"})
+
+    assert warning in document["warnings"][0]
+    assert len(document["occurrences"]) <= DEFAULT.per_series
+
+
+def test_a_read_past_its_hard_ceiling_is_stopped_and_the_scan_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lunch.ics"
+    path.write_bytes(calendar(event("lunch", "20260303T120000Z", title="Lunch with Carol")))
+    no_time = {"TOUCHPOINT_READ_SECONDS": "0", "TOUCHPOINT_READ_HARD_SECONDS": "0"}
+
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT), "scan", str(path), "--from", "2026-03-02"],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, **no_time},
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        "touchpoint: cannot read the calendar: reading it took longer than 0 seconds"
+    ]
+
+
+def test_a_long_rdate_list_is_read_only_near_the_window_and_gives_the_same_instances() -> None:
+    dates = [FIRST + timedelta(hours=6 * i) for i in range(20_000)]  # 2025 to 2038
+    rdate = "RDATE:" + ",".join(f"{d:%Y%m%dT%H%M%SZ}" for d in dates) + "\r\n"
+    lunch = event("r", "20250101T000000Z", title="Lunch with Carol") + rdate
+
+    occurrences, warnings = read(calendar(lunch), Budget(seconds=200))
+
+    window = [d for d in dates if NOW - timedelta(days=60) <= d < NOW + timedelta(days=14)]
+    assert sorted(o.start for o in occurrences) == window
+    assert warnings == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -415,3 +416,44 @@ def test_an_upload_that_repeats_every_second_connects_and_says_what_was_skipped(
     shown = page(client)
     assert "Connected: work.ics — 0 events" in shown
     assert "1 event repeats more often than anyone meets (every second): skipped." in shown
+
+
+def _on_one_day(count: int, day: datetime) -> bytes:
+    start = day.strftime("%Y%m%dT120000Z")
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:d{i}\r\nDTSTART:{start}\r\nDURATION:PT30M\r\nSUMMARY:Lunch {i}\r\n"
+        "ORGANIZER:mailto:alice@example.com\r\nATTENDEE:mailto:carol@example.com\r\nEND:VEVENT\r\n"
+        for i in range(count)
+    )
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n{events}END:VCALENDAR\r\n".encode()
+
+
+def test_a_calendar_too_big_to_read_in_the_request_is_read_by_a_sync_job(
+    app: Any, client: Any, settings: Settings
+) -> None:
+    # No time at all to read in the request: whatever the machine, the job reads it.
+    quick = settings.with_changes(budget=replace(settings.budget, quick_seconds=0))
+    app.extensions["touchpoint"] = quick
+    signed_in(client, app)
+    crowded = _on_one_day(30_000, datetime.now(UTC) + timedelta(days=1))
+
+    answer = upload(client, crowded, "crowded.ics")
+
+    assert answer.status_code == 302
+    shown = page(client)
+    assert "Connected: crowded.ics — it is large, so it is read in the background" in shown
+    assert "Reading it in the background: its events appear here within a minute." in shown
+    assert rows(app, StoredOccurrence) == []
+    sync = Queue("sync", connection=connect(settings.redis_url))
+    (connection,) = rows(app, Connection)
+    assert sync.job_ids == [f"sync-{connection.id}"]
+    runtime.use(quick)
+    try:
+        work(sync)
+    finally:
+        runtime.reset()
+    stored = len(rows(app, StoredOccurrence))
+    assert stored == quick.budget.per_day  # a day's limit, said on the page
+    listed = " ".join(page(client).split())
+    assert f"Working · {stored} events stored" in listed
+    assert "The calendar holds more than Touchpoint reads at once: the rest was left out." in listed

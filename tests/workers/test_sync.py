@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import event
 
 from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
+from service.config import Settings
 from service.models import Connection
 from tests.factories import (
     ALICE,
@@ -131,6 +133,52 @@ def test_a_feed_down_for_a_day_is_marked_broken_and_its_user_told_once(
     assert "127.0.0.1 answered HTTP 503" in text_of(message)
     assert "http://localhost/connect" in text_of(message)
     assert dispatch_syncs() == 0
+
+
+SECONDLY_AND_LUNCH = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:boom\r\n"
+    b"DTSTART:20260101T090000Z\r\nDURATION:PT15M\r\nSUMMARY:Coffee\r\nRRULE:FREQ=SECONDLY\r\n"
+    b"END:VEVENT\r\n" + GOOGLE.split(b"BEGIN:VEVENT", 1)[1].join([b"BEGIN:VEVENT", b""])
+)
+
+
+def test_a_feed_that_repeats_every_second_syncs_the_rest_and_says_what_was_skipped(
+    database: Database, connect_feed: Callable[[Feed], int], queue: Queue
+) -> None:
+    connection_id = connect_feed(Feed(SECONDLY_AND_LUNCH, etag='"v1"'))
+
+    assert synced(queue) == ["updated"]
+
+    assert stored_occurrences(database)  # the feed's other events are there
+    with database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        assert connection is not None
+        assert connection.status == "ok"
+        assert connection.read_notes == (
+            "1 event repeats more often than anyone meets (every second): skipped."
+        )
+
+
+def test_a_feed_past_the_reads_hard_ceiling_is_stopped_and_the_worker_goes_on(
+    database: Database,
+    connect_feed: Callable[[Feed], int],
+    queue: Queue,
+    settings: Settings,
+) -> None:
+    connection_id = connect_feed(Feed(etag='"v1"'))
+    no_time = replace(settings.budget, seconds=0, hard_seconds=0)
+    runtime.use(settings.with_changes(budget=no_time))
+
+    assert synced(queue) == ["failing"]  # the job ran to its end: the worker is still there
+
+    with database.unit() as session:
+        connection = session.get(Connection, connection_id)
+        assert connection is not None
+        assert connection.last_error == (
+            "That calendar asks for more than Touchpoint reads: "
+            "reading it took longer than 0 seconds."
+        )
+    assert stored_occurrences(database) == []
 
 
 def test_no_database_transaction_stays_open_while_a_feed_downloads(
