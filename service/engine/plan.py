@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -163,8 +164,8 @@ def _with_notes(
     """Note the touchpoints that get one (a series once a week), in order, prompts not repeated."""
     chosen = noted_occurrences(past, upcoming, profile.tz, anchors)
     firsts = series_starts([*past, *upcoming], profile.tz)
-    told: dict[str, list[tuple[datetime, str]]] = {
-        k.lower(): sorted(v, key=lambda e: e[0].astimezone(UTC)) for k, v in history.items()
+    told = {
+        k.lower(): _Told(sorted(v, key=lambda e: e[0].astimezone(UTC))) for k, v in history.items()
     }
     order = sorted(range(len(upcoming)), key=lambda i: _utc(upcoming[i], profile))
     notes = {}
@@ -173,13 +174,42 @@ def _with_notes(
             continue
         tp, start = upcoming[i], _utc(upcoming[i], profile)
         here = {e.lower() for e in tp.people} | {a.email.lower() for a in tp.occurrence.attendees}
-        recent = {p: [k for at, k in told[p] if start - PROMPT_MEMORY <= at.astimezone(UTC) < start]
-                  for p in here & told.keys()}  # fmt: skip
+        recent = {p: told[p].within(start - PROMPT_MEMORY, start) for p in here & told.keys()}
         new = tp.occurrence.recurring and firsts.get(tp.occurrence.uid) == start
         note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
-        told.setdefault(note.person, []).extend((start, key) for key in note.prompts)
+        told.setdefault(note.person, _Told([])).extend(start, note.prompts)
         notes[i] = note
     return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
+
+
+class _Told:
+    """The prompts used with one person, (when, key) in the order they were used.
+
+    Notes are written in time order, so the list stays sorted by time unless the history
+    reached past the window's first notes; while it is sorted, the month before a note is
+    found by bisection rather than by reading every prompt ever used.
+    """
+
+    def __init__(self, entries: Sequence[tuple[datetime, str]]) -> None:
+        self.entries = list(entries)
+        self.times = [at.astimezone(UTC) for at, _ in self.entries]
+        self.ordered = all(a <= b for a, b in zip(self.times, self.times[1:], strict=False))
+
+    def extend(self, at: datetime, keys: Sequence[str]) -> None:
+        at = at.astimezone(UTC)
+        for key in keys:
+            if self.times and at < self.times[-1]:
+                self.ordered = False
+            self.entries.append((at, key))
+            self.times.append(at)
+
+    def within(self, start: datetime, end: datetime) -> list[str]:
+        """Return the keys used from start (included) to end (excluded), in the order used."""
+        if not self.ordered:
+            return [k for (_, k), at in zip(self.entries, self.times, strict=True)
+                    if start <= at < end]  # fmt: skip
+        low, high = bisect_left(self.times, start), bisect_left(self.times, end)
+        return [k for _, k in self.entries[low:high]]
 
 
 def _utc(tp: Touchpoint, profile: Profile) -> datetime:

@@ -9,6 +9,7 @@ addresses, no-reply and list addresses are never people (is_person_address).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,29 +81,37 @@ class Person:
     last: str = ""  # the last reflection or follow-up about them
 
     def met_before(self, moment: datetime) -> list[datetime]:
-        instant = moment.astimezone(UTC)
-        return [m for m in self.meetings if m < instant]
+        return list(self.meetings[: self._count_before(moment.astimezone(UTC))])
+
+    def _count_before(self, instant: datetime) -> int:
+        # meetings is sorted (people_of sorts it): bisect instead of scanning every meeting.
+        return bisect_left(self.meetings, instant)
 
     def moment_facts(self, moment: datetime) -> dict[str, object]:
         """Return what the calendar says about meeting this person at moment."""
-        before = self.met_before(moment)
         instant = moment.astimezone(UTC)
-        gap = instant - before[-1] if before else None
+        count = self._count_before(instant)
+        last = self.meetings[count - 1] if count else None
+        gap = instant - last if last is not None else None
         return {
-            "first": bool(self.meetings) and not before,
+            "first": bool(self.meetings) and not count,
             "months": gap is not None and gap >= MONTHS_AWAY,
-            "last_seen": before[-1] if before else None,
-            "last_title": self.titles[len(before) - 1] if before else "",
+            "last_seen": last,
+            "last_title": self.titles[count - 1] if count else "",
             "gap_days": gap.days if gap is not None else None,
-            "back": gap is not None and BREAK <= gap < MONTHS_AWAY and _regular(before),
+            "back": gap is not None
+            and BREAK <= gap < MONTHS_AWAY
+            and _regular(self.meetings[max(0, count - 4) : count], count),
         }
 
 
-def _regular(before: Sequence[datetime]) -> bool:
-    """Say whether meetings before a gap came at least weekly (three or more of them)."""
-    if len(before) < 3:
+def _regular(recent: Sequence[datetime], count: int) -> bool:
+    """Say whether meetings before a gap came at least weekly (three or more of them).
+
+    recent: the last (up to four) of the count meetings before the gap.
+    """
+    if count < 3:
         return False
-    recent = before[-4:]
     span = (recent[-1] - recent[0]) / (len(recent) - 1)
     return span <= REGULAR
 
@@ -148,8 +157,9 @@ def people_of(
 ) -> People:
     """Build the person model from classified occurrences, the log's last lines and ledgers."""
     seen: dict[str, _Seen] = {}
+    components: dict[tuple[int, str, str], _Component] = {}
     for occ, verdict in judged:
-        _take(seen, occ, verdict, profile)
+        _take(seen, occ, verdict, profile, components)
     last = {address(k): v for k, v in (last_with or {}).items()}
     books = {address(k): v for k, v in (ledgers or {}).items()}
     people = {
@@ -172,22 +182,60 @@ def people_of(
     return People(people, history)
 
 
-def _take(seen: dict[str, _Seen], occ: Occurrence, verdict: Verdict, profile: Profile) -> None:
+@dataclass(frozen=True, slots=True)
+class _Component:
+    """What _take reads of a component, the same for each of its instances."""
+
+    attendees: tuple[Attendee, ...]  # held so the id in the cache key stays this tuple's
+    others: tuple[tuple[str, Attendee], ...]  # (address, attendee) of the other people
+    topic: str
+    title: str  # the cleaned title
+    lowered: str
+
+
+def _component(
+    occ: Occurrence, profile: Profile, cache: dict[tuple[int, str, str], _Component]
+) -> _Component:
+    """Return the people, topic and title of occ's component, worked out once per component."""
+    key = (id(occ.attendees), occ.organizer, occ.title)
+    found = cache.get(key)
+    if found is not None and found.attendees is occ.attendees:
+        return found
+    others = attendees_of(occ, profile)
+    topic = ""
+    if others and len(others) <= 12:
+        names = [display_name(a.email, a.name) for a in (*others, Attendee(profile.me))]
+        topic = topic_of(occ.title, names)
+    found = cache[key] = _Component(
+        occ.attendees,
+        tuple((address(a.email), a) for a in others),
+        topic,
+        clean(occ.title, NAME_CHARS),
+        occ.title.lower(),
+    )
+    return found
+
+
+def _take(
+    seen: dict[str, _Seen],
+    occ: Occurrence,
+    verdict: Verdict,
+    profile: Profile,
+    components: dict[tuple[int, str, str], _Component],
+) -> None:
     if occ.all_day or occ.cancelled or (occ.my_response or "").lower() == "declined":
         return
-    others = attendees_of(occ, profile)
+    component = _component(occ, profile, components)
+    others = component.others
     if not others or len(others) > 12:  # a crowd tells nothing about anyone in it
         return
-    title = occ.title.lower()
-    names = [display_name(a.email, a.name) for a in (*others, Attendee(profile.me))]
-    topic = topic_of(occ.title, names)
+    title, topic, cleaned = component.lowered, component.topic, component.title
     start = occ.starts_at(profile.tz).astimezone(UTC)
-    for attendee in others:
-        email = address(attendee.email)
+    for email, attendee in others:
         person = seen.setdefault(email, _Seen(email))
         if not person.name and attendee.name and "@" not in attendee.name:
             person.name = attendee.name
-        person.meetings.append((start, clean(occ.title, NAME_CHARS)))
+        person.meetings.append((start, cleaned))
         if occ.recurring:
             person.series[occ.uid] = person.series.get(occ.uid, 0) + 1
         if topic:
