@@ -129,7 +129,8 @@ def test_a_tampered_retired_or_foreign_token_is_not_found(
     unsubscribe = unsubscribe_token(settings.secret_key, user_of(database, user_id))
 
     assert client.get(old).status_code == 404
-    assert client.get(new[:-8] + "x" + new[-7:]).status_code == 404
+    tampered = "y" if new[-8] == "x" else "x"
+    assert client.get(new[:-8] + tampered + new[-7:]).status_code == 404
     assert client.get(f"/feed/{unsubscribe}.ics").status_code == 404
     assert client.get(new).status_code == 200
 
