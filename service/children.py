@@ -98,11 +98,9 @@ class Children:
             if process.is_alive():
                 process.terminate()  # SIGTERM: RQ's warm shutdown
         deadline = time.monotonic() + GRACE_SECONDS
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C again: do not wait
             while time.monotonic() < deadline and any(p.is_alive() for p in self.processes):
                 time.sleep(0.1)
-        except KeyboardInterrupt:  # Ctrl-C again: do not wait
-            pass
         for process in self.processes:
             if process.is_alive():
                 log.warning("the %s did not stop in time: ending it", process.name)

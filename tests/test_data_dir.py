@@ -28,6 +28,7 @@ def test_a_run_keeps_its_database_secrets_redis_dump_and_emails_for_its_owner(
     run = Run(data, "--demo")
     try:
         run.until(lambda: outbox(data) == ["prep_note", "proposal"], "prep note and proposal")
+        run.until(lambda: "running on" in run.text(), "start")  # the demo writes before it serves
         assert run.stop() == 0
     finally:
         run.end()

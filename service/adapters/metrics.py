@@ -54,11 +54,9 @@ def count_job(queue: str, job: str, outcome: str, seconds: float | None) -> None
 def registry(extra: Iterable[Collector] = (), *, counts: bool = True) -> CollectorRegistry:
     """Return a registry adding up every process of the group, plus the given collectors."""
     found = CollectorRegistry()
-    if not counts:
-        pass
-    elif os.environ.get(MULTIPROC_DIR):
+    if counts and os.environ.get(MULTIPROC_DIR):
         MultiProcessCollector(found)
-    else:  # one process: its own counts
+    elif counts:  # one process: its own counts
         for own in (JOBS, JOB_SECONDS, EMAILS, GOOGLE_CALLS, REQUESTS, REQUEST_SECONDS):
             found.register(own)
     for collector in extra:
