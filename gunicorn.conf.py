@@ -38,7 +38,7 @@ def _number(name: str, default: int) -> int:
 
 
 bind = [os.environ.get("TOUCHPOINT_BIND") or f"0.0.0.0:{_number('PORT', 8000)}"]
-workers = _number("WEB_CONCURRENCY", 2)  # (gunicorn itself reads it first: a bad one stops it)
+workers = _number("WEB_CONCURRENCY", 2)  # (gunicorn reads it first: deploy/entrypoint.sh checks it)
 worker_class = "gthread"
 threads = _number("WEB_THREADS", 8)
 # Above the longest request: a calendar address fetched (30 s) and read (10 s) in the request.

@@ -11,7 +11,16 @@ home=$(cd "$(dirname "$0")/.." && pwd)
 part="${1:-web}"
 [ "$#" -gt 0 ] && shift
 case "$part" in
-    web) exec gunicorn --config "$home/gunicorn.conf.py" "$@" 'service.web:create_app()' ;;
+    web)
+        # gunicorn reads WEB_CONCURRENCY when it starts, before gunicorn.conf.py can check it,
+        # and a bad one ends in its traceback: say it in one line, as for every other setting.
+        case "${WEB_CONCURRENCY-2}" in
+            '' | *[!0-9]* | 0 | 00*)
+                echo "touchpoint: WEB_CONCURRENCY must be a whole number of at least 1, not '${WEB_CONCURRENCY}'" >&2
+                exit 2
+                ;;
+        esac
+        exec gunicorn --config "$home/gunicorn.conf.py" "$@" 'service.web:create_app()' ;;
     worker | scheduler | migrate | health) exec touchpoint "$part" "$@" ;;
     *)
         echo "usage: entrypoint.sh web|worker|scheduler|migrate|health [arguments]" >&2

@@ -229,12 +229,11 @@ def test_a_bad_setting_stops_every_part_with_one_line(
     assert ran.stderr.count("\n") == 1, ran.stderr  # one line, no traceback
 
 
-def test_a_bad_gunicorn_setting_stops_the_web_with_one_line(tmp_path: Path) -> None:
-    env = production(tmp_path, f"sqlite:///{tmp_path / 'touchpoint.db'}", WEB_THREADS="lots")
+@pytest.mark.parametrize("setting", ["WEB_THREADS", "WEB_CONCURRENCY"])
+def test_a_bad_gunicorn_setting_stops_the_web_with_one_line(tmp_path: Path, setting: str) -> None:
+    env = production(tmp_path, f"sqlite:///{tmp_path / 'touchpoint.db'}", **{setting: "lots"})
 
     ran = entrypoint(tmp_path, "web", env=env)
 
     assert ran.returncode == 2
-    assert (
-        ran.stderr == "touchpoint: WEB_THREADS must be a whole number of at least 1, not 'lots'\n"
-    )
+    assert ran.stderr == f"touchpoint: {setting} must be a whole number of at least 1, not 'lots'\n"
