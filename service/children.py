@@ -34,14 +34,29 @@ class Children:
         self, parts: list[tuple[str, Settings]], target: Callable[[str, Settings, int], None]
     ) -> None:
         self.parts, self.target = parts, target
-        self.processes: list[BaseProcess] = [self._start(part, conf) for part, conf in parts]
+        self.processes: list[BaseProcess] = []
         self.stopping, self.failed = False, ""
+
+    def start(self) -> None:
+        """Start every child; call stop() after this even when it is interrupted (Ctrl-C).
+
+        Each child is kept as soon as it exists, so stop() finds every child already started
+        when Ctrl-C comes half-way: none is left behind for the interpreter's exit to wait on.
+        """
+        for part, settings in self.parts:
+            self.processes.append(self._start(part, settings))
 
     def _start(self, part: str, settings: Settings) -> BaseProcess:
         context = multiprocessing.get_context("spawn")
-        args = (part, settings, os.getpid())
-        process = context.Process(target=self.target, args=args, name=part)
-        process.start()
+        args = (self.target, part, settings, os.getpid())
+        process = context.Process(target=_child, args=args, name=part)
+        # Ctrl-C or SIGTERM wait until the child is started and can be handed back to be kept.
+        signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
         return process
 
     def watch(self, on_exit: Callable[[], None]) -> None:
@@ -107,6 +122,14 @@ class Children:
                 _kill_group(process)
             process.join()
         log.info("stopped")
+
+
+def _child(
+    target: Callable[[str, Settings, int], None], part: str, settings: Settings, parent: int
+) -> None:
+    """Take Ctrl-C and SIGTERM again (held back while the parent started it), then run."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    target(part, settings, parent)
 
 
 def _kill_group(process: BaseProcess) -> None:

@@ -95,7 +95,8 @@ def _serve(stack: ExitStack, settings: Settings, host: str, port: int, demo: boo
     stack.callback(server.server_close)
     settings = _prepare(stack, with_address(settings, host, server.server_port), demo)
     children = Children([("worker", settings), ("scheduler", settings)], child_main)
-    stack.callback(children.stop)
+    stack.callback(children.stop)  # before any starts: Ctrl-C half-way stops those started
+    children.start()
     server.app = _web_app(settings)
     _announce(settings, demo)
     children.watch(on_exit=server.shutdown)
