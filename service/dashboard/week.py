@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,6 +36,7 @@ class Day:
     day: date
     offset: int  # 0 today, 1 tomorrow
     touchpoints: tuple[Touchpoint, ...]
+    more: int = 0  # touchpoints (or events not read) beyond what the day shows
 
     @property
     def weekend(self) -> bool:
@@ -81,15 +82,41 @@ def start_of(touchpoint: Touchpoint, profile: Profile) -> datetime:
 
 
 def timeline(
-    touchpoints: Iterable[Touchpoint], profile: Profile, now: datetime, days: int = TIMELINE_DAYS
+    touchpoints: Iterable[Touchpoint],
+    profile: Profile,
+    now: datetime,
+    days: int = TIMELINE_DAYS,
+    *,
+    limit: int | None = None,
+    unread: Mapping[date, int] | None = None,
 ) -> list[Day]:
-    """Return every day from today for `days` days, each with its touchpoints in order."""
+    """Return every day from today for `days` days, each with its touchpoints in order.
+
+    limit: the most a day shows, the others counted in its `more` with the events of that day
+    the page did not read (unread).
+    """
     today = now.astimezone(profile.tz).date()
     found: dict[date, list[Touchpoint]] = {}
     for touchpoint in touchpoints:
         found.setdefault(start_of(touchpoint, profile).date(), []).append(touchpoint)
     span = [today + timedelta(days=n) for n in range(days)]
-    return [Day(d, (d - today).days, tuple(_in_order(found.get(d, ()), profile))) for d in span]
+    timeline = []
+    for d in span:
+        ordered = _in_order(found.get(d, ()), profile)
+        shown = ordered[:limit] if limit is not None else ordered
+        more = len(ordered) - len(shown) + (unread or {}).get(d, 0)
+        timeline.append(Day(d, (d - today).days, tuple(shown), more))
+    return timeline
+
+
+def listed(
+    days: Sequence[Day], touchpoints: Iterable[Touchpoint], profile: Profile
+) -> list[Touchpoint]:
+    """Return the touchpoints the list under the timeline shows: those of the timeline's days it
+    shows, and any after its last day."""
+    span = {day.day for day in days}
+    shown = {id(touchpoint) for day in days for touchpoint in day.touchpoints}
+    return [t for t in touchpoints if id(t) in shown or start_of(t, profile).date() not in span]
 
 
 def _in_order(touchpoints: Iterable[Touchpoint], profile: Profile) -> list[Touchpoint]:

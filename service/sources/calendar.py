@@ -176,7 +176,8 @@ def load_occurrences(
     query = select(StoredOccurrence).where(*inside)
     if per_day is not None:
         order = (StoredOccurrence.start, StoredOccurrence.id)
-        rank = func.row_number().over(partition_by=func.date(StoredOccurrence.start), order_by=order)
+        day = func.date(StoredOccurrence.start)
+        rank = func.row_number().over(partition_by=day, order_by=order)
         ranked = select(StoredOccurrence.id, rank.label("n")).where(*inside).subquery()
         query = query.join(ranked, ranked.c.id == StoredOccurrence.id).where(ranked.c.n <= per_day)
     return session.scalars(query.order_by(StoredOccurrence.start, StoredOccurrence.id)).all()
