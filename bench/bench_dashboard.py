@@ -26,7 +26,9 @@ from service.account.sessions import open_session  # noqa: E402
 from service.adapters.db import upgrade  # noqa: E402
 from service.calendars.budget import Budget  # noqa: E402
 from service.config import Settings  # noqa: E402
+from service.dashboard import past  # noqa: E402
 from service.models import StoredOccurrence, User  # noqa: E402
+from service.notes.plan import plan_notes  # noqa: E402
 from service.sources.connect import connect_ics_upload  # noqa: E402
 from service.web import create_app  # noqa: E402
 from service.web.extensions import db  # noqa: E402
@@ -115,6 +117,11 @@ def _seed(app, data: bytes) -> int:  # type: ignore[no-untyped-def]
         db.session.add(user)
         settings = app.extensions["touchpoint"]
         result = connect_ics_upload(db.session(), settings, user, "a.ics", data, NOW)
+        db.session.commit()
+        # What the workers do next (workers.notes.plan_user): plan the prep notes and keep the
+        # dashboard's day rows; the dashboard then reads those instead of the stored year.
+        plan_notes(db.session(), settings, user, NOW)
+        past.refresh(db.session(), user, NOW, planned=True)
         db.session.commit()
         if result.warnings:
             print("reading the calendar said:", "; ".join(result.warnings[:3]))

@@ -153,7 +153,7 @@ def people_by_category(
 @dataclass(slots=True)
 class Tally:
     """What some days of touchpoints add up to, as the people mix, the cards, the clock and
-    the year strip read it; days add up in order (service.dashboard.past keeps one a day).
+    the year strip read it; Tally.total adds days up (service.dashboard.past keeps one a day).
 
     mix/mentors/peers: the people-mix addresses (people only) and their meetings; met/
     career_with/worked_with: the cards' addresses; careers: when each career conversation
@@ -192,21 +192,6 @@ class Tally:
                 tally.worked_with |= cards
         return tally
 
-    def add(self, other: Tally) -> None:
-        """Add a later span's tally to this one."""
-        self.mix.update(other.mix)
-        self.mentors |= other.mentors
-        self.peers |= other.peers
-        self.met.update(other.met)
-        for email, start in other.career_with.items():
-            self.add_career((email,), start)
-        self.worked_with |= other.worked_with
-        self.careers += other.careers
-        for email, name in other.names.items():
-            self.names.setdefault(email, name)
-        for email, name in other.touchpoint_names.items():
-            self.touchpoint_names.setdefault(email, name)
-
     def add_career(self, people: Iterable[str], start: datetime) -> None:
         """Remember a career conversation with these people, if it is their latest."""
         for email in people:
@@ -228,35 +213,47 @@ class Tally:
         return grouped
 
     def to_json(self) -> dict[str, Any]:
-        """Return the tally as JSON-safe data (from_json reads it back)."""
+        """Return the tally as JSON-safe data (times in UTC, so their text sorts as they do)."""
         return {
             "mix": dict(self.mix),
             "mentors": sorted(self.mentors),
             "peers": sorted(self.peers),
             "met": dict(self.met),
-            "career_with": {e: at.isoformat() for e, at in self.career_with.items()},
+            "career_with": {e: _utc_text(at) for e, at in self.career_with.items()},
             "worked_with": sorted(self.worked_with),
-            "careers": [at.isoformat() for at in self.careers],
+            "careers": [_utc_text(at) for at in self.careers],
             "names": self.names,
             "touchpoint_names": self.touchpoint_names,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], tz: ZoneInfo) -> Tally:
-        def moment(text: str) -> datetime:
-            return datetime.fromisoformat(text).astimezone(tz)
+    def total(cls, parts: Sequence[dict[str, Any]], tz: ZoneInfo) -> Tally:
+        """Return the tally of days given as to_json data, in order: a year of them at once."""
+        tally = cls()
+        latest: dict[str, str] = {}
+        careers: list[str] = []
+        for part in parts:
+            tally.mix.update(part["mix"])
+            tally.met.update(part["met"])
+            tally.mentors.update(part["mentors"])
+            tally.peers.update(part["peers"])
+            tally.worked_with.update(part["worked_with"])
+            careers += part["careers"]
+            for email, at in part["career_with"].items():
+                if at > latest.get(email, ""):
+                    latest[email] = at
+        for part in reversed(parts):  # the first name seen wins
+            tally.names.update(part["names"])
+            tally.touchpoint_names.update(part["touchpoint_names"])
+        tally.careers = [datetime.fromisoformat(at).astimezone(tz) for at in careers]
+        tally.career_with = {
+            e: datetime.fromisoformat(at).astimezone(tz) for e, at in latest.items()
+        }
+        return tally
 
-        return cls(
-            mix=Counter({str(e): int(n) for e, n in data.get("mix", {}).items()}),
-            mentors=set(data.get("mentors", ())),
-            peers=set(data.get("peers", ())),
-            met=Counter({str(e): int(n) for e, n in data.get("met", {}).items()}),
-            career_with={str(e): moment(at) for e, at in data.get("career_with", {}).items()},
-            worked_with=set(data.get("worked_with", ())),
-            careers=[moment(at) for at in data.get("careers", ())],
-            names=dict(data.get("names", {})),
-            touchpoint_names=dict(data.get("touchpoint_names", {})),
-        )
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def category_of(email: str, profile: Profile, *, mentors: set[str], peers: set[str]) -> str:

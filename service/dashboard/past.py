@@ -164,23 +164,23 @@ def past(session: Session, user_id: int, profile: Profile, now: datetime, recent
     kept = _kept(session, user_id, profile, first, live)
     missing = {first + timedelta(days=n) for n in range((live - first).days)} - kept.keys()
     computed = _compute(session, user_id, profile, missing) if missing else {}
-    year = Tally()
     edge = _read(session, user_id, tz, cutoff, _midnight(first, tz))
-    year.add(_tally([o for o in edge if _local(o, tz) >= cutoff], profile))
+    parts = [_tally([o for o in edge if _local(o, tz) >= cutoff], profile).to_json()]
     for day in sorted({*kept, *computed}):
-        tally = kept[day] if day in kept else computed[day]
-        if tally is not None:
-            year.add(tally)
+        part = kept[day] if day in kept else computed[day].to_json()
+        if part is not None:
+            parts.append(part)
     latest = _read(session, user_id, tz, _midnight(live, tz), now)
     touchpoints = touchpoints_of([o for o in latest if _local(o, tz) < now], profile)
-    year.add(Tally.of(touchpoints, latest, profile))
-    return Past(year, between(touchpoints, profile, recent_from, now))
+    parts.append(Tally.of(touchpoints, latest, profile).to_json())
+    return Past(Tally.total(parts, tz), between(touchpoints, profile, recent_from, now))
 
 
 def _kept(
     session: Session, user_id: int, profile: Profile, first: date, end: date
-) -> dict[date, Tally | None]:
-    """Return the current day rows from first to end (None for a day without touchpoints)."""
+) -> dict[date, dict[str, Any] | None]:
+    """Return the current day rows from first to end, as Tally.to_json data (None for a day
+    without events)."""
     summary = session.get(DashboardSummary, user_id)
     if summary is None or summary.fingerprint != fingerprint(profile) or summary.first_day > first:
         return {}
@@ -192,11 +192,7 @@ def _kept(
     )
     rows: dict[date, dict[str, Any]] = dict(session.execute(query).tuples().all())
     span = (first + timedelta(days=n) for n in range((end - first).days))
-    return {
-        day: Tally.from_json(rows[day], profile.tz) if day in rows else None
-        for day in span
-        if day not in dirty
-    }
+    return {day: rows.get(day) for day in span if day not in dirty}
 
 
 def _compute(

@@ -86,7 +86,12 @@ def plan(
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
-    people = people_of(judged, profile, last_with=last_with, ledgers=ledgers)
+    # The person model serves the notes and the partner: without either, it is not built.
+    people = (
+        people_of(judged, profile, last_with=last_with, ledgers=ledgers)
+        if notes or cadence.due
+        else People()
+    )
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
