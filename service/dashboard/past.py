@@ -190,7 +190,7 @@ def _kept(
     query = select(DashboardDay.day, DashboardDay.facts).where(
         DashboardDay.user_id == user_id, DashboardDay.day >= first, DashboardDay.day < end
     )
-    rows: dict[date, dict[str, Any]] = dict(session.execute(query).tuples().all())
+    rows: dict[date, dict[str, Any]] = {row.day: row.facts for row in session.execute(query)}
     span = (first + timedelta(days=n) for n in range((end - first).days))
     return {day: rows.get(day) for day in span if day not in dirty}
 
