@@ -7,9 +7,9 @@ request adds up at most 366 of them. Rules that keep it exact:
 
 - A day row is a function of that day's stored occurrences and the user's settings and marks
   (its classification reads nothing else: no calendar context, no clock). Storing occurrences
-  records the UTC days it touched (models.DashboardDirty, sources.calendar.touched); refresh()
-  computes those days again, and another fingerprint of the settings and marks computes every
-  day again.
+  records the UTC days it touched (models.DashboardDirty, sources.calendar.touched) and a
+  changed mark names its event's days; refresh() computes those days again, and another
+  fingerprint of the settings computes every day again.
 - A request never writes them: a day that is dirty, or not kept yet, is computed from its
   occurrences in the request, like the partial days at both ends of the year (the day a year
   ago, and the last RECENT_DAYS, which the page lists anyway).
@@ -59,12 +59,12 @@ class Past:
 
 
 def fingerprint(profile: Profile) -> str:
-    """Return what the day rows depend on besides the occurrences: settings, marks, VERSION."""
+    """Return what the day rows depend on besides the occurrences and marks: settings, VERSION."""
     hours = profile.hours
     facts = [
         VERSION, profile.me.lower(), profile.tz.key, profile.manager, profile.stage, profile.goal,
         hours.start.isoformat(), hours.end.isoformat(), sorted(hours.days), profile.ideal_days,
-        profile.max_days, sorted(profile.never_suggest), sorted(dict(profile.overrides).items()),
+        profile.max_days, sorted(profile.never_suggest),
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(facts, default=str).encode()).hexdigest()
 
@@ -106,7 +106,9 @@ def refresh(session: Session, user: User, now: datetime, *, planned: bool = Fals
             session.add(summary)
         summary.fingerprint, summary.first_day = key, first
     else:
-        computed = _recompute(session, user.id, profile, _around({d for _, d in dirty}))
+        days = _around({d for _, d in dirty}) | _marked(session, user.id, summary.marks, profile)
+        computed = _recompute(session, user.id, profile, days)
+    summary.marks = _marks(profile)
     if dirty:
         session.execute(delete(DashboardDirty).where(DashboardDirty.id.in_([i for i, _ in dirty])))
     session.execute(
@@ -142,6 +144,25 @@ def _write(session: Session, user_id: int, tallies: dict[date, Tally]) -> None:
     rows = [{"user_id": user_id, "day": d, "facts": t.to_json()} for d, t in tallies.items()]
     if rows:
         session.execute(insert(DashboardDay), rows)
+
+
+def _marks(profile: Profile) -> dict[str, Any]:
+    return dict(profile.overrides)
+
+
+def _marked(session: Session, user_id: int, before: dict[str, Any], profile: Profile) -> set[date]:
+    """Return the local days of the events whose mark changed since the day rows were computed."""
+    now = _marks(profile)
+    missing = object()  # "not a touchpoint" is a mark too: its kind is None
+    changed = [
+        u for u in before.keys() | now.keys() if before.get(u, missing) != now.get(u, missing)
+    ]
+    if not changed:
+        return set()
+    query = select(StoredOccurrence.start).where(
+        StoredOccurrence.user_id == user_id, StoredOccurrence.uid.in_(changed)
+    )
+    return _around(start.astimezone(UTC).date() for start in session.scalars(query))
 
 
 def _around(utc_days: Iterable[date]) -> set[date]:
@@ -186,7 +207,7 @@ def _kept(
         return {}
     dirty = _around(
         session.scalars(select(DashboardDirty.day).where(DashboardDirty.user_id == user_id))
-    )
+    ) | _marked(session, user_id, summary.marks, profile)
     query = select(DashboardDay.day, DashboardDay.facts).where(
         DashboardDay.user_id == user_id, DashboardDay.day >= first, DashboardDay.day < end
     )

@@ -26,9 +26,11 @@ class DashboardSummary(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    # What the day rows were computed for (the user's settings and marks): another value means
-    # every day must be computed again.
+    # What the day rows were computed for (the user's settings): another value means every day
+    # must be computed again. The marks they were computed with ({uid: kind}): a changed mark
+    # computes again only the days of its event.
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    marks: Mapped[dict[str, Any]] = mapped_column(default=dict)
     first_day: Mapped[date]  # the day rows cover every day from this one (local days)
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When a planning job last stored this user's prep notes: from then on the dashboard shows

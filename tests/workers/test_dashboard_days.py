@@ -8,6 +8,7 @@ rows dropped) must say the same.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -75,7 +76,7 @@ def seen(page: str) -> dict[str, str]:
         ("clock", "Your last career conversation", "</p>"),
         ("mix", "Who you talked to this past year", "</table>"),
         ("people", 'aria-labelledby="people-heading"', "</section>"),
-        ("strip", 'aria-labelledby="strip-heading"', "</section>"),
+        ("strip", 'id="strip-heading"', "</p> </div>"),
     ):
         at = page.find(start)
         parts[name] = page[at : page.find(end, at)] if at != -1 else ""
@@ -126,3 +127,29 @@ def test_the_kept_year_follows_a_removed_event_and_a_new_career_conversation(
     assert "Frank (1)" in after["mix"]
     assert '<th scope="row">Mentors</th> <td>2</td>' in after["mix"]  # Dan and Frank
     assert after == computed_from_events(database, alice_page)
+
+
+def test_a_mark_changes_the_kept_year_at_once(
+    database: Database,
+    box: SecretBox,
+    alice_id: int,
+    feeds: FeedServer,
+    queue: Queue,
+    client: Any,
+    alice_page: Callable[[], str],
+) -> None:
+    feeds.feeds[SECRET_PATH] = Feed(calendar(MENTORING, COFFEE_CAROL, CAREER_FRANK))
+    add_feed(database, box, alice_id, feeds.url())
+    assert synced(queue) == ["updated"]
+    assert "Frank (1)" in seen(alice_page())["mix"]
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True))
+    assert token is not None
+    form = {"csrf_token": token.group(1), "uid": "career-frank@test", "kind": "none"}
+    assert client.post("/marks", data=form).status_code == 302
+
+    marked = seen(alice_page())  # no job has run since: the request computes Frank's day
+    assert "Your last career conversation was 40 days ago" in marked["clock"]
+    assert "Frank" not in marked["mix"]
+    assert "1 career conversation in the past year." in marked["strip"]
+    assert marked == computed_from_events(database, alice_page)

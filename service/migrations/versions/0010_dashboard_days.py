@@ -23,6 +23,7 @@ def upgrade() -> None:
         "dashboard_summaries",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("marks", sa.JSON(), nullable=False),
         sa.Column("first_day", sa.Date(), nullable=False),
         sa.Column("refreshed_at", service.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("planned_at", service.models.base.UtcDateTime(timezone=True), nullable=True),
