@@ -42,11 +42,11 @@ from service.models import (
     StoredOccurrence,
     User,
 )
-from service.sources.calendar import profile_of, to_engine
+from service.sources.calendar import load_occurrences, profile_of, to_engine
 
 VERSION = 1  # of what a day row holds: another value computes every day again
 KEEP_DAYS = YEAR_DAYS + 2  # day rows older than this many days are dropped
-DAY_READ = 60  # occurrences a day the dashboard reads for the days ahead (a busy day has ~20)
+DAY_READ = 40  # events a day the dashboard reads for the days it shows (a busy day has ~20)
 DAY_SHOWN = 12  # touchpoints a day the timeline and the list show, then "and N more"
 
 
@@ -176,24 +176,29 @@ def _around(utc_days: Iterable[date]) -> set[date]:
 def past(session: Session, user_id: int, profile: Profile, now: datetime, recent: int) -> Past:
     """Return the year before now, read from the day rows where they are current.
 
-    The day a year ago (part of it is in the year) and the last `recent` days are read from
-    their occurrences, and so is any day the rows do not hold current.
+    Today until now and the day a year ago (part of each is in the year) are read from their
+    occurrences, and so is any day the rows do not hold current. The touchpoints of the last
+    `recent` days (listed on the page) are read too. Those reads stop at DAY_READ events a day.
     """
     tz = profile.tz
     cutoff, recent_from = now - timedelta(days=YEAR_DAYS), now - timedelta(days=recent)
-    first, live = _local(cutoff, tz).date() + timedelta(days=1), _local(recent_from, tz).date()
-    kept = _kept(session, user_id, profile, first, live)
-    missing = {first + timedelta(days=n) for n in range((live - first).days)} - kept.keys()
+    first, today = _local(cutoff, tz).date() + timedelta(days=1), _local(now, tz).date()
+    kept = _kept(session, user_id, profile, first, today)
+    missing = {first + timedelta(days=n) for n in range((today - first).days)} - kept.keys()
     computed = _compute(session, user_id, profile, missing) if missing else {}
-    edge = _read(session, user_id, tz, cutoff, _midnight(first, tz))
-    parts = [_tally([o for o in edge if _local(o, tz) >= cutoff], profile).to_json()]
+    edge = _read(session, user_id, tz, cutoff, _midnight(first, tz), per_day=DAY_READ)
+    parts = [_tally(edge, profile).to_json()]
     for day in sorted({*kept, *computed}):
         part = kept[day] if day in kept else computed[day].to_json()
         if part is not None:
             parts.append(part)
-    latest = _read(session, user_id, tz, _midnight(live, tz), now)
-    touchpoints = touchpoints_of([o for o in latest if _local(o, tz) < now], profile)
-    parts.append(Tally.of(touchpoints, latest, profile).to_json())
+    midnight = _midnight(today, tz)
+    latest = _read(session, user_id, tz, min(recent_from, midnight), now, per_day=DAY_READ)
+    touchpoints = touchpoints_of(latest, profile)
+    today_part = [t for t in touchpoints if _local(t.occurrence, tz) >= midnight]
+    parts.append(
+        Tally.of(today_part, [o for o in latest if _local(o, tz) >= midnight], profile).to_json()
+    )
     return Past(Tally.total(parts, tz), between(touchpoints, profile, recent_from, now))
 
 
@@ -241,18 +246,30 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
 
 
 def _read(
-    session: Session, user_id: int, tz: ZoneInfo, start: datetime, end: datetime | None
+    session: Session,
+    user_id: int,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime | None,
+    *,
+    per_day: int | None = None,
 ) -> list[Occurrence]:
-    """Return the user's occurrences starting in [start, end) in their zone, in order.
+    """Return the user's occurrences starting in [start, end) in their zone, in order (at most
+    per_day a UTC day, the earliest).
 
     All-day events are stored at UTC midnight: a day on each side is read, then filtered.
     """
-    query = select(StoredOccurrence).where(
-        StoredOccurrence.user_id == user_id, StoredOccurrence.start >= start - timedelta(days=1)
-    )
-    if end is not None:
-        query = query.where(StoredOccurrence.start < end + timedelta(days=1))
-    rows = session.scalars(query.order_by(StoredOccurrence.start, StoredOccurrence.id))
+    if end is not None and per_day is not None:
+        rows: Iterable[StoredOccurrence] = load_occurrences(
+            session, user_id, start - timedelta(days=1), end + timedelta(days=1), per_day=per_day
+        )
+    else:
+        query = select(StoredOccurrence).where(
+            StoredOccurrence.user_id == user_id, StoredOccurrence.start >= start - timedelta(days=1)
+        )
+        if end is not None:
+            query = query.where(StoredOccurrence.start < end + timedelta(days=1))
+        rows = session.scalars(query.order_by(StoredOccurrence.start, StoredOccurrence.id))
     occurrences = (to_engine(row, tz) for row in rows)
     return [
         o for o in occurrences if start <= _local(o, tz) and (end is None or _local(o, tz) < end)
