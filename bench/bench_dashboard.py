@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         redis = _redis(Path(tmp)) if args.busy_workers else None
+        if redis is not None:  # the workers' settings: this database, that Redis, loopback feeds
+            from bench_workers import environment
+
+            environment(Path(tmp))
         try:
             app = _app(Path(tmp))
             stored = _seed(app, build_calendar(args.events, seed=7).to_ical())
