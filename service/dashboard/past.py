@@ -91,6 +91,7 @@ def refresh(session: Session, user: User, now: datetime, *, planned: bool = Fals
     commits.
     """
     hold(session, User, user.id)  # one refresh of a user at a time
+    session.refresh(user)  # the settings as they are now, not as the job first read them
     profile = profile_of(user, marks_of(session, user.id))
     tz = profile.tz
     first = now.astimezone(tz).date() - timedelta(days=KEEP_DAYS)
