@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -215,10 +216,10 @@ class Tally:
     def to_json(self) -> dict[str, Any]:
         """Return the tally as JSON-safe data (times in UTC, so their text sorts as they do)."""
         return {
-            "mix": dict(self.mix),
+            "mix": sorted(self.mix.elements()),  # an address per meeting: counted at once
             "mentors": sorted(self.mentors),
             "peers": sorted(self.peers),
-            "met": dict(self.met),
+            "met": sorted(self.met.elements()),
             "career_with": {e: _utc_text(at) for e, at in self.career_with.items()},
             "worked_with": sorted(self.worked_with),
             "careers": [_utc_text(at) for at in self.careers],
@@ -229,12 +230,13 @@ class Tally:
     @classmethod
     def total(cls, parts: Sequence[dict[str, Any]], tz: ZoneInfo) -> Tally:
         """Return the tally of days given as to_json data, in order: a year of them at once."""
-        tally = cls()
+        tally = cls(
+            mix=Counter(chain.from_iterable(part["mix"] for part in parts)),
+            met=Counter(chain.from_iterable(part["met"] for part in parts)),
+        )
         latest: dict[str, str] = {}
         careers: list[str] = []
         for part in parts:
-            tally.mix.update(part["mix"])
-            tally.met.update(part["met"])
             tally.mentors.update(part["mentors"])
             tally.peers.update(part["peers"])
             tally.worked_with.update(part["worked_with"])

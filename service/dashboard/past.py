@@ -44,7 +44,7 @@ from service.models import (
 )
 from service.sources.calendar import load_occurrences, profile_of, to_engine
 
-VERSION = 1  # of what a day row holds: another value computes every day again
+VERSION = 2  # of what a day row holds: another value computes every day again
 KEEP_DAYS = YEAR_DAYS + 2  # day rows older than this many days are dropped
 DAY_READ = 40  # events a day the dashboard reads for the days it shows (a busy day has ~20)
 DAY_SHOWN = 12  # touchpoints a day the timeline and the list show, then "and N more"
