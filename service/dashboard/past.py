@@ -37,7 +37,6 @@ from service.models import (
     DashboardDay,
     DashboardDirty,
     DashboardSummary,
-    Mark,
     PlannedNote,
     StoredOccurrence,
     User,
@@ -356,28 +355,3 @@ def unread(
             0, (count or 0) - per_day[day]
         )
     return left
-
-
-def marked(
-    session: Session,
-    user_id: int,
-    marks: Sequence[Mark],
-    tz: ZoneInfo,
-    start: datetime,
-    end: datetime,
-) -> list[tuple[Mark, Occurrence]]:
-    """Pair each mark with the last occurrence it covers between start and end (for Undo)."""
-    uids = [mark.uid for mark in marks]
-    if not uids:
-        return []
-    query = select(StoredOccurrence).where(
-        StoredOccurrence.user_id == user_id,
-        StoredOccurrence.uid.in_(uids),
-        StoredOccurrence.start < end,
-        StoredOccurrence.end > start - timedelta(days=1),
-    )
-    last = {
-        row.uid: row
-        for row in session.scalars(query.order_by(StoredOccurrence.start, StoredOccurrence.id))
-    }
-    return [(mark, to_engine(last[mark.uid], tz)) for mark in marks if mark.uid in last]

@@ -112,7 +112,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "recent": insights.series_rows(before.recent, profile)[::-1],
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
-        "marked": past.marked(session, user.id, marks, profile.tz, start, plan.window.end),
+        "marked": user_marks.marked(session, user.id, marks, profile.tz, start, plan.window.end),
         "proposals": proposals,
         "booked": booked_upcoming(session, user.id, moment),
         "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
