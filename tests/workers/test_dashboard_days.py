@@ -20,18 +20,18 @@ from sqlalchemy import delete, func, select
 
 from service.adapters.db import Database
 from service.adapters.secrets import SecretBox
-from service.models import DashboardDay, DashboardDirty, DashboardSummary
+from service.models import DashboardDay, DashboardDirty, DashboardSummary, PlannedNote
 from tests.factories import ALICE, CAROL, DAN, ERIN, add_feed, time_passes
 from tests.feed_server import SECRET_PATH, Feed, FeedServer
 from tests.web.forms import sign_in_by_id
-from tests.workers.jobs import synced
+from tests.workers.jobs import synced, work
 
-QUEUES = ("sync",)
+QUEUES = ("sync", "notes")  # a sync enqueues the planning of its user's notes
 FRANK = "frank@example.com"
 
 
-def event(uid: str, title: str, days_ago: int, *people: str) -> bytes:
-    start = (datetime.now(UTC) - timedelta(days=days_ago)).replace(hour=10, minute=0, second=0)
+def event(uid: str, title: str, days_ago: int, *people: str, hour: int = 10) -> bytes:
+    start = (datetime.now(UTC) - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
     attendees = "".join(
         f"ATTENDEE;CN={p.split('@')[0].title()};PARTSTAT=ACCEPTED:mailto:{p}\r\n"
         for p in (ALICE, *people)
@@ -153,3 +153,30 @@ def test_a_mark_changes_the_kept_year_at_once(
     assert "Frank" not in marked["mix"]
     assert "1 career conversation in the past year." in marked["strip"]
     assert marked == computed_from_events(database, alice_page)
+
+
+def test_once_planned_the_dashboard_shows_the_stored_note_as_it_was_sent(
+    database: Database,
+    box: SecretBox,
+    alice_id: int,
+    feeds: FeedServer,
+    queues: list[Queue],
+    alice_page: Callable[[], str],
+) -> None:
+    lunch = event("lunch-carol@test", "Lunch with Carol", -2, CAROL, hour=11)
+    feeds.feeds[SECRET_PATH] = Feed(calendar(MENTORING, lunch))
+    add_feed(database, box, alice_id, feeds.url())
+    assert synced(queues[0]) == ["updated"]
+    work(queues[1])  # the planning job the sync enqueued
+    with database.unit() as session:  # the note went out; what it said stays as it was sent
+        note = session.scalars(
+            select(PlannedNote).where(PlannedNote.uid == "lunch-carol@test")
+        ).one()
+        note.status, note.subject = "sent", "Prep: lunch with Carol, as emailed"
+        note.text = "Ask Carol how the offsite went."
+
+    upcoming = alice_page()
+
+    assert "Lunch with Carol" in upcoming
+    assert "Prep: lunch with Carol, as emailed" in upcoming
+    assert "<li>Ask Carol how the offsite went.</li>" in upcoming
