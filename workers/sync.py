@@ -35,6 +35,7 @@ from service.adapters.google import (
 from service.adapters.mail_delivery import send_now
 from service.adapters.redis import QueueUnavailable, enqueue_many_once, enqueue_once, queue_for
 from service.config import Settings
+from service.dashboard import past
 from service.models import Connection
 from service.sources.connect import SourceUnavailable
 from service.sources.google import calendar_service
@@ -150,6 +151,8 @@ def _sync(runtime: Runtime, connection_id: int, leased: datetime, now: datetime)
         result = refresh(session, runtime.settings, runtime.box, connection, now)
         if result.outcome != "failed":
             schedule_next(session, connection, leased, now)
+            if result.outcome in CHANGED:  # the days it touched, for the dashboard
+                past.refresh(session, connection.user, now)
             return Synced(result.outcome, connection.user_id)
         settings = runtime.settings
         notice = notify_broken(session, settings, connection, now) if result.broken else None

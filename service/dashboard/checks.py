@@ -110,6 +110,8 @@ def owner_if_not(session: Session, connection: Connection, me: str) -> str:
     """Return whose calendar this looks like when the user is on none of its meetings, else ""."""
     query = (
         select(StoredOccurrence.organizer, StoredOccurrence.attendees)
+        # The user's (user_id, start) index, read from the latest: 200 rows, not the calendar.
+        .where(StoredOccurrence.user_id == connection.user_id)
         .where(StoredOccurrence.connection_id == connection.id)
         .order_by(StoredOccurrence.start.desc())
         .limit(SAMPLE)

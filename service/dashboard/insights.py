@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -146,15 +148,114 @@ def people_by_category(
     colleague on a shared project touchpoint), cross-team (any other colleague).
     """
     year = past_year(touchpoints, profile, now)
-    met = Counter(email for t in year for email in _others(t, profile))
-    mentors = {e for t in year if t.kind == "career" for e in _others(t, profile)}
-    peers = {e for t in year if t.kind == "project" for e in _others(t, profile)}
-    names = directory(t.occurrence for t in year)
-    grouped: dict[str, list[PersonCount]] = {category: [] for category in CATEGORIES}
-    for email, count in sorted(met.items(), key=lambda item: (-item[1], item[0])):
-        category = category_of(email, profile, mentors=mentors, peers=peers)
-        grouped[category].append(PersonCount(email, names.get(email) or display_name(email), count))
-    return grouped
+    return Tally.of(year, (t.occurrence for t in year), profile).by_category(profile)
+
+
+@dataclass(slots=True)
+class Tally:
+    """What some days of touchpoints add up to, as the people mix, the cards, the clock and
+    the year strip read it; Tally.total adds days up (service.dashboard.past keeps one a day).
+
+    mix/mentors/peers: the people-mix addresses (people only) and their meetings; met/
+    career_with/worked_with: the cards' addresses; careers: when each career conversation
+    started (the user's zone); names: the names calendars give people in every event of those
+    days, touchpoint_names in their touchpoints only (the first seen wins).
+    """
+
+    mix: Counter[str] = field(default_factory=Counter)
+    mentors: set[str] = field(default_factory=set)
+    peers: set[str] = field(default_factory=set)
+    met: Counter[str] = field(default_factory=Counter)
+    career_with: dict[str, datetime] = field(default_factory=dict)
+    worked_with: set[str] = field(default_factory=set)
+    careers: list[datetime] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    touchpoint_names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, touchpoints: Sequence[Touchpoint], occurrences: Iterable[Occurrence], profile: Profile
+    ) -> Tally:
+        """Return the tally of these touchpoints (in order) and the names in occurrences."""
+        tally = cls(names=directory(occurrences))
+        tally.touchpoint_names = directory(t.occurrence for t in touchpoints)
+        for t in touchpoints:
+            people, cards = _others(t, profile), card_people(t, profile)
+            tally.mix.update(people)
+            tally.met.update(cards)
+            if t.kind == "career":
+                start = t.occurrence.starts_at(profile.tz).astimezone(profile.tz)
+                tally.mentors |= people
+                tally.careers.append(start)
+                tally.add_career(cards, start)
+            elif t.kind == "project":
+                tally.peers |= people
+                tally.worked_with |= cards
+        return tally
+
+    def add_career(self, people: Iterable[str], start: datetime) -> None:
+        """Remember a career conversation with these people, if it is their latest."""
+        for email in people:
+            if email not in self.career_with or start > self.career_with[email]:
+                self.career_with[email] = start
+
+    def last_career(self) -> datetime | None:
+        return max(self.careers, key=lambda start: start.astimezone(UTC), default=None)
+
+    def by_category(self, profile: Profile) -> dict[str, list[PersonCount]]:
+        """Return the people-mix groups (see people_by_category)."""
+        grouped: dict[str, list[PersonCount]] = {category: [] for category in CATEGORIES}
+        names = self.touchpoint_names
+        for email, count in sorted(self.mix.items(), key=lambda item: (-item[1], item[0])):
+            category = category_of(email, profile, mentors=self.mentors, peers=self.peers)
+            grouped[category].append(
+                PersonCount(email, names.get(email) or display_name(email), count)
+            )
+        return grouped
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the tally as JSON-safe data (times in UTC, so their text sorts as they do)."""
+        return {
+            "mix": sorted(self.mix.elements()),  # an address per meeting: counted at once
+            "mentors": sorted(self.mentors),
+            "peers": sorted(self.peers),
+            "met": sorted(self.met.elements()),
+            "career_with": {e: _utc_text(at) for e, at in self.career_with.items()},
+            "worked_with": sorted(self.worked_with),
+            "careers": [_utc_text(at) for at in self.careers],
+            "names": self.names,
+            "touchpoint_names": self.touchpoint_names,
+        }
+
+    @classmethod
+    def total(cls, parts: Sequence[dict[str, Any]], tz: ZoneInfo) -> Tally:
+        """Return the tally of days given as to_json data, in order: a year of them at once."""
+        tally = cls(
+            mix=Counter(chain.from_iterable(part["mix"] for part in parts)),
+            met=Counter(chain.from_iterable(part["met"] for part in parts)),
+        )
+        latest: dict[str, str] = {}
+        careers: list[str] = []
+        for part in parts:
+            tally.mentors.update(part["mentors"])
+            tally.peers.update(part["peers"])
+            tally.worked_with.update(part["worked_with"])
+            careers += part["careers"]
+            for email, at in part["career_with"].items():
+                if at > latest.get(email, ""):
+                    latest[email] = at
+        for part in reversed(parts):  # the first name seen wins
+            tally.names.update(part["names"])
+            tally.touchpoint_names.update(part["touchpoint_names"])
+        tally.careers = [datetime.fromisoformat(at).astimezone(tz) for at in careers]
+        tally.career_with = {
+            e: datetime.fromisoformat(at).astimezone(tz) for e, at in latest.items()
+        }
+        return tally
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def category_of(email: str, profile: Profile, *, mentors: set[str], peers: set[str]) -> str:
@@ -178,6 +279,12 @@ def _others(touchpoint: Touchpoint, profile: Profile) -> set[str]:
         if email != me and person:
             found.add(email)
     return found
+
+
+def card_people(touchpoint: Touchpoint, profile: Profile) -> set[str]:
+    """Return the lower-case addresses of the people in a touchpoint other than the user."""
+    me = profile.me.lower()
+    return {e.lower() for e in touchpoint.people if "@" in e and e.lower() != me}
 
 
 def _outside(email: str, domain: str) -> bool:
@@ -204,7 +311,15 @@ def clock_of(
     The planner only looks back max_days; past that it knows a conversation is due but not
     when the last one was, which the stored year of history can still tell.
     """
-    last = cadence.last or _last_career(past_year(touchpoints, profile, now), profile)
+    return clock(cadence, _last_career(past_year(touchpoints, profile, now), profile), profile, now)
+
+
+def clock(
+    cadence: Cadence, last_in_year: datetime | None, profile: Profile, now: datetime
+) -> Clock:
+    """Return the clock from the engine's cadence and the last career conversation of the
+    year before now (Tally.last_career)."""
+    last = cadence.last or last_in_year
     days = cadence.days_since
     if days is None and last is not None:
         days = (now.astimezone(UTC) - last.astimezone(UTC)).days

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.engine.model import Occurrence
 from service.models import Mark, StoredOccurrence
+from service.sources.calendar import to_engine
 
 
 def marks_of(session: Session, user_id: int) -> Sequence[Mark]:
@@ -20,10 +21,29 @@ def marks_of(session: Session, user_id: int) -> Sequence[Mark]:
     return session.scalars(query).all()
 
 
-def marked(marks: Sequence[Mark], occurrences: Sequence[Occurrence]) -> list[tuple[Mark, Any]]:
-    """Pair each mark with an occurrence it covers (the last one seen), for the Undo list."""
-    by_uid = {occ.uid: occ for occ in occurrences}
-    return [(mark, by_uid[mark.uid]) for mark in marks if mark.uid in by_uid]
+def marked(
+    session: Session,
+    user_id: int,
+    marks: Sequence[Mark],
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> list[tuple[Mark, Occurrence]]:
+    """Pair each mark with the last occurrence it covers between start and end (for Undo)."""
+    uids = [mark.uid for mark in marks]
+    if not uids:
+        return []
+    query = select(StoredOccurrence).where(
+        StoredOccurrence.user_id == user_id,
+        StoredOccurrence.uid.in_(uids),
+        StoredOccurrence.start < end,
+        StoredOccurrence.end > start - timedelta(days=1),
+    )
+    last = {
+        row.uid: row
+        for row in session.scalars(query.order_by(StoredOccurrence.start, StoredOccurrence.id))
+    }
+    return [(mark, to_engine(last[mark.uid], tz)) for mark in marks if mark.uid in last]
 
 
 def title_of(session: Session, user_id: int, uid: str) -> str | None:

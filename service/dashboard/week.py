@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.dashboard.insights import (
     CATEGORIES,
     PersonCount,
+    Tally,
+    card_people,
     category_of,
 )
 from service.engine.model import Profile, Touchpoint
@@ -34,6 +36,7 @@ class Day:
     day: date
     offset: int  # 0 today, 1 tomorrow
     touchpoints: tuple[Touchpoint, ...]
+    more: int = 0  # touchpoints (or events not read) beyond what the day shows
 
     @property
     def weekend(self) -> bool:
@@ -79,15 +82,41 @@ def start_of(touchpoint: Touchpoint, profile: Profile) -> datetime:
 
 
 def timeline(
-    touchpoints: Iterable[Touchpoint], profile: Profile, now: datetime, days: int = TIMELINE_DAYS
+    touchpoints: Iterable[Touchpoint],
+    profile: Profile,
+    now: datetime,
+    days: int = TIMELINE_DAYS,
+    *,
+    limit: int | None = None,
+    unread: Mapping[date, int] | None = None,
 ) -> list[Day]:
-    """Return every day from today for `days` days, each with its touchpoints in order."""
+    """Return every day from today for `days` days, each with its touchpoints in order.
+
+    limit: the most a day shows, the others counted in its `more` with the events of that day
+    the page did not read (unread).
+    """
     today = now.astimezone(profile.tz).date()
     found: dict[date, list[Touchpoint]] = {}
     for touchpoint in touchpoints:
         found.setdefault(start_of(touchpoint, profile).date(), []).append(touchpoint)
     span = [today + timedelta(days=n) for n in range(days)]
-    return [Day(d, (d - today).days, tuple(_in_order(found.get(d, ()), profile))) for d in span]
+    timeline = []
+    for d in span:
+        ordered = _in_order(found.get(d, ()), profile)
+        shown = ordered[:limit] if limit is not None else ordered
+        more = len(ordered) - len(shown) + (unread or {}).get(d, 0)
+        timeline.append(Day(d, (d - today).days, tuple(shown), more))
+    return timeline
+
+
+def listed(
+    days: Sequence[Day], touchpoints: Iterable[Touchpoint], profile: Profile
+) -> list[Touchpoint]:
+    """Return the touchpoints the list under the timeline shows: those of the timeline's days it
+    shows, and any after its last day."""
+    span = {day.day for day in days}
+    shown = {id(touchpoint) for day in days for touchpoint in day.touchpoints}
+    return [t for t in touchpoints if id(t) in shown or start_of(t, profile).date() not in span]
 
 
 def _in_order(touchpoints: Iterable[Touchpoint], profile: Profile) -> list[Touchpoint]:
@@ -128,10 +157,19 @@ def people(
     limit: int = PEOPLE_SHOWN,
 ) -> list[Person]:
     """Return the people met most over the past year (in order) and the coming weeks, as cards."""
-    met = Counter(e for t in (*year, *upcoming) for e in others(t, profile))
-    mentors = {e for t in year if t.kind == "career" for e in others(t, profile)}
-    peers = {e for t in year if t.kind == "project" for e in others(t, profile)}
-    last = _last_career_with(year, profile)
+    return cards(Tally.of(year, (), profile), upcoming, profile, names, limit)
+
+
+def cards(
+    year: Tally,
+    upcoming: Sequence[Touchpoint],
+    profile: Profile,
+    names: dict[str, str],
+    limit: int = PEOPLE_SHOWN,
+) -> list[Person]:
+    """Return the people cards from the past year's tally and the coming weeks' touchpoints."""
+    met = year.met + Counter(e for t in upcoming for e in others(t, profile))
+    mentors, peers = set(year.career_with), year.worked_with
     ahead = _next_with(upcoming, profile)
     ranked = sorted(met.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [
@@ -142,26 +180,14 @@ def people(
             colour=colour_of(email),
             relationship=category_of(email, profile, mentors=mentors, peers=peers),
             meetings=count,
-            last_career=last.get(email),
+            last_career=year.career_with.get(email),
             next_meeting=ahead.get(email),
         )
         for email, count in ranked
     ]
 
 
-def others(touchpoint: Touchpoint, profile: Profile) -> set[str]:
-    """Return the lower-case addresses of the people in a touchpoint other than the user."""
-    me = profile.me.lower()
-    return {e.lower() for e in touchpoint.people if "@" in e and e.lower() != me}
-
-
-def _last_career_with(year: Sequence[Touchpoint], profile: Profile) -> dict[str, datetime]:
-    last: dict[str, datetime] = {}
-    for touchpoint in year:  # in order: the latest wins
-        if touchpoint.kind == "career":
-            for email in others(touchpoint, profile):
-                last[email] = start_of(touchpoint, profile)
-    return last
+others = card_people  # the people of a touchpoint other than the user, as the cards count them
 
 
 def _next_with(upcoming: Sequence[Touchpoint], profile: Profile) -> dict[str, Touchpoint]:
@@ -189,12 +215,18 @@ def year_strip(
 
     year: the touchpoints of the year before now (insights.past_year).
     """
+    careers = [start_of(t, profile) for t in year if t.kind == "career"]
+    return strip(careers, profile, now, cell)
+
+
+def strip(
+    careers: Iterable[datetime], profile: Profile, now: datetime, cell: int = 12
+) -> list[Week]:
+    """Return the year strip from when the career conversations of the year started."""
     today = now.astimezone(profile.tz).date()
     this_monday = today - timedelta(days=today.weekday())
     first = this_monday - timedelta(weeks=STRIP_WEEKS - 1)
-    counts = Counter(
-        (start_of(t, profile).date() - first).days // 7 for t in year if t.kind == "career"
-    )
+    counts = Counter((start.astimezone(profile.tz).date() - first).days // 7 for start in careers)
     return [
         Week(first + timedelta(weeks=n), counts.get(n, 0), n * cell) for n in range(STRIP_WEEKS)
     ]

@@ -63,13 +63,15 @@ def plan(
     extra_busy: Sequence[tuple[datetime, datetime]] = (),
     ledgers: Mapping[str, Ledger] | None = None,
     history: History | None = None,
+    notes: bool = True,
 ) -> Plan:
     """Classify, note and propose for the window; occurrences may reach back before it.
 
     "Now" is the window's start: cadence looks back from it and proposals never precede it.
     extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
     ledgers: what the user offered and asked of each person; history: the prompts earlier
-    notes used with each person, so the next ones differ.
+    notes used with each person, so the next ones differ. notes=False leaves every touchpoint
+    without a note (the dashboard shows the notes the planning job stored).
     """
     tz = profile.tz
     context = calendar_context(occurrences, profile)  # once: which series and names recur
@@ -84,13 +86,20 @@ def plan(
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
-    people = people_of(judged, profile, last_with=last_with, ledgers=ledgers)
+    # The person model serves the notes and the partner: without either, it is not built.
+    people = (
+        people_of(judged, profile, last_with=last_with, ledgers=ledgers)
+        if notes or cadence.due
+        else People()
+    )
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
     if cadence.due:
         partner = choose_partner(past, upcoming, profile, window.start, people=people)
         proposals = _propose(occurrences, profile, window, partner, extra_busy)
     anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
+    if not notes:
+        return Plan(window, inside, tuple(upcoming), cadence, partner, proposals, people)
     noted = _with_notes(past, upcoming, profile, people, anchors, history or {})
     return Plan(window, inside, noted, cadence, partner, proposals, people)
 

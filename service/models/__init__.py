@@ -2,6 +2,7 @@
 
 from service.models.base import Base, utcnow
 from service.models.calendars import Connection, Mark, StoredOccurrence
+from service.models.dashboard import DashboardDay, DashboardDirty, DashboardSummary
 from service.models.notes import PlannedNote
 from service.models.outbox import OutboxEmail
 from service.models.proposals import Proposal
@@ -11,6 +12,9 @@ from service.models.users import LoginToken, OAuthState, SignInSession, User
 __all__ = [
     "Base",
     "Connection",
+    "DashboardDay",
+    "DashboardDirty",
+    "DashboardSummary",
     "LoginToken",
     "Mark",
     "OAuthState",

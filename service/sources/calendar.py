@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.engine.model import (
@@ -23,7 +23,7 @@ from service.engine.model import (
 from service.engine.people import display_name
 from service.engine.plan import History, Plan, lookback, plan
 from service.engine.relations import Ledger
-from service.models import Connection, Mark, Proposal, StoredOccurrence, User
+from service.models import Connection, DashboardDirty, Mark, Proposal, StoredOccurrence, User
 from service.models.proposals import ACCEPTED, chosen_slot
 
 HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
@@ -71,19 +71,23 @@ def plan_for_user(
     last_with: Mapping[str, str] | None = None,
     ledgers: Mapping[str, Ledger] | None = None,
     history: History | None = None,
+    notes: bool = True,
+    per_day: int | None = None,
 ) -> Plan:
     """Plan the next HORIZON_DAYS for a user from what was last synced ("now" is passed in).
 
     extra_busy: times proposed slots must avoid beyond the user's calendar (the partner's);
     last_with: what happened last time with each person (service.reflections.ask.last_with);
     ledgers: what the user offered and asked of each person; history: the prompts of the
-    notes already sent (service.notes.plan), so the next ones differ.
+    notes already sent (service.notes.plan), so the next ones differ. notes=False plans no
+    notes (the dashboard shows the stored ones); per_day reads at most that many occurrences
+    a day (the dashboard's bound on a calendar that holds hundreds a day).
     """
     marks = session.scalars(select(Mark).where(Mark.user_id == user.id)).all()
     profile = profile_of(user, marks)
     window = Window(now, now + timedelta(days=HORIZON_DAYS))
     span = lookback(profile, window)
-    rows = load_occurrences(session, user.id, span.start, span.end)
+    rows = load_occurrences(session, user.id, span.start, span.end, per_day=per_day)
     occurrences = [to_engine(r, profile.tz) for r in rows]
     chats = [*held_chats(session, user.id, span.start, now), *chats_ahead(session, user.id, now)]
     occurrences, profile = with_held_chats(occurrences, profile, chats)
@@ -95,6 +99,7 @@ def plan_for_user(
         extra_busy=extra_busy,
         ledgers=ledgers,
         history=history,
+        notes=notes,
     )
 
 
@@ -156,16 +161,26 @@ def _same_start(occ: Occurrence, held: Occurrence) -> bool:
 
 
 def load_occurrences(
-    session: Session, user_id: int, start: datetime, end: datetime
+    session: Session, user_id: int, start: datetime, end: datetime, *, per_day: int | None = None
 ) -> Sequence[StoredOccurrence]:
-    """Return a user's stored occurrences overlapping [start, end), in order."""
-    query = (
-        select(StoredOccurrence)
-        .where(StoredOccurrence.user_id == user_id)
-        .where(StoredOccurrence.start < end, StoredOccurrence.end > start - timedelta(days=1))
-        .order_by(StoredOccurrence.start, StoredOccurrence.id)
+    """Return a user's stored occurrences overlapping [start, end), in order.
+
+    per_day: at most that many a (UTC) day, the earliest, chosen by the database, so reading a
+    calendar with hundreds of events a day costs what reading a few dozen does.
+    """
+    inside = (
+        StoredOccurrence.user_id == user_id,
+        StoredOccurrence.start < end,
+        StoredOccurrence.end > start - timedelta(days=1),
     )
-    return session.scalars(query).all()
+    query = select(StoredOccurrence).where(*inside)
+    if per_day is not None:
+        order = (StoredOccurrence.start, StoredOccurrence.id)
+        day = func.date(StoredOccurrence.start)
+        rank = func.row_number().over(partition_by=day, order_by=order)
+        ranked = select(StoredOccurrence.id, rank.label("n")).where(*inside).subquery()
+        query = query.join(ranked, ranked.c.id == StoredOccurrence.id).where(ranked.c.n <= per_day)
+    return session.scalars(query.order_by(StoredOccurrence.start, StoredOccurrence.id)).all()
 
 
 def to_engine(row: StoredOccurrence, tz: ZoneInfo) -> Occurrence:
@@ -243,7 +258,19 @@ def store_occurrences(
         session.execute(update(StoredOccurrence), changed)  # by primary key, one executemany
     if new:
         session.execute(insert(StoredOccurrence), new)
+    starts = [stored[key].start for key in stored if key not in wanted] + [
+        values["start"] for values in (*changed, *new)
+    ]
+    touched(session, connection.user_id, starts)
     return len(wanted)
+
+
+def touched(session: Session, user_id: int, starts: Collection[datetime]) -> None:
+    """Record the UTC days of these starts as changed for the user's dashboard days
+    (service.dashboard.past computes them again)."""
+    days = sorted({start.astimezone(UTC).date() for start in starts})
+    if days:
+        session.execute(insert(DashboardDirty), [{"user_id": user_id, "day": d} for d in days])
 
 
 _COMPARED = (

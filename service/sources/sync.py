@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.models import Connection, StoredOccurrence, User
+from service.sources.calendar import touched
 from service.sources.connect import SourceError, SourceUnavailable, SyncResult
 from service.sources.feeds import sync_ics_upload, sync_ics_url
 from service.sources.schedule import failed, may_come_back, synced
@@ -94,7 +95,13 @@ def disconnect(
     """Delete a connection and everything synced from it; return its label and any notices."""
     hook = DISCONNECT_HOOKS.get(connection.kind)
     notice = hook(settings, box, connection) if hook is not None else None
-    session.execute(delete(StoredOccurrence).where(StoredOccurrence.connection_id == connection.id))
+    mine = StoredOccurrence.connection_id == connection.id
+    touched(
+        session,
+        connection.user_id,
+        session.scalars(select(StoredOccurrence.start).where(mine)).all(),
+    )
+    session.execute(delete(StoredOccurrence).where(mine))
     session.delete(connection)
     log.info("user %s disconnected %s", connection.user_id, connection.label)
     return connection.label, [notice] if notice else []

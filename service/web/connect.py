@@ -215,6 +215,7 @@ def disconnect(connection_id: int) -> Response:
     connection = _owned(connection_id)
     label, notices = syncing.disconnect(_session(), app_settings(), secret_box(), connection)
     db.session.commit()
+    replan(connection.user_id)  # its meetings' notes cancelled, the dashboard's days computed
     flash(f"Disconnected: {label}. Its events were deleted from Touchpoint.")
     for notice in notices:
         flash(notice, "warning")

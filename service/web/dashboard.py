@@ -19,17 +19,18 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from service.dashboard import checks, insights, week
+from service.dashboard import checks, insights, past, week
 from service.dashboard import marks as user_marks
-from service.dashboard.insights import MONTHS, PersonCount
+from service.dashboard.insights import MONTHS, PersonCount, Tally
 from service.engine.model import KINDS, Profile, Touchpoint
 from service.engine.people import clean, display_name
+from service.engine.plan import Plan
 from service.models import Mark, Proposal, Reflection, User
 from service.notes import plan as notes_plan
 from service.proposals.answer import is_open, link_token, open_slots
 from service.proposals.withdraw import booked_upcoming
 from service.reflections import log as reflection_log
-from service.sources.calendar import load_occurrences, plan_for_user, profile_of, to_engine
+from service.sources.calendar import plan_for_user, profile_of
 from service.web.context import clock, replan
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
@@ -78,34 +79,46 @@ def index() -> str:
 
 
 def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
-    """Gather everything the dashboard shows, as of moment."""
+    """Gather everything the dashboard shows, as of moment.
+
+    Bounded whatever the calendar holds: the year before now comes from the day rows the jobs
+    keep (service.dashboard.past), the days ahead read at most past.DAY_READ events a day and
+    show at most past.DAY_SHOWN touchpoints a day, and the prep notes are the ones the planning
+    job stored (written here only for an account no planning job has seen yet).
+    """
     marks = user_marks.marks_of(session, user.id)
     profile = profile_of(user, marks)
-    plan = plan_for_user(session, user, moment, **notes_plan.memory(session, user.id, moment))
-    rows = load_occurrences(
-        session, user.id, moment - timedelta(days=insights.YEAR_DAYS), plan.window.end
-    )
-    occurrences = [to_engine(row, profile.tz) for row in rows]
-    history = insights.touchpoints_of(occurrences, profile)
-    names = insights.directory(occurrences)
+    stored = past.notes_stored(session, user.id)
+    memory = notes_plan.memory(session, user.id, moment)
+    plan = plan_for_user(session, user, moment, notes=not stored, per_day=past.DAY_READ, **memory)
+    upcoming: Sequence[Touchpoint] = plan.touchpoints
+    if stored:
+        upcoming = past.with_stored_notes(
+            session, user.id, upcoming, plan.window.start, plan.window.end
+        )
+    before = past.past(session, user.id, profile, moment, RECENT_DAYS)
+    year = before.year
+    names = dict(year.names)
+    for email, name in insights.directory(occ for occ, _ in plan.occurrences).items():
+        names.setdefault(email, name)
     proposals = _open_proposals(session, user, moment)
-    recent = insights.between(history, profile, moment - timedelta(days=RECENT_DAYS), moment)
-    mix = insights.people_by_category(history, profile, moment)
+    mix = year.by_category(profile)
+    start = moment - timedelta(days=insights.YEAR_DAYS)
     return {
         "profile": profile,
         "connected": insights.has_calendar(session, user.id),
         "connect_url": _url("connect.index") or "/connect",
-        "clock": insights.clock_of(plan.cadence, history, profile, moment),
-        "recent": insights.series_rows(recent, profile)[::-1],
+        "clock": insights.clock(plan.cadence, year.last_career(), profile, moment),
+        "recent": insights.series_rows(before.recent, profile)[::-1],
         "recent_days": RECENT_DAYS,
         "marks": {mark.uid: mark for mark in marks},
-        "marked": user_marks.marked(marks, occurrences),
+        "marked": user_marks.marked(session, user.id, marks, profile.tz, start, plan.window.end),
         "proposals": proposals,
         "booked": booked_upcoming(session, user.id, moment),
         "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
         "partner": plan.partner,
         "mix": mix,
-        **_glance(session, user, plan.touchpoints, history, mix, names, profile, moment),
+        **_glance(session, user, plan, upcoming, year, mix, names, profile, moment),
         "reflections": reflection_log.reflections_of(session, user.id)[:5],
         "form": ReflectionForm(back="dashboard"),
         "name": lambda email: names.get(email.lower()) or display_name(email),
@@ -116,21 +129,24 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
 def _glance(
     session: Session,
     user: User,
+    plan: Plan,
     upcoming: Sequence[Touchpoint],
-    history: Sequence[Touchpoint],
+    year: Tally,
     mix: dict[str, list[PersonCount]],
     names: dict[str, str],
     profile: Profile,
     moment: datetime,
 ) -> dict[str, Any]:
     """Return the week at a glance: timeline, series, people, the mix chart, the year strip."""
-    year = insights.past_year(history, profile, moment)
-    strip = week.year_strip(year, profile, moment)
+    strip = week.strip(year.careers, profile, moment)
     today = moment.astimezone(profile.tz).date()
+    unread = past.unread(session, user.id, [occ for occ, _ in plan.occurrences], profile.tz)
+    days = week.timeline(upcoming, profile, moment, limit=past.DAY_SHOWN, unread=unread)
     return {
-        "weeks": week.weeks_of(week.timeline(upcoming, profile, moment)),
-        "rows": insights.series_rows(upcoming, profile),  # a series is one row
-        "people": week.people(year, upcoming, profile, names),
+        "weeks": week.weeks_of(days),
+        "rows": insights.series_rows(week.listed(days, upcoming, profile), profile),
+        "more": sum(day.more for day in days),  # touchpoints the page leaves out
+        "people": week.cards(year, upcoming, profile, names),
         "bars": week.mix_bars(mix),
         "strip": strip,
         "months": week.month_marks(strip)[1:],

@@ -294,6 +294,29 @@ def test_when_a_chat_is_due_it_suggests_one(frozen: Any, client: Any) -> None:
     )
 
 
+def test_a_day_with_many_touchpoints_shows_the_first_ones_and_how_many_more(
+    frozen: Any, client: Any
+) -> None:
+    coffees = [
+        meeting(
+            f"Coffee {n:02d} with Carol", at(4, 8) + timedelta(minutes=20 * n), 15, with_=(CAROL,)
+        )
+        for n in range(20)
+    ]
+    alice_with(client, coffees)
+
+    html = page(client)
+    day = html[html.index('data-date="2026-03-04"') : html.index('data-date="2026-03-05"')]
+
+    assert day.count('class="chip kind-coffee"') == 12
+    assert "Coffee 11 with Carol" in day
+    assert "Coffee 12 with Carol" not in day
+    assert "and 8 more" in day
+    upcoming = section(html, "Coming up in the next 14 days")
+    assert upcoming.count('<span class="tp-title">Coffee') == 12
+    assert "And 8 more on the busiest days, not listed here." in upcoming
+
+
 # The people mix -----------------------------------------------------------------------------
 
 
