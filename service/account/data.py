@@ -27,6 +27,7 @@ from service.models import (
 )
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.sources.calendar import load_occurrences, profile_of, sync_span, to_engine
+from service.engine.i18n import gettext as _
 
 CHAT_MINUTES = 15
 
@@ -107,7 +108,7 @@ def stored_touchpoints(session: Session, user: User, now: datetime) -> tuple[Tou
 def _touchpoint_event(touchpoint: Touchpoint, now: datetime) -> Event:
     occ = touchpoint.occurrence
     lines = [touchpoint.note.text] if touchpoint.note else []
-    lines += [f"Why: {reason}" for reason in touchpoint.reasons]
+    lines += [_("Why: %(reasons)s", reasons=reason) for reason in touchpoint.reasons]
     event = Event()
     event.add("uid", _uid("touchpoint", occ.uid, occ.start.isoformat()))
     event.add("dtstamp", now)
@@ -139,7 +140,8 @@ def _chat_event(proposal: Proposal, now: datetime) -> Event:
     event.add("dtstamp", now)
     event.add("dtstart", start)
     event.add("dtend", slot[1] if slot else start + timedelta(minutes=CHAT_MINUTES))
-    event.add("summary", one_line(f"Career chat with {partner}" if partner else "Career chat"))
+    summary = _("Career chat with %(name)s", name=partner) if partner else _("Career chat")
+    event.add("summary", one_line(summary))
     event.add("description", proposal.reason)
     return event
 

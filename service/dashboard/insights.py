@@ -20,13 +20,16 @@ from service.engine.people import display_name
 from service.engine.plan import Judge
 from service.engine.relations import is_person_address
 from service.models import Connection, Proposal
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 
 YEAR_DAYS = 365
 CATEGORIES = ("manager", "peers", "mentors", "cross_team", "external")
-CATEGORY_LABELS = {"manager": "Manager", "peers": "Peers", "mentors": "Mentors",
-                   "cross_team": "Cross-team", "external": "External"}  # fmt: skip
-KIND_LABELS = {"meal": "Meal", "coffee": "Coffee", "one_on_one": "1:1", "project": "Project",
-               "career": "Career conversation"}  # fmt: skip
+# In English here (N_ marks them for the catalog): the pages translate them where they show them.
+CATEGORY_LABELS = {"manager": N_("Manager"), "peers": N_("Peers"), "mentors": N_("Mentors"),
+                   "cross_team": N_("Cross-team"), "external": N_("External")}  # fmt: skip
+KIND_LABELS = {"meal": N_("Meal"), "coffee": N_("Coffee"), "one_on_one": N_("1:1"),
+               "project": N_("Project"), "career": N_("Career conversation")}  # fmt: skip
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")  # fmt: skip
@@ -232,7 +235,7 @@ def by_day(
 
 def day_label(day: date, today: date) -> str:
     """Return "Today", "Tomorrow", "Yesterday" or "Tuesday 3 March", in English."""
-    names = {0: "Today", 1: "Tomorrow", -1: "Yesterday"}
+    names = {0: _("Today"), 1: _("Tomorrow"), -1: _("Yesterday")}
     return names.get((day - today).days) or f"{WEEKDAYS[day.weekday()]} {long_date(day)}"
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from service.engine.model import Cadence
+from service.engine.i18n import gettext as _
+from service.engine.i18n import ngettext
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -41,14 +43,15 @@ def describe(c: Cadence, *, max_days: int | None = None) -> str:
     """Say in one or two sentences where the user stands; name `max_days` when it is known."""
     parts: list[str] = []
     if c.days_since is not None:
-        parts.append(f"Your last career conversation was {_ago(c.days_since)}")
+        parts.append(_("Your last career conversation was %(ago)s", ago=_ago(c.days_since)))
+    elif c.due and max_days is not None:
+        parts.append(_("No career conversation in the last %(days)s days", days=max_days))
     elif c.due:
-        span = f"in the last {max_days} days" if max_days is not None else "on your calendar"
-        parts.append(f"No career conversation {span}")
+        parts.append(_("No career conversation on your calendar"))
     if c.booked_ahead is not None:
-        parts.append(f"One is booked for {short_date(c.booked_ahead)}")
+        parts.append(_("One is booked for %(day)s", day=short_date(c.booked_ahead)))
     text = ". ".join(parts)
-    return f"{text}: one is due." if c.due else f"{text}."
+    return _("%(text)s: one is due.", text=text) if c.due else f"{text}."
 
 
 def short_date(moment: datetime) -> str:
@@ -58,8 +61,8 @@ def short_date(moment: datetime) -> str:
 
 def _ago(days: int) -> str:
     if days == 0:
-        return "less than a day ago"
-    return "1 day ago" if days == 1 else f"{days} days ago"
+        return _("less than a day ago")
+    return ngettext("%(num)d day ago", "%(num)d days ago", days)
 
 
 def _instant(moment: datetime) -> datetime:

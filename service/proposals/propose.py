@@ -28,6 +28,7 @@ from service.models.proposals import PROPOSED, offered_slots
 from service.proposals.answer import proposal_link, slot_label
 from service.sources.calendar import HORIZON_DAYS, plan_for_user
 from service.sources.freebusy import partner_busy
+from service.engine.i18n import gettext as _
 
 WEEK = timedelta(days=7)
 REASON_CHARS = 500  # the proposals.reason column
@@ -74,7 +75,10 @@ def attempt(
         return Attempt(NOT_DUE, "your next career conversation is not due yet.")
     plan = _around_partner(session, settings, box, user, plan)
     if not plan.proposals:
-        why = f"no free 15 minutes in your working hours in the next {HORIZON_DAYS} days."
+        why = _(
+            "no free 15 minutes in your working hours in the next %(days)s days.",
+            days=HORIZON_DAYS,
+        )
         return Attempt(NO_FREE_SLOT, why)
     proposal = _store(session, user, plan.proposals, now, topic=_topic(plan))
     return Attempt(SENT, proposal=proposal, email=queue_email(session, settings, user, proposal))
@@ -95,23 +99,30 @@ def _around_partner(
 def _blocked(session: Session, user: User, now: datetime) -> Attempt | None:
     """Return why the user gets no proposal now (paused, one open, budget used), or None."""
     if user.paused_until is not None and user.paused_until > now:
-        return Attempt(PAUSED, f"proposals are paused {_until(user)}.")
+        return Attempt(PAUSED, _("proposals are paused %(until)s.", until=_until(user)))
     if open_proposal(session, user.id, now) is not None:
-        return Attempt(ALREADY_OPEN, "a proposal is already open: answer it first.")
+        return Attempt(ALREADY_OPEN, _("a proposal is already open: answer it first."))
     if user.weekly_nudges <= 0:
-        return Attempt(BUDGET_USED, "you asked for no proposals (0 a week, in Settings).")
+        return Attempt(BUDGET_USED, _("you asked for no proposals (0 a week, in Settings)."))
     if _made_this_week(session, user.id, now) >= user.weekly_nudges:
-        budget = f"{user.weekly_nudges} a week" if user.weekly_nudges > 1 else "one a week"
-        return Attempt(BUDGET_USED, f"this week's proposals are used ({budget}, in Settings).")
+        budget = (
+            _("%(count)s a week", count=user.weekly_nudges)
+            if user.weekly_nudges > 1
+            else _("one a week")
+        )
+        return Attempt(
+            BUDGET_USED, _("this week's proposals are used (%(budget)s, in Settings).", budget=budget)
+        )
     return None
 
 
 def _until(user: User) -> str:
     until = user.paused_until
     if until is None or until.year >= FOREVER_YEAR:
-        return "until you resume"
+        return _("until you resume")
     local = until.astimezone(user.zone)
-    return f"until {local:%a} {local.day} {local:%b}"
+    day = f"{local:%a} {local.day} {local:%b}"
+    return _("until %(day)s", day=day)
 
 
 def open_proposal(session: Session, user_id: int, now: datetime) -> Proposal | None:

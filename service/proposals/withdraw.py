@@ -25,6 +25,7 @@ from service.models.proposals import ACCEPTED, chosen_slot
 from service.proposals.answer import slot_label
 from service.proposals.book import Chat, Role, build_invite, google_connection, invite_message_id
 from service.sources.google import calendar_service
+from service.engine.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def _delete_on_google(session: Session, box: SecretBox, chat: Chat) -> None:
     """Delete the event from the user's primary calendar; Google tells the partner."""
     connection = google_connection(session, chat.user)
     if connection is None:  # disconnected since: the event can only be removed by hand
-        chat.proposal.booking_error = "Google Calendar is no longer connected"
+        chat.proposal.booking_error = _("Google Calendar is no longer connected")
         return
     try:
         service = calendar_service(chat.settings, box, connection)
@@ -73,7 +74,7 @@ def _delete_on_google(session: Session, box: SecretBox, chat: Chat) -> None:
         raise
     except GoogleError as error:  # revoked or refused for good: withdrawn here all the same
         log.warning("proposal %s withdrawn but not deleted on Google: %s", chat.proposal.id, error)
-        chat.proposal.booking_error = "the event could not be removed from Google Calendar"
+        chat.proposal.booking_error = _("the event could not be removed from Google Calendar")
 
 
 def _cancel_by_email(session: Session, chat: Chat) -> None:

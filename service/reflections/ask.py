@@ -30,6 +30,8 @@ from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurr
 from service.models.proposals import ACCEPTED
 from service.proposals.propose import unsubscribe_url
 from service.sources.calendar import profile_of, to_engine
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 
 LINK_DAYS = 14
 REPLY_LINK = Purpose("reflect", max_age=LINK_DAYS * 24 * 60 * 60)
@@ -249,11 +251,11 @@ def ledgers(session: Session, user_id: int) -> dict[str, Ledger]:
 def _sentence(entry: Reflection) -> str:
     # The follow-up first: it is what the next meeting can act on.
     parts = (
-        ("you meant to follow up on", entry.follow_up),
-        ("you learned", entry.learned),
-        ("you offered", entry.offered),
+        (N_("you meant to follow up on: %(text)s"), entry.follow_up),
+        (N_("you learned: %(text)s"), entry.learned),
+        (N_("you offered: %(text)s"), entry.offered),
     )
-    said = [f"{lead}: {_plain(text)}" for lead, text in parts if _plain(text)]
+    said = [_(lead, text=_plain(text)) for lead, text in parts if _plain(text)]
     return clean("; ".join(said), LAST_CHARS)
 
 

@@ -45,6 +45,7 @@ from service.sources.connect import (
 )
 from service.sources.kept import kept
 from service.sources.schedule import refresh_minutes
+from service.engine.i18n import gettext as _
 
 _STAMP = ("DTSTAMP:", "DTSTAMP;")
 
@@ -77,7 +78,7 @@ def sync_ics_upload(
     """Expand a kept upload again, so its weekly meetings reach the days that came since."""
     content = kept(connection)
     if content is None and stale_span(connection, now):  # uploaded before files were kept
-        raise SourceError("This upload is too old to refresh: upload the file again.")
+        raise SourceError(_("This upload is too old to refresh: upload the file again."))
     connection.synced_at = now
     return _extended(session, settings, connection, content or b"", now)
 

@@ -21,6 +21,7 @@ from service.models import Connection, StoredOccurrence, User
 from service.sources.connect import SourceError, SourceUnavailable, SyncResult
 from service.sources.feeds import sync_ics_upload, sync_ics_url
 from service.sources.schedule import failed, may_come_back, synced
+from service.engine.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,10 @@ def _sync_google(
 
 
 def _revoke_google(settings: Settings, box: SecretBox, connection: Connection) -> str | None:
-    from service.sources.google import REVOKE_FAILED, revoke_grant
+    from service.sources.google import PERMISSIONS_PAGE, REVOKE_FAILED, revoke_grant
 
-    return None if revoke_grant(settings, box, connection) else REVOKE_FAILED
+    revoked = revoke_grant(settings, box, connection)
+    return None if revoked else gettext(REVOKE_FAILED, url=PERMISSIONS_PAGE)
 
 
 SYNCERS: dict[str, Syncer] = {

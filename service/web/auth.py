@@ -41,6 +41,8 @@ from service.web.context import app_settings, clock
 from service.web.extensions import db, limiter
 from service.web.outbox import outbox_open
 from service.web.session import current_user, sign_in, sign_out
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("auth", __name__)
 
@@ -54,14 +56,14 @@ def _lower(value: str | None) -> str | None:
 
 def _plain_address(_form: FlaskForm, field: EmailField) -> None:
     if not mail.is_plain_address(field.data or ""):
-        raise ValidationError("That does not look like an email address.")
+        raise ValidationError(_("That does not look like an email address."))
 
 
 class SignInForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         filters=[_lower],
-        validators=[InputRequired("Enter your email address."), Length(max=254), _plain_address],
+        validators=[InputRequired(_l("Enter your email address.")), Length(max=254), _plain_address],
     )
     next = HiddenField()
 
@@ -174,5 +176,5 @@ def _link_unusable() -> ResponseReturnValue:
 @bp.post("/signout")
 def signout() -> ResponseReturnValue:
     sign_out()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("auth.signin"))

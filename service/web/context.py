@@ -16,6 +16,7 @@ from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.web.extensions import db
 from workers.enqueue import QueueUnavailable, enqueue_plan, enqueue_sync, sync_queue
+from flask_babel import ngettext
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def secret_box() -> SecretBox:
 
 def events(count: int) -> str:
     """Say "1 event" or "N events"."""
-    return "1 event" if count == 1 else f"{count} events"
+    return ngettext("%(num)d event", "%(num)d events", count)
 
 
 def clock() -> datetime:

@@ -34,11 +34,13 @@ from service.web.context import clock, replan
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
 from service.web.session import login_required, require_user
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("dashboard", __name__)
 
 RECENT_DAYS = 7  # past touchpoints offered for "this was a career conversation"
-MARKED = {"none": "not a touchpoint", "career": "a career conversation"}
+MARKED = {"none": _l("not a touchpoint"), "career": _l("a career conversation")}
 
 
 class MarkForm(FlaskForm):
@@ -48,12 +50,12 @@ class MarkForm(FlaskForm):
 
 class ReflectionForm(EntryForm):
     ANSWERS = ("going_well", "missing", "opportunity")
-    EMPTY = "Write at least one line: going well, missing or opportunity."
+    EMPTY = _l("Write at least one line: going well, missing or opportunity.")
 
-    going_well = TextAreaField("What is going well", filters=[no_nul])
-    missing = TextAreaField("What is missing", filters=[no_nul])
-    opportunity = TextAreaField("What the opportunity is", filters=[no_nul])
-    person = StringField("With whom (optional)", filters=[no_nul])
+    going_well = TextAreaField(_l("What is going well"), filters=[no_nul])
+    missing = TextAreaField(_l("What is missing"), filters=[no_nul])
+    opportunity = TextAreaField(_l("What the opportunity is"), filters=[no_nul])
+    person = StringField(_l("With whom (optional)"), filters=[no_nul])
     back = HiddenField(filters=[no_nul])
 
 
@@ -143,8 +145,8 @@ def _glance(
 def _helpers(profile: Profile) -> dict[str, Any]:
     """Return the formatting functions the templates call, bound to the user's zone."""
     return {
-        "kind_label": lambda kind: insights.KIND_LABELS.get(kind, kind),
-        "category_label": insights.CATEGORY_LABELS.__getitem__,
+        "kind_label": lambda kind: _(insights.KIND_LABELS.get(kind, kind)),
+        "category_label": lambda category: _(insights.CATEGORY_LABELS[category]),
         "hours": lambda tp: insights.local_time(tp, profile),
         "moment": lambda at: insights.short_moment(at, profile.tz),
         "long_date": lambda at: insights.long_date(at.astimezone(profile.tz).date()),
@@ -176,7 +178,7 @@ def _link(proposal: Proposal) -> str | None:
 def mark() -> BaseResponse:
     user, form = require_user(), MarkForm()
     if not form.validate_on_submit():
-        flash("That mark did not make sense; nothing was changed.", "error")
+        flash(_("That mark did not make sense; nothing was changed."), "error")
         return redirect(url_for("dashboard.index"))
     session = db.session()
     title = user_marks.title_of(session, user.id, form.uid.data)
@@ -185,7 +187,8 @@ def mark() -> BaseResponse:
     kind = None if form.kind.data == "none" else form.kind.data
     user_marks.save_mark(session, user.id, form.uid.data, kind, clock())
     replan(user.id)  # a meal marked "not a touchpoint" loses its note, a chat marked gains one
-    flash(f"Marked “{clean(title, 80)}” as {MARKED.get(form.kind.data, form.kind.data)}.")
+    what = MARKED.get(form.kind.data, form.kind.data)
+    flash(_("Marked “%(title)s” as %(what)s.", title=clean(title, 80), what=what))
     return redirect(url_for("dashboard.index"))
 
 
@@ -198,7 +201,7 @@ def undo(mark_id: int) -> BaseResponse:
         abort(404)
     session.delete(found)
     session.commit()
-    flash("Undone: the event is judged as before.")
+    flash(_("Undone: the event is judged as before."))
     return redirect(url_for("dashboard.index"))
 
 

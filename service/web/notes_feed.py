@@ -16,6 +16,7 @@ from service.notes.feed import feed_ics, user_from_feed_token
 from service.web.context import app_settings, clock, opened_or_404
 from service.web.extensions import csrf, db
 from service.web.settings import describe_pause
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("notes_feed", __name__)
 
@@ -23,7 +24,7 @@ FEED_MAX_AGE = 15 * 60  # seconds a calendar app may keep the feed before asking
 
 
 class SnoozeForm(FlaskForm):
-    snooze = SubmitField("Pause for a week")
+    snooze = SubmitField(_l("Pause for a week"))
 
 
 @bp.get("/feed/<token>.ics")

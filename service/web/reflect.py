@@ -21,18 +21,19 @@ from service.reflections.ask import (
 from service.web.context import clock, opened
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("reflect", __name__)
 
 
 class ReflectForm(EntryForm):
     ANSWERS = ("learned", "follow_up", "offered")
-    EMPTY = "Write at least one line: learned, follow up or offered."
+    EMPTY = _l("Write at least one line: learned, follow up or offered.")
 
-    learned = TextAreaField("What did you learn?", filters=[no_nul])
-    follow_up = TextAreaField("What will you follow up on?", filters=[no_nul])
-    offered = TextAreaField("What did you offer?", filters=[no_nul])
-    person = StringField("With whom", filters=[no_nul])
+    learned = TextAreaField(_l("What did you learn?"), filters=[no_nul])
+    follow_up = TextAreaField(_l("What will you follow up on?"), filters=[no_nul])
+    offered = TextAreaField(_l("What did you offer?"), filters=[no_nul])
+    person = StringField(_l("With whom"), filters=[no_nul])
 
 
 @bp.route("/reflect/<token>", methods=["GET", "POST"])

@@ -1,0 +1,105 @@
+"""Translations for text made outside a web request: notes, emails, reasons, the CLI.
+
+One gettext domain (``messages``) in service/translations/<lang>/LC_MESSAGES/, compiled from the
+.po files at install (``make`` runs ``pybabel compile``). The language of the text being made is
+a context variable: ``with language("de"): ...`` around the work for one user, so a worker that
+writes for many users never mixes them. A missing .mo (installed some other way) falls back to
+English, said once in the log.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.support import Translations
+
+__all__ = [
+    "DEFAULT",
+    "DIRECTORY",
+    "LANGUAGES",
+    "N_",
+    "current",
+    "gettext",
+    "language",
+    "ngettext",
+    "supported",
+    "translations",
+]
+
+DIRECTORY = Path(__file__).resolve().parents[1] / "translations"
+DOMAIN = "messages"
+DEFAULT = "en"
+# The languages the catalogs cover, each named in itself (a name is never translated).
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "pt": "Português",
+    "it": "Italiano",
+    "nl": "Nederlands",
+}
+
+_log = logging.getLogger(__name__)
+_current: ContextVar[str] = ContextVar("touchpoint_language", default=DEFAULT)
+
+
+def supported(code: str | None) -> str:
+    """Return code if Touchpoint speaks it (``de``, ``de-AT``, ``de_AT``), English otherwise."""
+    base = (code or "").replace("-", "_").split("_")[0].strip().lower()
+    return base if base in LANGUAGES else DEFAULT
+
+
+@cache
+def translations(code: str) -> _gettext.NullTranslations:
+    """Return the compiled catalog of a language; English (no translation) when it is missing."""
+    code = supported(code)
+    if code == DEFAULT:
+        return _gettext.NullTranslations()
+    found = Translations.load(str(DIRECTORY), [code], DOMAIN)
+    if not isinstance(found, Translations):
+        _log.warning(
+            "no compiled catalog for %r under %s: text in that language falls back to English "
+            "(run `make translations` or `pybabel compile -d service/translations`)",
+            code,
+            DIRECTORY,
+        )
+    return found
+
+
+def current() -> str:
+    """Return the language text is being made in."""
+    return _current.get()
+
+
+@contextmanager
+def language(code: str | None) -> Iterator[str]:
+    """Make text in this language inside the block (an unknown code means English)."""
+    token = _current.set(supported(code))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str, **variables: object) -> str:
+    """Translate message into the current language, then fill its %(name)s placeholders."""
+    text = translations(_current.get()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
+    """Translate the form of a message for num; %(num)d is num."""
+    text = translations(_current.get()).ngettext(singular, plural, num)
+    return text % {"num": num, **variables}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
+    """Mark message for the catalog; it is translated later, where it is shown."""
+    return message
