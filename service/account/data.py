@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from service.engine.i18n import gettext as _
 from service.engine.model import Touchpoint, Window
 from service.engine.people import display_name
 from service.engine.plan import plan
@@ -27,7 +28,6 @@ from service.models import (
 )
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.sources.calendar import load_occurrences, profile_of, sync_span, to_engine
-from service.engine.i18n import gettext as _
 
 CHAT_MINUTES = 15
 

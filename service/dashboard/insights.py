@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 from service.engine.model import Cadence, Kind, Occurrence, PrepNote, Profile, Touchpoint
 from service.engine.people import display_name
 from service.engine.plan import Judge
 from service.engine.relations import is_person_address
 from service.models import Connection, Proposal
-from service.engine.i18n import N_
-from service.engine.i18n import gettext as _
 
 YEAR_DAYS = 365
 CATEGORIES = ("manager", "peers", "mentors", "cross_team", "external")

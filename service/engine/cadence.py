@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from service.engine.model import Cadence
+from service.engine import dates
 from service.engine.i18n import gettext as _
 from service.engine.i18n import ngettext
-
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from service.engine.model import Cadence
 
 
 def cadence_of(
@@ -55,8 +53,8 @@ def describe(c: Cadence, *, max_days: int | None = None) -> str:
 
 
 def short_date(moment: datetime) -> str:
-    """Return 'Tue 10 Mar' in English whatever the process locale."""
-    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]}"
+    """Return 'Tue 10 Mar' in the current language, whatever the process locale."""
+    return dates.short_date(moment)
 
 
 def _ago(days: int) -> str:

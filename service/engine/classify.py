@@ -10,11 +10,11 @@ from typing import Final
 from service.engine import vocabulary as vocab
 from service.engine.context import CalendarContext
 from service.engine.crowd import Crowd, crowd_of, named_partner, people_phrase
+from service.engine.i18n import N_, ngettext
+from service.engine.i18n import gettext as _
 from service.engine.model import Kind, Occurrence, Profile, Verdict
 from service.engine.people import address
 from service.engine.structure import MAX_OTHERS, SMALL, outside, shape_kind
-from service.engine.i18n import N_, ngettext
-from service.engine.i18n import gettext as _
 
 BASE: Final[Mapping[Kind, float]] = {
     "career": 0.95, "one_on_one": 0.8, "meal": 0.8, "coffee": 0.75, "project": 0.6,
@@ -234,9 +234,7 @@ def _company(
         yield -0.1, _("a mailing list is invited, so it may be bigger")
     if address(profile.manager) in crowd.names:
         alone = len(names) == 1
-        yield (
-            (0.05, _("with your manager")) if alone else (0.0, _("your manager is there"))
-        )
+        yield ((0.05, _("with your manager")) if alone else (0.0, _("your manager is there")))
     if outsiders := [e for e in crowd.people if outside(e, profile.domain)]:
         yield 0.0, _networking(outsiders, crowd)
     organiser = crowd.names.get(address(occ.organizer))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -25,6 +25,7 @@ __all__ = [
     "LANGUAGES",
     "N_",
     "current",
+    "defer",
     "gettext",
     "language",
     "ngettext",
@@ -47,7 +48,8 @@ LANGUAGES: dict[str, str] = {
 }
 
 _log = logging.getLogger(__name__)
-_current: ContextVar[str] = ContextVar("touchpoint_language", default=DEFAULT)
+# The language, or a function that works it out the first time it is asked (a web request).
+_current: ContextVar[str | Callable[[], str]] = ContextVar("touchpoint_language", default=DEFAULT)
 
 
 def supported(code: str | None) -> str:
@@ -75,7 +77,20 @@ def translations(code: str) -> _gettext.NullTranslations:
 
 def current() -> str:
     """Return the language text is being made in."""
-    return _current.get()
+    found = _current.get()
+    if callable(found):
+        found = supported(found())
+        _current.set(found)
+    return found
+
+
+def defer(resolve: Callable[[], str] | None) -> None:
+    """Work the language out with resolve when first asked (None: back to English).
+
+    For a web request, set before it runs and cleared after: asking costs nothing until a page
+    or an email needs words.
+    """
+    _current.set(resolve if resolve is not None else DEFAULT)
 
 
 @contextmanager
@@ -83,23 +98,23 @@ def language(code: str | None) -> Iterator[str]:
     """Make text in this language inside the block (an unknown code means English)."""
     token = _current.set(supported(code))
     try:
-        yield _current.get()
+        yield supported(code)
     finally:
         _current.reset(token)
 
 
 def gettext(message: str, **variables: object) -> str:
     """Translate message into the current language, then fill its %(name)s placeholders."""
-    text = translations(_current.get()).gettext(message)
+    text = translations(current()).gettext(message)
     return text % variables if variables else text
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     """Translate the form of a message for num; %(num)d is num."""
-    text = translations(_current.get()).ngettext(singular, plural, num)
+    text = translations(current()).ngettext(singular, plural, num)
     return text % {"num": num, **variables}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
+def N_(message: str) -> str:
     """Mark message for the catalog; it is translated later, where it is shown."""
     return message

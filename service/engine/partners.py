@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from service.engine.cadence import short_date
+from service.engine.i18n import N_, ngettext
+from service.engine.i18n import gettext as _
 from service.engine.model import Kind, Profile, Touchpoint
 from service.engine.people import display_name
 from service.engine.relations import People, is_person_address
-from service.engine.i18n import N_, ngettext
-from service.engine.i18n import gettext as _
 
 INFORMAL: frozenset[Kind] = frozenset({"meal", "coffee", "one_on_one"})
 RECENT_DAYS = 90
@@ -304,7 +304,9 @@ STAGE_RULES: dict[str, Callable[[_Person, _Context], tuple[int, str] | None]] = 
 
 def _fallback(person: _Person, profile: Profile) -> str:
     if person.email == profile.manager.lower():
-        return _("%(name)s is your manager and should hear where you want to go.", name=person.shown)
+        return _(
+            "%(name)s is your manager and should hear where you want to go.", name=person.shown
+        )
     return _(
         "%(name)s knows your work and has no stake in your next step: a good listener.",
         name=person.shown,

@@ -14,9 +14,9 @@ from typing import Final
 
 from service.engine.context import EMPTY, CalendarContext, ticket
 from service.engine.crowd import Crowd, people_phrase
+from service.engine.i18n import gettext as _
 from service.engine.model import Kind, Occurrence, Profile
 from service.engine.people import address
-from service.engine.i18n import gettext as _
 
 MAX_OTHERS: Final = 8  # beyond this nobody gets a word in
 SMALL: Final = 5  # standups and demos stop being conversations above this

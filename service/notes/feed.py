@@ -38,12 +38,12 @@ from service.adapters.google.client import Event, Service
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, stamp, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import N_, gettext
 from service.models import Connection, PlannedNote, Proposal, User
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.notes.plan import CANCELLED
 from service.proposals.book import Chat, description, google_connection, invite_uid
 from service.sources.google import calendar_service
-from service.engine.i18n import N_, gettext
 
 APP_CALENDAR_NAME = N_("Touchpoint prep notes")
 FEED_LINK = Purpose("feed")  # no expiry: a calendar app polls it for as long as it is kept

@@ -29,12 +29,12 @@ from service.adapters.google import (
 )
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext as _
 from service.engine.people import clean, display_name
 from service.models import Connection, OutboxEmail, Proposal, User
 from service.models.proposals import ACCEPTED, Slot, chosen_slot
 from service.proposals.answer import slot_label
 from service.sources.google import calendar_service
-from service.engine.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext as _
 from service.engine.model import Proposal as Suggestion
 from service.engine.people import clean, display_name
 from service.engine.plan import Plan
@@ -28,7 +29,6 @@ from service.models.proposals import PROPOSED, offered_slots
 from service.proposals.answer import proposal_link, slot_label
 from service.sources.calendar import HORIZON_DAYS, plan_for_user
 from service.sources.freebusy import partner_busy
-from service.engine.i18n import gettext as _
 
 WEEK = timedelta(days=7)
 REASON_CHARS = 500  # the proposals.reason column
@@ -111,7 +111,8 @@ def _blocked(session: Session, user: User, now: datetime) -> Attempt | None:
             else _("one a week")
         )
         return Attempt(
-            BUDGET_USED, _("this week's proposals are used (%(budget)s, in Settings).", budget=budget)
+            BUDGET_USED,
+            _("this week's proposals are used (%(budget)s, in Settings).", budget=budget),
         )
     return None
 

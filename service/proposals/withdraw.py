@@ -20,12 +20,12 @@ from service.adapters.db import claim
 from service.adapters.google import GoogleError, TransientGoogleError, delete_event
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext as _
 from service.models import OutboxEmail, Proposal, User
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.proposals.answer import slot_label
 from service.proposals.book import Chat, Role, build_invite, google_connection, invite_message_id
 from service.sources.google import calendar_service
-from service.engine.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 

@@ -24,14 +24,14 @@ from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
 from service.engine.classify import classify
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 from service.engine.people import address, clean, display_name
 from service.engine.relations import Ledger
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
 from service.models.proposals import ACCEPTED
 from service.proposals.propose import unsubscribe_url
 from service.sources.calendar import profile_of, to_engine
-from service.engine.i18n import N_
-from service.engine.i18n import gettext as _
 
 LINK_DAYS = 14
 REPLY_LINK = Purpose("reflect", max_age=LINK_DAYS * 24 * 60 * 60)

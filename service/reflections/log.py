@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Reflection
 from service.engine.i18n import N_, gettext
+from service.models import Reflection
 
 REFLECTION_FIELDS = (
     ("going_well", N_("What is going well")),

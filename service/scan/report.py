@@ -9,11 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.engine.cadence import describe
+from service.engine.i18n import gettext as _
 from service.engine.model import Occurrence, Touchpoint, Verdict
 from service.engine.relations import is_person_address
 from service.engine.series import week_of
 from service.scan.run import ScanReport
-from service.engine.i18n import gettext as _
 
 
 def iso(value: date) -> str:
@@ -202,7 +202,11 @@ def _proposals(report: ScanReport) -> list[str]:
         return ["", _("A career conversation is due, but no free 15 minutes fit your hours.")]
     email = plan.proposals[0].partner
     title = (
-        _("Proposed 15-minute career chat with %(name)s (%(email)s)", name=plan.people.name(email), email=email)
+        _(
+            "Proposed 15-minute career chat with %(name)s (%(email)s)",
+            name=plan.people.name(email),
+            email=email,
+        )
         if email
         else _("Proposed 15-minute career chat with someone you choose")
     )

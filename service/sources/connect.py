@@ -33,13 +33,13 @@ from service.adapters.secrets import SecretBox
 from service.calendars.guard import Ceiling, Tripped, guarded
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
+from service.engine.i18n import gettext as _
+from service.engine.i18n import ngettext
 from service.engine.model import Occurrence
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import store_occurrences, stored_span
 from service.sources.kept import keep
 from service.sources.schedule import connected, refresh_minutes
-from service.engine.i18n import N_, ngettext
-from service.engine.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,9 @@ class SyncResult:
         if skipped:
             found.append(
                 ngettext(
-                    "%(num)d broken event was skipped.", "%(num)d broken events were skipped.", skipped
+                    "%(num)d broken event was skipped.",
+                    "%(num)d broken events were skipped.",
+                    skipped,
                 )
             )
         if partial:
@@ -239,7 +241,9 @@ def _download(
     except TooLarge as error:
         raise SourceError(_("That calendar is too big: %(error)s", error=error)) from None
     except RefusedURL as error:
-        raise SourceError(_("Touchpoint will not fetch that address: %(error)s", error=error)) from None
+        raise SourceError(
+            _("Touchpoint will not fetch that address: %(error)s", error=error)
+        ) from None
     except FetchError as error:
         raise SourceError(
             _("That address did not answer with a calendar: %(error)s", error=error)
@@ -251,7 +255,10 @@ def _read(data: bytes, host: str | None) -> IcsCalendar:
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
         if host:
             raise SourceError(
-                _("%(host)s sent a web page, not a calendar: use the secret iCal address.", host=host)
+                _(
+                    "%(host)s sent a web page, not a calendar: use the secret iCal address.",
+                    host=host,
+                )
             )
         raise SourceError(
             _("That file is a web page, not a calendar: export the calendar as .ics.")

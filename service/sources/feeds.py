@@ -27,6 +27,7 @@ from service.calendars import raw
 from service.calendars.guard import Tripped
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
+from service.engine.i18n import gettext as _
 from service.models import Connection
 from service.sources.calendar import stale_span, store_occurrences, stored_span, sync_span
 from service.sources.connect import (
@@ -45,7 +46,6 @@ from service.sources.connect import (
 )
 from service.sources.kept import kept
 from service.sources.schedule import refresh_minutes
-from service.engine.i18n import gettext as _
 
 _STAMP = ("DTSTAMP:", "DTSTAMP;")
 

@@ -39,6 +39,8 @@ from service.calendars.google_events import to_icalendar
 from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 from service.models import Connection, User
 from service.sources.calendar import stale_span, store_occurrences, stored_span
 from service.sources.connect import (
@@ -50,8 +52,6 @@ from service.sources.connect import (
     over_budget,
 )
 from service.sources.schedule import connected
-from service.engine.i18n import N_
-from service.engine.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,9 @@ def sync_google(
     except CredentialsRevoked:
         raise SourceError(_(REVOKED)) from None
     except PermanentGoogleError as error:
-        raise SourceError(_("Google refused to share the calendar: %(error)s", error=error)) from None
+        raise SourceError(
+            _("Google refused to share the calendar: %(error)s", error=error)
+        ) from None
     except TransientGoogleError as error:
         message = _("Google is unavailable for now (%(error)s).", error=error)
         raise GoogleUnavailable(message, status=error.status, reason=error.reason) from error
@@ -208,7 +210,9 @@ def _full_sync(
     try:
         calendar = IcsCalendar.from_bytes(text)
     except CalendarError as error:  # only on text we wrote ourselves: a bug, said plainly
-        raise SourceError(_("The Google calendar could not be read: %(error)s.", error=error)) from None
+        raise SourceError(
+            _("The Google calendar could not be read: %(error)s.", error=error)
+        ) from None
     tz = connection.user.zone
     try:
         found = calendar.read(start, end, tz, connection.label.lower(), focus=now)

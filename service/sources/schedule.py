@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from service.adapters.mail import queue_to
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
-from service.models import Connection
 from service.engine.i18n import N_
 from service.engine.i18n import gettext as _
+from service.models import Connection
 
 FLOOR = timedelta(minutes=15)
 LONGEST_REFRESH = timedelta(days=1)

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext
 from service.models import Connection, StoredOccurrence, User
 from service.sources.connect import SourceError, SourceUnavailable, SyncResult
 from service.sources.feeds import sync_ics_upload, sync_ics_url
 from service.sources.schedule import failed, may_come_back, synced
-from service.engine.i18n import gettext
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import config as config_module
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.web import i18n as languages
 from service.web.extensions import csrf, db, limiter
 from service.web.security import add_security_headers, content_security_policy
-from flask_babel import lazy_gettext as _l
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    languages.init_app(app)
     _register_blueprints(app)
     _register_errors(app)
     app.after_request(add_security_headers)

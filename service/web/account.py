@@ -7,6 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -20,9 +23,6 @@ from service.web.connect import forget_attempts
 from service.web.context import app_settings, clock, secret_box
 from service.web.extensions import db
 from service.web.session import login_required, require_user, sign_out, sign_out_everywhere
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 bp = Blueprint("account", __name__)
 

@@ -21,6 +21,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, ValidationError
 from wtforms.validators import InputRequired, Length
@@ -41,8 +43,6 @@ from service.web.context import app_settings, clock
 from service.web.extensions import db, limiter
 from service.web.outbox import outbox_open
 from service.web.session import current_user, sign_in, sign_out
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("auth", __name__)
 
@@ -63,7 +63,11 @@ class SignInForm(FlaskForm):
     email = EmailField(
         _l("Email address"),
         filters=[_lower],
-        validators=[InputRequired(_l("Enter your email address.")), Length(max=254), _plain_address],
+        validators=[
+            InputRequired(_l("Enter your email address.")),
+            Length(max=254),
+            _plain_address,
+        ],
     )
     next = HiddenField()
 

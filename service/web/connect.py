@@ -22,6 +22,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -41,8 +43,6 @@ from service.web.auth import safe_next
 from service.web.context import app_settings, clock, events, read_later, replan, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("connect", __name__)
 
@@ -192,7 +192,11 @@ def _connect(
         return redirect("/connect")
     replan(result.connection.user_id)  # prep notes for what it holds, now, not at the next change
     flash(
-        _("Connected: %(label)s — %(what)s", label=result.connection.label, what=events(result.events))
+        _(
+            "Connected: %(label)s — %(what)s",
+            label=result.connection.label,
+            what=events(result.events),
+        )
     )
     _flash_notices(result)
     return redirect(safe_next(request.form.get("next")) or "/")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from flask import abort, current_app
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from service import clock as system_clock
@@ -16,7 +17,6 @@ from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.web.extensions import db
 from workers.enqueue import QueueUnavailable, enqueue_plan, enqueue_sync, sync_queue
-from flask_babel import ngettext
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

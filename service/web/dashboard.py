@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,8 +36,6 @@ from service.web.context import clock, replan
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
 from service.web.session import login_required, require_user
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("dashboard", __name__)
 

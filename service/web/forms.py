@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from service.reflections.ask import FIELD_CHARS
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 PERSON_CHARS = 254  # an email address at most
 
@@ -31,7 +31,10 @@ class EntryForm(FlaskForm):
             field = getattr(self, name)
             limit = PERSON_CHARS if name == "person" else FIELD_CHARS
             if len(field.data) > limit:
-                field.errors = [*field.errors, _("At most %(limit)s characters, please.", limit=limit)]
+                field.errors = [
+                    *field.errors,
+                    _("At most %(limit)s characters, please.", limit=limit),
+                ]
                 ok = False
         if not any(getattr(self, name).data.strip() for name in self.ANSWERS):
             self.form_errors.append(self.EMPTY)

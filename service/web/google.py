@@ -29,6 +29,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from google_auth_oauthlib.flow import Flow
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
@@ -57,8 +59,6 @@ from service.web.connect import connect_attempts
 from service.web.context import app_settings, clock, events, replan, secret_box
 from service.web.extensions import db, limiter
 from service.web.session import current_user, login_required, require_user, sign_in
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("google", __name__)
 
@@ -274,7 +274,9 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
         )
         return redirect(url_for("connect.index"))
     replan(user.id)
-    flash(_("Connected Google Calendar %(label)s: %(what)s", label=label, what=events(result.events)))
+    flash(
+        _("Connected Google Calendar %(label)s: %(what)s", label=label, what=events(result.events))
+    )
     if user.calendar_notes and APP_CALENDARS not in grant.scopes:
         flash(
             _("Prep notes will come by email only: the calendar for them was not allowed."),

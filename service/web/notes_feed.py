@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
@@ -16,7 +17,6 @@ from service.notes.feed import feed_ics, user_from_feed_token
 from service.web.context import app_settings, clock, opened_or_404
 from service.web.extensions import csrf, db
 from service.web.settings import describe_pause
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("notes_feed", __name__)
 

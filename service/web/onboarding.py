@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,8 +34,6 @@ from service.web.extensions import db
 from service.web.session import login_required, require_user
 from service.web.settings import STAGES, WhoForm, apply_who, who_of
 from service.web.zones import zone_choices
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("onboarding", __name__)
 

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
@@ -36,9 +39,6 @@ from service.web.extensions import csrf, db
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
 from workers.enqueue import QueueUnavailable, enqueue_booking, enqueue_email
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 bp = Blueprint("proposals", __name__)
 log = logging.getLogger(__name__)
@@ -188,9 +188,13 @@ def _sent_message(proposal: Proposal, sending: str) -> tuple[str, str]:
     times = TIMES.get(count) or ngettext("%(num)d time", "%(num)d times", count)
     who = display_name(proposal.partner)
     if sending == "retrying" and who:
-        said = _("Queued: the email with %(times)s with %(who)s goes out shortly.", times=times, who=who)
+        said = _(
+            "Queued: the email with %(times)s with %(who)s goes out shortly.", times=times, who=who
+        )
     elif sending == "retrying":
-        said = _("Queued: the email with %(times)s for a career chat goes out shortly.", times=times)
+        said = _(
+            "Queued: the email with %(times)s for a career chat goes out shortly.", times=times
+        )
     elif who:
         said = _("Sent: check your email for %(times)s with %(who)s.", times=times, who=who)
     else:
@@ -211,7 +215,9 @@ def withdraw_chat(proposal_id: int) -> ResponseReturnValue:
     try:
         outcome = withdraw(session, app_settings(), secret_box(), proposal, clock())
     except TransientGoogleError:
-        flash(_("Google Calendar did not answer: the chat is still booked. Try again soon."), "error")
+        flash(
+            _("Google Calendar did not answer: the chat is still booked. Try again soon."), "error"
+        )
         return redirect(url_for("dashboard.index"))
     cancels = unsent_cancels(session, app_settings(), proposal)
     session.commit()

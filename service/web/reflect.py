@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 
 from service.engine.people import display_name
@@ -21,7 +22,6 @@ from service.reflections.ask import (
 from service.web.context import clock, opened
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("reflect", __name__)
 

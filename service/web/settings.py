@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -30,8 +32,6 @@ from service.web.context import app_settings, clock, replan
 from service.web.extensions import db
 from service.web.session import login_required, require_user
 from service.web.zones import zone_choices
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 FEED_SAID = {
     "new": _l("Your prep notes feed has a new address: the old one no longer works."),
@@ -79,7 +79,9 @@ def _days() -> Any:
 
 
 def _bounded(low: int, high: int) -> Any:
-    return NumberRange(low, high, message=_l("A whole number from %(low)s to %(high)s.", low=low, high=high))
+    return NumberRange(
+        low, high, message=_l("A whole number from %(low)s to %(high)s.", low=low, high=high)
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -90,8 +92,12 @@ class MultiCheckboxField(SelectMultipleField):
 class WhoForm(FlaskForm):
     """Who you are and when you work: the settings' middle, and onboarding's second step."""
 
-    manager_email = StringField(_l("Your manager's email"), [Optional(), Length(max=254), _valid_email])
-    hours_start = TimeField(_l("Working hours from"), [InputRequired()], format=["%H:%M", "%H:%M:%S"])
+    manager_email = StringField(
+        _l("Your manager's email"), [Optional(), Length(max=254), _valid_email]
+    )
+    hours_start = TimeField(
+        _l("Working hours from"), [InputRequired()], format=["%H:%M", "%H:%M:%S"]
+    )
     hours_end = TimeField(_l("to"), [InputRequired()], format=["%H:%M", "%H:%M:%S"])
     work_days = MultiCheckboxField(_l("Working days"), choices=DAYS, coerce=int)
     tz = SelectField(_l("Time zone"), choices=[])
