@@ -102,7 +102,7 @@ def moment(at: datetime, language: str | None = None) -> str:
 
 
 def time_span(start: datetime, end: datetime, language: str | None = None) -> str:
-    """Return "Wed 4 Mar 13:05–13:20": a slot on one day."""
+    """Return "Wed 4 Mar 13:05-13:20" (with an en dash): a slot on one day."""
     hours = format_interval(start, end, "Hm", locale=locale_of(language))
     return f"{short_date(start, language)} {hours}"
 

@@ -30,6 +30,7 @@ from service.adapters.google import (
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.engine.i18n import gettext as _
+from service.engine.i18n import language
 from service.engine.people import clean, display_name
 from service.models import Connection, OutboxEmail, Proposal, User
 from service.models.proposals import ACCEPTED, Slot, chosen_slot
@@ -105,6 +106,14 @@ def book(
         proposal.booking_error = _("the chosen time is not one of the times offered")
         return BookingResult("no_time")
     chat = Chat(settings, proposal, session.get_one(User, proposal.user_id), slot, now)
+    # The event's title and notes, and both emails, in the user's language: the partner's too,
+    # as nothing better is known of them.
+    with language(chat.user.language):
+        return _book(session, box, chat)
+
+
+def _book(session: Session, box: SecretBox, chat: Chat) -> BookingResult:
+    proposal = chat.proposal
     connection = google_connection(session, chat.user)
     if connection is not None:
         try:

@@ -20,7 +20,9 @@ from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine import dates
 from service.engine.i18n import gettext as _
+from service.engine.i18n import language
 from service.engine.model import Proposal as Suggestion
 from service.engine.people import clean, display_name
 from service.engine.plan import Plan
@@ -67,12 +69,19 @@ def attempt(
     """Propose like propose(), and say why nothing was proposed; the caller commits."""
     hold(session, User, user.id)
     session.refresh(user)  # what the settings say now, not when the caller loaded them
+    with language(user.language):  # its reason and its why-not are read by the user
+        return _attempt(session, settings, user, now, box)
+
+
+def _attempt(
+    session: Session, settings: Settings, user: User, now: datetime, box: SecretBox | None
+) -> Attempt:
     blocked = _blocked(session, user, now)
     if blocked is not None:
         return blocked
     plan = plan_for_user(session, user, now)
     if not plan.cadence.due:
-        return Attempt(NOT_DUE, "your next career conversation is not due yet.")
+        return Attempt(NOT_DUE, _("your next career conversation is not due yet."))
     plan = _around_partner(session, settings, box, user, plan)
     if not plan.proposals:
         why = _(
@@ -121,9 +130,7 @@ def _until(user: User) -> str:
     until = user.paused_until
     if until is None or until.year >= FOREVER_YEAR:
         return _("until you resume")
-    local = until.astimezone(user.zone)
-    day = f"{local:%a} {local.day} {local:%b}"
-    return _("until %(day)s", day=day)
+    return _("until %(day)s", day=dates.short_date(until.astimezone(user.zone)))
 
 
 def open_proposal(session: Session, user_id: int, now: datetime) -> Proposal | None:
@@ -189,10 +196,10 @@ def queue_email(
     session: Session, settings: Settings, user: User, proposal: Proposal
 ) -> OutboxEmail:
     """Queue the proposal email: each time with its Accept link, Decline, Other times, prep."""
-    context = email_context(settings, user, proposal)
-    return mail.queue_to(
-        session, settings, user, "proposal", context, unsubscribe=unsubscribe_url(settings, user)
-    )
+    with language(user.language):
+        context = email_context(settings, user, proposal)
+        unsubscribe = unsubscribe_url(settings, user)
+        return mail.queue_to(session, settings, user, "proposal", context, unsubscribe=unsubscribe)
 
 
 def email_context(settings: Settings, user: User, proposal: Proposal) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from service.adapters.google import GoogleError, TransientGoogleError, delete_ev
 from service.adapters.secrets import SecretBox
 from service.config import Settings
 from service.engine.i18n import gettext as _
+from service.engine.i18n import language
 from service.models import OutboxEmail, Proposal, User
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.proposals.answer import slot_label
@@ -48,10 +49,11 @@ def withdraw(
         return "not_upcoming"
     session.refresh(proposal)
     chat = Chat(settings, proposal, session.get_one(User, proposal.user_id), slot, now)
-    if proposal.calendar_event_id:
-        _delete_on_google(session, box, chat)
-    else:
-        _cancel_by_email(session, chat)
+    with language(chat.user.language):  # the partner's cancel too: the user's language
+        if proposal.calendar_event_id:
+            _delete_on_google(session, box, chat)
+        else:
+            _cancel_by_email(session, chat)
     return "withdrawn"
 
 

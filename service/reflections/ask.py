@@ -23,8 +23,9 @@ from service.adapters import mail
 from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
+from service.engine import dates
 from service.engine.classify import classify
-from service.engine.i18n import N_
+from service.engine.i18n import N_, language
 from service.engine.i18n import gettext as _
 from service.engine.people import address, clean, display_name
 from service.engine.relations import Ledger
@@ -129,7 +130,9 @@ def queue_reflections(
     if paused or user.weekly_nudges <= 0:
         return []
     domain = mail.domain(settings)
-    return [_queue(session, settings, user, c, domain) for c in due_reflections(session, user, now)]
+    with language(user.language):
+        due = due_reflections(session, user, now)
+        return [_queue(session, settings, user, chat, domain) for chat in due]
 
 
 def _queue(
@@ -153,7 +156,7 @@ def email_context(settings: Settings, user: User, chat: Chat) -> dict[str, Any]:
         "name": display_name(chat.person),
         "title": clean(chat.title, TITLE_CHARS),
         "booked": chat.source.startswith("proposal:"),
-        "when": f"{start:%a} {start.day} {start:%b} {start:%H:%M}",
+        "when": dates.moment(start),
         "reply_url": reply_url(settings, user, chat),
         "days": LINK_DAYS,
     }

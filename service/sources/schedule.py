@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from service.adapters.mail import queue_to
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
-from service.engine.i18n import N_
+from service.engine.i18n import N_, language
 from service.engine.i18n import gettext as _
 from service.models import Connection
 
@@ -259,6 +259,11 @@ def notify_broken(
 
 def queue_reconnect_email(session: Session, settings: Settings, connection: Connection) -> int:
     """Queue the email saying a calendar stopped syncing and how to fix it; return its id."""
+    with language(connection.user.language):
+        return _queue_reconnect(session, settings, connection)
+
+
+def _queue_reconnect(session: Session, settings: Settings, connection: Connection) -> int:
     context = {
         "label": connection.label,
         "kind": _(_KIND_NAMES.get(connection.kind, "calendar")),

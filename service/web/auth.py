@@ -41,6 +41,7 @@ from service.dashboard.insights import has_calendar
 from service.models import User
 from service.web.context import app_settings, clock
 from service.web.extensions import db, limiter
+from service.web.i18n import browser_language
 from service.web.outbox import outbox_open
 from service.web.session import current_user, sign_in, sign_out
 
@@ -157,7 +158,7 @@ def confirm(link_token: str) -> ResponseReturnValue:
         token = use_login_token(store, link_token, now)
         if token is None:
             return _link_unusable()
-        user = account_for(store, token.email)
+        user = account_for(store, token.email, browser_language())
         store.commit()
         sign_in(user)
         return redirect(_landing(user, safe_next(token.next_url)))

@@ -23,7 +23,8 @@ from wtforms.validators import InputRequired, Length
 
 from service.dashboard import checks, insights, week
 from service.dashboard import marks as user_marks
-from service.dashboard.insights import MONTHS, PersonCount
+from service.dashboard.insights import PersonCount
+from service.engine import dates
 from service.engine.model import KINDS, Profile, Touchpoint
 from service.engine.people import clean, display_name
 from service.models import Mark, Proposal, Reflection, User
@@ -153,8 +154,8 @@ def _helpers(profile: Profile) -> dict[str, Any]:
         "categories": insights.CATEGORIES,
         "kinds": KINDS,
         "anchor": week.anchor,
-        "short_day": lambda day: insights.WEEKDAYS[day.weekday()][:3],
-        "month_name": lambda day: MONTHS[day.month - 1][:3],
+        "short_day": dates.weekday,
+        "month_name": dates.month_short,
         "marked_as": MARKED,
     }
 

@@ -58,6 +58,7 @@ from service.web.auth import safe_next
 from service.web.connect import connect_attempts
 from service.web.context import app_settings, clock, events, replan, secret_box
 from service.web.extensions import db, limiter
+from service.web.i18n import browser_language
 from service.web.session import current_user, login_required, require_user, sign_in
 
 bp = Blueprint("google", __name__)
@@ -235,7 +236,7 @@ def _new_address(email: str) -> bool:
 def _user_for(flight: OAuthState, identity: Identity) -> User:
     """Return whose account this is: the Google address's (sign-in) or the starter's (connect)."""
     if flight.purpose == "signin":
-        return account_for(db.session(), identity.email.strip().lower())
+        return account_for(db.session(), identity.email.strip().lower(), browser_language())
     user = current_user()
     if user is None or user.id != flight.user_id:
         raise Halt("web/google/expired.html", 400)

@@ -26,6 +26,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from service.engine.dates import short_date
+from service.engine.i18n import LANGUAGES, supported
 from service.models import User
 from service.notes.feed import feed_on, feed_url, retire_feed, turn_off_feed
 from service.web.context import app_settings, clock, replan
@@ -101,6 +103,10 @@ class WhoForm(FlaskForm):
     hours_end = TimeField(_l("to"), [InputRequired()], format=["%H:%M", "%H:%M:%S"])
     work_days = MultiCheckboxField(_l("Working days"), choices=DAYS, coerce=int)
     tz = SelectField(_l("Time zone"), choices=[])
+    # Each language named in itself; choosing from the list is the validation (SelectField).
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()]
+    )
 
     def validate_hours_end(self, field: Field) -> None:
         start = self.hours_start.data
@@ -188,9 +194,7 @@ def describe_pause(user: User) -> str:
     until = user.paused_until
     if until is None or until >= UNTIL_RESUMED:
         return _("until you resume")
-    local = until.astimezone(user.zone)
-    day = f"{local:%a} {local.day} {local:%b}"
-    return _("until %(day)s", day=day)
+    return _("until %(day)s", day=short_date(until.astimezone(user.zone)))
 
 
 def _initial(user: User) -> dict[str, Any]:
@@ -216,6 +220,7 @@ def apply_who(form: WhoForm, user: User) -> None:
     user.hours_end = form.hours_end.data.strftime("%H:%M")
     user.work_days = ",".join(str(d) for d in sorted(form.work_days.data))
     user.tz = form.tz.data
+    user.language = supported(form.language.data)
     user.manager_email = (form.manager_email.data or "").strip().lower()
 
 
@@ -226,6 +231,7 @@ def who_of(user: User) -> dict[str, Any]:
         "hours_end": time.fromisoformat(user.hours_end),
         "work_days": [int(d) for d in user.work_days.split(",") if d.strip()],
         "tz": user.tz,
+        "language": supported(user.language),
         "manager_email": user.manager_email,
     }
 
