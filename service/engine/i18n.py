@@ -17,8 +17,6 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel.support import Translations
-
 __all__ = [
     "DEFAULT",
     "DIRECTORY",
@@ -61,6 +59,8 @@ def supported(code: str | None) -> str:
 @cache
 def translations(code: str) -> _gettext.NullTranslations:
     """Return the compiled catalog of a language; English (no translation) when it is missing."""
+    from babel.support import Translations  # here: the CLI's --help stays instant
+
     code = supported(code)
     if code == DEFAULT:
         return _gettext.NullTranslations()

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.engine import dates
 from service.engine.cadence import describe
 from service.engine.i18n import gettext as _
 from service.engine.model import Occurrence, Touchpoint, Verdict
@@ -223,4 +224,5 @@ def _warnings(report: ScanReport) -> list[str]:
 
 
 def _day(value: date | datetime) -> str:
-    return f"{value:%a} {value.day} {value:%b %Y}"
+    """Return "Mon 2 Mar 2026" in the current language."""
+    return f"{dates.short_date(value)} {value.year}"
