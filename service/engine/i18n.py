@@ -26,6 +26,7 @@ __all__ = [
     "defer",
     "gettext",
     "language",
+    "load",
     "ngettext",
     "supported",
     "translations",
@@ -56,21 +57,29 @@ def supported(code: str | None) -> str:
     return base if base in LANGUAGES else DEFAULT
 
 
-@cache
 def translations(code: str) -> _gettext.NullTranslations:
     """Return the compiled catalog of a language; English (no translation) when it is missing."""
+    return load(DIRECTORY, supported(code))
+
+
+@cache
+def load(directory: Path, code: str) -> _gettext.NullTranslations:
+    """Return the catalog of a language compiled under directory, once per process.
+
+    Without its .mo (installed without `make`), the language falls back to English: said once
+    in the log, never an error.
+    """
     from babel.support import Translations  # here: the CLI's --help stays instant
 
-    code = supported(code)
     if code == DEFAULT:
         return _gettext.NullTranslations()
-    found = Translations.load(str(DIRECTORY), [code], DOMAIN)
+    found = Translations.load(str(directory), [code], DOMAIN)
     if not isinstance(found, Translations):
         _log.warning(
             "no compiled catalog for %r under %s: text in that language falls back to English "
             "(run `make translations` or `pybabel compile -d service/translations`)",
             code,
-            DIRECTORY,
+            directory,
         )
     return found
 
