@@ -15,7 +15,7 @@ from service.engine.relations import People, is_person_address
 
 INFORMAL: frozenset[Kind] = frozenset({"meal", "coffee", "one_on_one"})
 RECENT_DAYS = 90
-NOBODY = (
+NOBODY = N_(
     "Pick someone who will listen without an agenda: a peer, a mentor, someone from another team."
 )
 
@@ -84,7 +84,7 @@ def choose_partner(
         moment,
     )
     if not found:
-        return Partner(email=None, reason=NOBODY, otherwise=NOBODY)
+        return Partner(email=None, reason=_(NOBODY), otherwise=_(NOBODY))
     if people is not None:
         for person in found.values():
             person.name = person.name or people.name(person.email)

@@ -250,7 +250,7 @@ def add_reflection() -> BaseResponse | tuple[str, int]:
         )
     )
     session.commit()
-    flash("Added to your reflection log.")
+    flash(_("Added to your reflection log."))
     back = "dashboard.index" if form.back.data == "dashboard" else "dashboard.reflections"
     return redirect(url_for(back))
 
@@ -272,7 +272,7 @@ def delete_reflection(reflection_id: int) -> BaseResponse:
     user, session = require_user(), db.session()
     session.delete(_own_reflection(session, user, reflection_id))
     session.commit()
-    flash("Deleted from your reflection log.")
+    flash(_("Deleted from your reflection log."))
     return redirect(url_for("dashboard.reflections"))
 
 
