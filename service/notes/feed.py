@@ -38,7 +38,7 @@ from service.adapters.google.client import Event, Service
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, stamp, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
-from service.engine.i18n import N_, gettext
+from service.engine.i18n import N_, gettext, translations
 from service.models import Connection, PlannedNote, Proposal, User
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.notes.plan import CANCELLED
@@ -150,7 +150,7 @@ def _new_app_calendar(
     """Make sure the app's calendar exists; True (committed) when it is a new one."""
     calendar_id = ensure_app_calendar(
         service,
-        gettext(APP_CALENDAR_NAME),
+        translations(user.language).gettext(APP_CALENDAR_NAME),
         known_id=connection.app_calendar_id or None,
         time_zone=user.zone.key,
     )

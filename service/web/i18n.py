@@ -8,10 +8,15 @@ only when something asks for it: a health check or a static file never touches t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 
 from service.engine import dates, i18n
+
+if TYPE_CHECKING:
+    from service.models import User
 
 babel = Babel()
 
@@ -49,6 +54,15 @@ def request_language() -> str:
     code = user.language if user is not None else browser_language()
     i18n.translations(code)  # loads the catalog now: a missing one is said once in the log
     return i18n.supported(code)
+
+
+def speak_to(user: User | None) -> None:
+    """Write the rest of the request in the language of the user a signed link names: its
+    owner may open it signed out, or on a phone whose browser says something else."""
+    if user is not None:
+        chosen = i18n.supported(user.language)
+        i18n.defer(lambda: chosen)
+        refresh()  # Flask-Babel asks again, should it have asked already
 
 
 def browser_language() -> str:

@@ -36,6 +36,7 @@ from service.proposals.answer import (
 from service.proposals.withdraw import unsent_cancels, withdraw
 from service.web.context import app_settings, clock, opened, opened_or_404, secret_box
 from service.web.extensions import csrf, db
+from service.web.i18n import speak_to
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
 from workers.enqueue import QueueUnavailable, enqueue_booking, enqueue_email
@@ -57,6 +58,7 @@ def show(token: str) -> ResponseReturnValue:
     proposal = opened(proposal_from_token, token)
     if proposal is None:
         return _expired()
+    speak_to(db.session.get(User, proposal.user_id))
     tz = _zone_of(proposal)
     if proposal.status in ("accepted", "declined", "other_times"):
         # Right after answering (POST, then redirect here) it is news; later it is a reminder.
@@ -240,6 +242,7 @@ def _send_later(outbox_id: int) -> None:
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     user = opened_or_404(proposing.user_from_unsubscribe_token, token)
+    speak_to(user)
     return render_template("web/proposals/unsubscribe.html", done=user.weekly_nudges == 0)
 
 
@@ -248,7 +251,9 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
-    proposing.unsubscribe(opened_or_404(proposing.user_from_unsubscribe_token, token))
+    user = opened_or_404(proposing.user_from_unsubscribe_token, token)
+    speak_to(user)
+    proposing.unsubscribe(user)
     db.session.commit()
     return render_template("web/proposals/unsubscribe.html", done=True, just_now=True)
 
@@ -263,6 +268,7 @@ class ResumeForm(FlaskForm):
 @bp.route("/resume/<token>", methods=["GET", "POST"])
 def resume(token: str) -> ResponseReturnValue:
     user, form = opened_or_404(ignored.user_from_resume_token, token), ResumeForm()
+    speak_to(user)
     resumed = False
     if form.validate_on_submit():
         ignored.resume(user)

@@ -22,6 +22,7 @@ from service.reflections.ask import (
 from service.web.context import clock, opened
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
+from service.web.i18n import speak_to
 
 bp = Blueprint("reflect", __name__)
 
@@ -41,6 +42,7 @@ def answer(token: str) -> ResponseReturnValue:
     reply = opened(reply_from_token, token)
     if reply is None:
         return render_template("web/reflect/expired.html"), 410
+    speak_to(reply.user)
     session = db.session()
     entry = reflection_for(session, reply)
     form = ReflectForm()

@@ -20,6 +20,7 @@ from service.cli import main
 from service.config import Settings
 from service.engine.i18n import LANGUAGES
 from service.models import Connection, Proposal, User
+from service.proposals.answer import proposal_link
 from service.proposals.propose import queue_email
 from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from service.web.extensions import db
@@ -206,3 +207,20 @@ def test_the_scan_command_refuses_a_language_it_does_not_speak() -> None:
 
     assert done.exit_code == 2
     assert "'xx' is not one of 'en', 'de', 'fr', 'es', 'pt', 'it', 'nl'" in done.output
+
+
+def test_a_link_from_an_email_opens_in_its_owners_language_whatever_the_browser(
+    frozen: Flask, client: Any, settings: Settings
+) -> None:
+    user_id = alice_in(frozen, "nl")
+    slot = [CHAT_START.isoformat(), (CHAT_START + timedelta(minutes=15)).isoformat()]
+    with frozen.app_context(), db.unit() as session:
+        proposal = Proposal(user_id=user_id, partner=CAROL, slots=[slot], expires_at=CHAT_START)
+        session.add(proposal)
+        session.flush()
+        link = proposal_link(settings, proposal).removeprefix(settings.base_url)
+
+    page = shown(client.get(link, headers={"Accept-Language": "de"}))  # signed out, a German phone
+
+    assert '<html lang="nl">' in page
+    assert DATES["nl"][1].partition(" 13")[0] in page  # the slot's day as Dutch writes it
