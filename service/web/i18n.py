@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Flask, request
-from flask_babel import Babel, refresh
+from flask_babel import refresh
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.engine import dates, i18n
+from service.web.extensions import babel
 
 if TYPE_CHECKING:
     from service.models import User
-
-babel = Babel()
 
 
 def init_app(app: Flask) -> None:
@@ -50,7 +50,10 @@ def request_language() -> str:
     """Return the signed-in user's language, else the browser's best match, else English."""
     from service.web.session import current_user
 
-    user = current_user()
+    try:
+        user = current_user()
+    except SQLAlchemyError:  # the error page of a failed database still gets words
+        user = None
     code = user.language if user is not None else browser_language()
     i18n.translations(code)  # loads the catalog now: a missing one is said once in the log
     return i18n.supported(code)
