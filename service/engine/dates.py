@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
-from babel.dates import format_date, format_interval, format_skeleton, format_time
+from babel.dates import format_date, format_interval, format_skeleton
 from babel.lists import format_list
 
 from service.engine.i18n import DEFAULT, current, supported
@@ -53,12 +53,24 @@ def weekday(moment: date, language: str | None = None) -> str:
 
 def weekday_time(moment: datetime, language: str | None = None) -> str:
     """Return "Wed 13:05": the weekday and the time."""
-    return f"{format_date(moment, 'EEE', locale=locale_of(language))} {_clock(moment, language)}"
+    return f"{_weekday(moment.weekday(), supported(language or current()))} {moment:%H:%M}"
+
+
+@lru_cache(maxsize=64)
+def _weekday(number: int, code: str) -> str:
+    """Return a weekday's short name in a sentence ("Wed", "Mi."): 0 is Monday."""
+    return format_date(date(2024, 1, 1 + number), "EEE", locale=_locale(code))
 
 
 def short_date(moment: date, language: str | None = None) -> str:
     """Return "Wed 4 Mar", "Mi., 4. März"."""
-    return format_skeleton("MMMEd", moment, locale=locale_of(language))
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return _short_date(day, supported(language or current()))
+
+
+@lru_cache(maxsize=4096)  # a plan writes the same few hundred days thousands of times
+def _short_date(day: date, code: str) -> str:
+    return format_skeleton("MMMEd", day, locale=_locale(code))
 
 
 def day_month(moment: date, language: str | None = None) -> str:
@@ -109,8 +121,14 @@ def time_span(start: datetime, end: datetime, language: str | None = None) -> st
 
 def listing(items: Sequence[str], language: str | None = None) -> str:
     """Return "Alice, Bob and Carol", "Alice, Bob und Carol"."""
-    return format_list(list(items), locale=locale_of(language)) if items else ""
+    return _listing(tuple(items), supported(language or current())) if items else ""
+
+
+@lru_cache(maxsize=4096)  # a weekly series names the same people every week
+def _listing(items: tuple[str, ...], code: str) -> str:
+    return format_list(list(items), locale=_locale(code))
 
 
 def _clock(moment: datetime, language: str | None) -> str:
-    return format_time(moment, "HH:mm", locale=locale_of(language))
+    # Every language here writes 24-hour times with two-digit hours: 09:30, 13:05.
+    return f"{moment:%H:%M}"

@@ -48,18 +48,24 @@ LANGUAGES: dict[str, str] = {
 
 _log = logging.getLogger(__name__)
 # The language, or a function that works it out the first time it is asked (a web request).
+_catalogs: dict[str, _gettext.NullTranslations] = {}  # translations() by the code asked
 _current: ContextVar[str | Callable[[], str]] = ContextVar("touchpoint_language", default=DEFAULT)
 
 
 def supported(code: str | None) -> str:
     """Return code if Touchpoint speaks it (``de``, ``de-AT``, ``de_AT``), English otherwise."""
+    if code in LANGUAGES:  # the usual case, asked for every message: no parsing
+        return code
     base = (code or "").replace("-", "_").split("_")[0].strip().lower()
     return base if base in LANGUAGES else DEFAULT
 
 
 def translations(code: str) -> _gettext.NullTranslations:
     """Return the compiled catalog of a language; English (no translation) when it is missing."""
-    return load(DIRECTORY, supported(code))
+    found = _catalogs.get(code)
+    if found is None:
+        found = _catalogs[code] = load(DIRECTORY, supported(code))
+    return found
 
 
 @cache
