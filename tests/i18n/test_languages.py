@@ -11,20 +11,24 @@ from datetime import timedelta
 from html import unescape
 from typing import Any
 
+import icalendar
 import pytest
 from click.testing import CliRunner
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import select
 
+from service.adapters.secrets import SecretBox
 from service.cli import main
 from service.config import Settings
 from service.engine.i18n import LANGUAGES
-from service.models import Connection, Proposal, User
+from service.models import Connection, OutboxEmail, Proposal, User
 from service.proposals.answer import proposal_link
+from service.proposals.book import book
 from service.proposals.propose import queue_email
 from service.sources.calendar import plan_for_user, store_occurrences, sync_span
 from service.web.extensions import db
-from tests.factories import ALICE, BOB, CAROL, CHAT_START, NOW, at, meeting
+from tests.factories import ACCEPTED, ALICE, BOB, CAROL, CHAT_START, NOW, at, meeting
 from tests.i18n.catalogs import translation
 from tests.web.forms import post_form, sign_in_by_id
 
@@ -224,3 +228,28 @@ def test_a_link_from_an_email_opens_in_its_owners_language_whatever_the_browser(
 
     assert '<html lang="nl">' in page
     assert DATES["nl"][1].partition(" 13")[0] in page  # the slot's day as Dutch writes it
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_both_invites_are_in_the_requesters_language_and_date_format(
+    app: Flask, settings: Settings, code: str
+) -> None:
+    with app.app_context(), db.unit() as session:
+        user = User(email=ALICE, tz="Europe/Berlin", language=code)
+        session.add(user)
+        session.flush()
+        proposal = Proposal(**(ACCEPTED | {"user_id": user.id}))
+        session.add(proposal)
+        session.flush()
+        book(session, settings, SecretBox([Fernet.generate_key().decode()]), proposal, NOW)
+        invites = session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "invite")).all()
+
+    assert len(invites) == 2  # alice's and carol's
+    for invite in invites:
+        event = icalendar.Calendar.from_ical(invite.calendar).walk("VEVENT")[0]
+        summary = words(code, "Career chat: %(name)s and %(other)s", name="Alice", other="Carol")
+        assert str(event["SUMMARY"]) == summary
+        assert DATES[code][1] in invite.text  # the time, as the language writes it
+    mine = next(i for i in invites if i.to == ALICE)
+    description = str(icalendar.Calendar.from_ical(mine.calendar).walk("VEVENT")[0]["DESCRIPTION"])
+    assert words(code, "How can I add value for %(other)s?", other="Carol") in description
