@@ -47,8 +47,8 @@ LANGUAGES: dict[str, str] = {
 }
 
 _log = logging.getLogger(__name__)
-# The language, or a function that works it out the first time it is asked (a web request).
 _catalogs: dict[str, _gettext.NullTranslations] = {}  # translations() by the code asked
+# The language, or a function that works it out the first time it is asked (a web request).
 _current: ContextVar[str | Callable[[], str]] = ContextVar("touchpoint_language", default=DEFAULT)
 
 
