@@ -7,23 +7,39 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The translations: one catalog per language, compiled to the .mo files gettext reads (the .mo
+# files are not in git). A changed .po is compiled again by the next run, scan, web or test.
+PO     := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
 
-.PHONY: run scan web test lint bench bench-workers bench-hostile bench-capacity bench-classifier bench-dashboard clean
+.PHONY: run scan web test lint translations messages bench bench-workers bench-hostile bench-capacity bench-classifier bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile --statistics -d service/translations -D messages
 	touch $(STAMP)
 
-run: $(STAMP)
+translations: $(MO)
+
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+# Extract the marked strings again into the template the translators start from.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --add-comments=Translators: \
+		--project=Touchpoint --version=0.1.0 --copyright-holder="Touchpoint contributors" \
+		-o service/translations/messages.pot .
+
+run: $(STAMP) translations
 	$(BIN)/touchpoint run --demo --data data
 
-scan: $(STAMP)
+scan: $(STAMP) translations
 	$(BIN)/touchpoint scan service/samples/alice.ics --from 2026-03-02 --days 14 \
 		--manager bob@example.com --goal "lead the Atlas platform team"
 
-web: $(STAMP)
+web: $(STAMP) translations
 	$(BIN)/touchpoint web --data data
 
 lint: $(STAMP)
@@ -32,7 +48,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint translations
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from service.engine.i18n import DEFAULT, LANGUAGES, language
 from service.engine.model import STAGES
 
 if TYPE_CHECKING:
@@ -58,7 +59,14 @@ def main() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def scan(calendar: str, fmt: str, **options: object) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(list(LANGUAGES)),
+    default=DEFAULT,
+    show_default=True,
+    help="Language of the notes, reasons and report: " + ", ".join(LANGUAGES) + ".",
+)
+def scan(calendar: str, fmt: str, lang: str, **options: object) -> None:
     """Find touchpoints in CALENDAR (a path, '-' for stdin, or an http(s)/webcal URL).
 
     Prints the touchpoints with prep notes, your career-conversation cadence, and up to three
@@ -70,20 +78,21 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
     from service.scan.run import ScanError, ScanOptions, read_source
     from service.scan.run import scan as run_scan
 
-    try:
-        settings = from_env()
-        data = read_source(calendar, sys.stdin.buffer, settings.allow_networks)
-        scan_options = ScanOptions(**options)  # type: ignore[arg-type]
-        result = run_scan(data, scan_options, date.today(), settings.budget)
-    except (ScanError, ConfigError) as exc:
-        click.echo(f"touchpoint: {exc}", err=True)
-        sys.exit(2)
-    if fmt == "json":  # written as it is made: a year of a full calendar is tens of MB
-        for part in report.json_parts(result):
-            sys.stdout.write(part)
-        sys.stdout.write("\n")
-    else:
-        click.echo(report.to_text(result))
+    with language(lang):
+        try:
+            settings = from_env()
+            data = read_source(calendar, sys.stdin.buffer, settings.allow_networks)
+            scan_options = ScanOptions(**options)  # type: ignore[arg-type]
+            result = run_scan(data, scan_options, date.today(), settings.budget)
+        except (ScanError, ConfigError) as exc:
+            click.echo(f"touchpoint: {exc}", err=True)
+            sys.exit(2)
+        if fmt == "json":  # written as it is made: a year of a full calendar is tens of MB
+            for part in report.json_parts(result):
+                sys.stdout.write(part)
+            sys.stdout.write("\n")
+        else:
+            click.echo(report.to_text(result))
 
 
 @main.command()

@@ -36,6 +36,7 @@ from service.adapters.mail_delivery import send_now
 from service.adapters.redis import QueueUnavailable, enqueue_many_once, enqueue_once, queue_for
 from service.config import Settings
 from service.dashboard import past
+from service.engine.i18n import language
 from service.models import Connection
 from service.sources.connect import SourceUnavailable
 from service.sources.google import calendar_service
@@ -148,7 +149,9 @@ def _sync(runtime: Runtime, connection_id: int, leased: datetime, now: datetime)
         # No transaction stays open through the download and the parse: the sync writes in a
         # new one once it has read what changed (objects outlive the commit, see db.Database).
         session.commit()
-        result = refresh(session, runtime.settings, runtime.box, connection, now)
+        # Its errors and notes are stored for the user to read: in their language.
+        with language(connection.user.language):
+            result = refresh(session, runtime.settings, runtime.box, connection, now)
         if result.outcome != "failed":
             schedule_next(session, connection, leased, now)
             if result.outcome in CHANGED:  # the days it touched, for the dashboard

@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from service.engine.i18n import gettext as _
 from service.engine.model import Touchpoint, Window
 from service.engine.people import display_name
 from service.engine.plan import plan
@@ -107,7 +108,7 @@ def stored_touchpoints(session: Session, user: User, now: datetime) -> tuple[Tou
 def _touchpoint_event(touchpoint: Touchpoint, now: datetime) -> Event:
     occ = touchpoint.occurrence
     lines = [touchpoint.note.text] if touchpoint.note else []
-    lines += [f"Why: {reason}" for reason in touchpoint.reasons]
+    lines += [_("Why: %(reasons)s", reasons=reason) for reason in touchpoint.reasons]
     event = Event()
     event.add("uid", _uid("touchpoint", occ.uid, occ.start.isoformat()))
     event.add("dtstamp", now)
@@ -139,7 +140,8 @@ def _chat_event(proposal: Proposal, now: datetime) -> Event:
     event.add("dtstamp", now)
     event.add("dtstart", start)
     event.add("dtend", slot[1] if slot else start + timedelta(minutes=CHAT_MINUTES))
-    event.add("summary", one_line(f"Career chat with {partner}" if partner else "Career chat"))
+    summary = _("Career chat with %(name)s", name=partner) if partner else _("Career chat")
+    event.add("summary", one_line(summary))
     event.add("description", proposal.reason)
     return event
 

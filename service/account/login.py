@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.engine.i18n import DEFAULT, supported
 from service.models import LoginToken, User
 
 LINK_MINUTES = 15
@@ -77,12 +78,15 @@ def usable_login_token(session: Session, link_token: str, now: datetime) -> Logi
     return token if token.used_at is None and token.expires_at > now else None
 
 
-def account_for(session: Session, email: str) -> User:
-    """Return the user with this (lower-cased) address, creating the account on first sign-in."""
+def account_for(session: Session, email: str, language: str = DEFAULT) -> User:
+    """Return the user with this (lower-cased) address, creating the account on first sign-in.
+
+    language: what a new account's pages and emails are written in (the browser's, at sign-up).
+    """
     found = session.scalar(select(User).where(User.email == email))
     if found is not None:
         return found
-    user = User(email=email)
+    user = User(email=email, language=supported(language))
     try:
         with session.begin_nested():
             session.add(user)

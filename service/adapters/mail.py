@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.mail_delivery import PermanentMailError, TransientMailError, deliver, send_now
 from service.config import Settings
+from service.engine import i18n
 from service.models import OutboxEmail, User
 
 __all__ = [
@@ -49,11 +50,16 @@ _ADDRESS = re.compile(
 
 
 def queue_magic_link(
-    session: Session, settings: Settings, email: str, link: str, minutes: int = 15
+    session: Session,
+    settings: Settings,
+    email: str,
+    link: str,
+    minutes: int = 15,
+    language: str | None = None,
 ) -> OutboxEmail:
     """Queue the email with a sign-in link that works for the given minutes."""
     context = {"link": link, "minutes": minutes}
-    return queue(session, settings, kind="magic_link", to=email, context=context)
+    return queue(session, settings, kind="magic_link", to=email, context=context, language=language)
 
 
 def queue(
@@ -68,6 +74,7 @@ def queue(
     message_id: str | None = None,
     calendar: str = "",
     unsubscribe: str | None = None,
+    language: str | None = None,
 ) -> OutboxEmail:
     """Render templates/email/<kind>.* and add the email to the outbox (the caller commits).
 
@@ -81,6 +88,8 @@ def queue(
         calendar: an iCalendar object sent as text/calendar and invite.ics (invites).
         unsubscribe: the one-click unsubscribe link of a recurring email: in its text as
             unsubscribe_url and in its List-Unsubscribe headers.
+        language: the recipient's language (service.engine.i18n.LANGUAGES); the current one
+            when absent.
     """
     extra = dict(headers or {})
     if unsubscribe is not None:
@@ -88,14 +97,18 @@ def queue(
         context = {**context, "unsubscribe_url": unsubscribe}
     _check_address(to)
     _check_headers(extra)
-    values = {"base_url": settings.base_url, **context}
+    with i18n.language(language or i18n.current()) as code:
+        values = {"base_url": settings.base_url, "lang": code, **context}
+        subject = clean_subject(_render(f"email/{kind}.subject.txt", values))
+        text = _render(f"email/{kind}.txt", values).strip() + "\n"
+        html = _render(f"email/{kind}.html", values)
     row = OutboxEmail(
         kind=kind,
         to=to,
         user_id=user_id,
-        subject=clean_subject(_render(f"email/{kind}.subject.txt", values)),
-        text=_render(f"email/{kind}.txt", values).strip() + "\n",
-        html=_render(f"email/{kind}.html", values),
+        subject=subject,
+        text=text,
+        html=html,
         message_id=message_id or f"<{kind}.{uuid.uuid4().hex}@{domain(settings)}>",
         headers=extra,
         calendar=calendar,
@@ -113,7 +126,9 @@ def queue_to(
     context: Mapping[str, Any],
     **options: Any,
 ) -> OutboxEmail:
-    """Queue an email to one of Touchpoint's users (their address, kept with their data)."""
+    """Queue an email to one of Touchpoint's users (their address, kept with their data), in
+    their language."""
+    options.setdefault("language", user.language)
     return queue(
         session, settings, kind=kind, to=user.email, context=context, user_id=user.id, **options
     )
@@ -160,11 +175,26 @@ def _render(name: str, values: Mapping[str, Any]) -> str:
 @cache
 def _environment() -> jinja2.Environment:
     # Only the HTML part is escaped: text parts and subjects are plain text, not markup.
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # One environment for every language: the callables read the language queue() set.
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+    return environment
+
+
+def _gettext(message: str) -> str:
+    return i18n.translations(i18n.current()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, num: int) -> str:
+    return i18n.translations(i18n.current()).ngettext(singular, plural, num)

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.engine import dates
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 from service.engine.model import Cadence, Kind, Occurrence, PrepNote, Profile, Touchpoint
 from service.engine.people import display_name
 from service.engine.plan import Judge
@@ -25,13 +28,11 @@ from service.models import Connection, Proposal
 
 YEAR_DAYS = 365
 CATEGORIES = ("manager", "peers", "mentors", "cross_team", "external")
-CATEGORY_LABELS = {"manager": "Manager", "peers": "Peers", "mentors": "Mentors",
-                   "cross_team": "Cross-team", "external": "External"}  # fmt: skip
-KIND_LABELS = {"meal": "Meal", "coffee": "Coffee", "one_on_one": "1:1", "project": "Project",
-               "career": "Career conversation"}  # fmt: skip
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")  # fmt: skip
+# In English here (N_ marks them for the catalog): the pages translate them where they show them.
+CATEGORY_LABELS = {"manager": N_("Manager"), "peers": N_("Peers"), "mentors": N_("Mentors"),
+                   "cross_team": N_("Cross-team"), "external": N_("External")}  # fmt: skip
+KIND_LABELS = {"meal": N_("Meal"), "coffee": N_("Coffee"), "one_on_one": N_("1:1"),
+               "project": N_("Project"), "career": N_("Career conversation")}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def series_rows(
             rows.append(first)
             continue
         note = next((tp.note for tp in group if tp.note is not None), None)
-        until = short_moment(_start(group[-1], profile), profile.tz)[:-6]
+        until = dates.short_date(_start(group[-1], profile).astimezone(profile.tz))
         rows.append(SeriesRow(first.occurrence, first.kind, first.score, first.reasons,
                               first.people, note, len(group) - 1, until))  # fmt: skip
     return sorted(rows, key=lambda r: r.occurrence.starts_at(profile.tz).astimezone(UTC))
@@ -346,21 +347,19 @@ def by_day(
 
 
 def day_label(day: date, today: date) -> str:
-    """Return "Today", "Tomorrow", "Yesterday" or "Tuesday 3 March", in English."""
-    names = {0: "Today", 1: "Tomorrow", -1: "Yesterday"}
-    return names.get((day - today).days) or f"{WEEKDAYS[day.weekday()]} {long_date(day)}"
+    """Return "Today", "Tomorrow", "Yesterday" or "Tuesday 3 March", in the current language."""
+    names = {0: _("Today"), 1: _("Tomorrow"), -1: _("Yesterday")}
+    return names.get((day - today).days) or dates.long_day(day)
 
 
 def long_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]}"
+    """Return "3 March" in the current language."""
+    return dates.long_date(day)
 
 
 def short_moment(moment: datetime, tz: ZoneInfo) -> str:
-    """Return "Wed 4 Mar 13:05" in the user's zone."""
-    local = moment.astimezone(tz)
-    return (
-        f"{WEEKDAYS[local.weekday()][:3]} {local.day} {MONTHS[local.month - 1][:3]} {local:%H:%M}"
-    )
+    """Return "Wed 4 Mar 13:05" in the user's zone and the current language."""
+    return dates.moment(moment.astimezone(tz))
 
 
 def local_time(touchpoint: Touchpoint | SeriesRow, profile: Profile) -> str:

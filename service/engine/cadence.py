@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from service.engine import dates
+from service.engine.i18n import gettext as _
+from service.engine.i18n import ngettext
 from service.engine.model import Cadence
-
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def cadence_of(
@@ -41,25 +41,26 @@ def describe(c: Cadence, *, max_days: int | None = None) -> str:
     """Say in one or two sentences where the user stands; name `max_days` when it is known."""
     parts: list[str] = []
     if c.days_since is not None:
-        parts.append(f"Your last career conversation was {_ago(c.days_since)}")
+        parts.append(_("Your last career conversation was %(ago)s", ago=_ago(c.days_since)))
+    elif c.due and max_days is not None:
+        parts.append(_("No career conversation in the last %(days)s days", days=max_days))
     elif c.due:
-        span = f"in the last {max_days} days" if max_days is not None else "on your calendar"
-        parts.append(f"No career conversation {span}")
+        parts.append(_("No career conversation on your calendar"))
     if c.booked_ahead is not None:
-        parts.append(f"One is booked for {short_date(c.booked_ahead)}")
+        parts.append(_("One is booked for %(day)s", day=short_date(c.booked_ahead)))
     text = ". ".join(parts)
-    return f"{text}: one is due." if c.due else f"{text}."
+    return _("%(text)s: one is due.", text=text) if c.due else f"{text}."
 
 
 def short_date(moment: datetime) -> str:
-    """Return 'Tue 10 Mar' in English whatever the process locale."""
-    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]}"
+    """Return 'Tue 10 Mar' in the current language, whatever the process locale."""
+    return dates.short_date(moment)
 
 
 def _ago(days: int) -> str:
     if days == 0:
-        return "less than a day ago"
-    return "1 day ago" if days == 1 else f"{days} days ago"
+        return _("less than a day ago")
+    return ngettext("%(num)d day ago", "%(num)d days ago", days)
 
 
 def _instant(moment: datetime) -> datetime:

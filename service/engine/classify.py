@@ -10,6 +10,8 @@ from typing import Final
 from service.engine import vocabulary as vocab
 from service.engine.context import CalendarContext
 from service.engine.crowd import Crowd, crowd_of, named_partner, people_phrase
+from service.engine.i18n import N_, ngettext
+from service.engine.i18n import gettext as _
 from service.engine.model import Kind, Occurrence, Profile, Verdict
 from service.engine.people import address
 from service.engine.structure import MAX_OTHERS, SMALL, outside, shape_kind
@@ -19,9 +21,9 @@ BASE: Final[Mapping[Kind, float]] = {
 }  # fmt: skip
 TITLE_FIRST: Final[tuple[Kind, ...]] = ("career", "meal", "coffee")  # these beat the 1:1 rule
 MEALTIMES: Final = (
-    (time(7), time(10), "at breakfast time"),
-    (time(11, 30), time(14), "at lunchtime"),
-    (time(18), time(22), "at dinnertime"),
+    (time(7), time(10), N_("at breakfast time")),
+    (time(11, 30), time(14), N_("at lunchtime")),
+    (time(18), time(22), N_("at dinnertime")),
 )
 
 Adjustment = tuple[float, str]
@@ -37,7 +39,7 @@ def classify(occ: Occurrence, profile: Profile, context: CalendarContext | None 
     for uid, marked in profile.overrides:
         if uid == occ.uid:  # the user's own mark beats every rule below
             score = BASE[marked] if marked else 0.0
-            return Verdict(marked, score, ("you marked it",), crowd.people)
+            return Verdict(marked, score, (_("you marked it"),), crowd.people)
     hits = _title_hits(occ.title)
     partner = named_partner(occ.title, me) if crowd.size == 0 else None
     why_not = _ruled_out(occ, me, hits) or _crowd_rules_out(crowd, partner)
@@ -87,55 +89,58 @@ def _place_hits(location: str) -> Mapping[str, str]:
 # Rules ------------------------------------------------------------------------------------
 
 HARD_NO: Final = (
-    ("family", "title mentions {}: a family appointment, not a work moment"),
-    ("away", "title says {}: you are away"),
-    ("interview", "title mentions {}: an interview is about the candidate, not you"),
-    ("focus", "title mentions {}: time kept free of meetings"),
-    ("crowd", "title mentions {}: too big to talk"),
+    ("family", N_("title mentions %(words)s: a family appointment, not a work moment")),
+    ("away", N_("title says %(words)s: you are away")),
+    ("interview", N_("title mentions %(words)s: an interview is about the candidate, not you")),
+    ("focus", N_("title mentions %(words)s: time kept free of meetings")),
+    ("crowd", N_("title mentions %(words)s: too big to talk")),
 )
 SOFT_NO: Final = (  # weak words (a hotel, a train): yield to what the title says it is about
-    ("personal", "title mentions {}: a personal appointment"),
-    ("travel", "title mentions {}: that is travel"),
+    ("personal", N_("title mentions %(words)s: a personal appointment")),
+    ("travel", N_("title mentions %(words)s: that is travel")),
 )
 
 
 def _ruled_out(occ: Occurrence, me: str, hits: Mapping[str, str]) -> str | None:
     """Return why the occurrence cannot be a touchpoint whoever attends, or None."""
     if occ.component.upper() != "VEVENT":
-        return f"it is a {occ.component} entry, not a meeting"
+        return _("it is a %(component)s entry, not a meeting", component=occ.component)
     if _is_cancelled(occ):
-        return "it was cancelled"
+        return _("it was cancelled")
     if _my_response(occ, me) == "declined":
-        return "you declined it"
+        return _("you declined it")
     if marked := vocab.title_status(occ.title):
         status, words = marked
-        return f"the title says {words}: " + (
-            "it was cancelled" if status == "cancelled" else "you declined it"
-        )
+        if status == "cancelled":
+            return _("the title says %(words)s: it was cancelled", words=words)
+        return _("the title says %(words)s: you declined it", words=words)
     if occ.all_day:
-        return "all-day events are not meetings"
+        return _("all-day events are not meetings")
     if occ.transparent:
-        return "it is marked free: a hold, not a meeting"
+        return _("it is marked free: a hold, not a meeting")
     return _title_rules_out(hits)
 
 
 def _title_rules_out(hits: Mapping[str, str]) -> str | None:
     for category, why in HARD_NO:
         if category in hits:
-            return why.format(hits[category])
+            return _(why, words=hits[category])
     if any(kind in hits for kind in (*TITLE_FIRST, "project", "project_if_small")):
         return None  # "Lunch at Hotel Adlon", "Release train planning"
-    return next((why.format(hits[c]) for c, why in SOFT_NO if c in hits), None)
+    return next((_(why, words=hits[c]) for c, why in SOFT_NO if c in hits), None)
 
 
 def _crowd_rules_out(crowd: Crowd, partner: str | None) -> str | None:
     if crowd.size == 0 and crowd.declined:
-        return f"{people_phrase(list(crowd.declined))} declined"
+        return _("%(names)s declined", names=people_phrase(list(crowd.declined)))
     if crowd.size == 0 and not partner:
-        return "nobody else is in it"
+        return _("nobody else is in it")
+    if crowd.size > MAX_OTHERS and crowd.lists:
+        return _(
+            "%(count)s other people and a mailing list: too big to talk", count=len(crowd.people)
+        )
     if crowd.size > MAX_OTHERS:
-        lists = " and a mailing list" if crowd.lists else ""
-        return f"{len(crowd.people)} other people{lists}: too big to talk"
+        return _("%(count)s other people: too big to talk", count=len(crowd.people))
     return None
 
 
@@ -150,11 +155,15 @@ def _kind_of(
     much less sure than usual that is (when the title says nothing the vocabulary knows)."""
     for kind in TITLE_FIRST:  # what it is about beats who it is with
         if kind in hits:
-            return kind, f"title mentions {hits[kind]}", 0.0
+            return kind, _("title mentions %(words)s", words=hits[kind]), 0.0
     if "one_on_one" in hits:
         if crowd.size <= 1:
-            return "one_on_one", f"title mentions {hits['one_on_one']}", 0.0
-        why = f"title says {hits['one_on_one']}, but {crowd.size} others are invited"
+            return "one_on_one", _("title mentions %(words)s", words=hits["one_on_one"]), 0.0
+        why = _(
+            "title says %(words)s, but %(count)s others are invited",
+            words=hits["one_on_one"],
+            count=crowd.size,
+        )
         return "project", why, 0.0
     if work := hits.get("project") or hits.get("project_if_small"):
         return (*_project(work, "project" in hits, crowd, profile), 0.0)
@@ -166,19 +175,25 @@ def _kind_of(
 def _project(word: str, any_size: bool, crowd: Crowd, profile: Profile) -> tuple[Kind | None, str]:
     alone = crowd.size <= 1 and not crowd.lists
     if alone and (not any_size or crowd.people == (address(profile.manager),)):
-        return "one_on_one", f"title mentions {word}"  # a weekly or status of two is a 1:1
+        # a weekly or status of two is a 1:1
+        return "one_on_one", _("title mentions %(words)s", words=word)
     if not any_size and crowd.size > SMALL:
-        return None, f"{word} with {crowd.size} others is a status round, not a talk"
-    return "project", f"title mentions {word}"
+        why = _(
+            "%(words)s with %(count)s others is a status round, not a talk",
+            words=word,
+            count=crowd.size,
+        )
+        return None, why
+    return "project", _("title mentions %(words)s", words=word)
 
 
 def _place_kind(occ: Occurrence, profile: Profile) -> tuple[Kind, str] | None:
     spots = _place_hits(occ.location)
     food = spots.get("food") or spots.get("canteen")
     if food and _mealtime(occ, profile):
-        return "meal", f"at {food}"
+        return "meal", _("at %(place)s", place=food)
     drink = spots.get("cafe") or food
-    return ("coffee", f"at {drink}") if drink else None
+    return ("coffee", _("at %(place)s", place=drink)) if drink else None
 
 
 def _in_a_room(occ: Occurrence, crowd: Crowd) -> bool:
@@ -189,7 +204,7 @@ def _mealtime(occ: Occurrence, profile: Profile) -> str | None:
     if not isinstance(occ.start, datetime):
         return None
     local = occ.starts_at(profile.tz).astimezone(profile.tz).time()
-    return next((label for low, high, label in MEALTIMES if low <= local < high), None)
+    return next((_(label) for low, high, label in MEALTIMES if low <= local < high), None)
 
 
 # Score ------------------------------------------------------------------------------------
@@ -212,32 +227,39 @@ def _company(
 ) -> Iterable[Adjustment]:
     names = [crowd.names[email] for email in crowd.people]
     if partner:
-        yield -0.15, f"nobody is invited, but the title names {partner}"
+        yield -0.15, _("nobody is invited, but the title names %(name)s", name=partner)
     elif names:
         yield _size_delta(kind, crowd.size), _who(names)
     if crowd.lists:
-        yield -0.1, "a mailing list is invited, so it may be bigger"
+        yield -0.1, _("a mailing list is invited, so it may be bigger")
     if address(profile.manager) in crowd.names:
         alone = len(names) == 1
-        yield (0.05 if alone else 0.0), ("with your manager" if alone else "your manager is there")
+        yield ((0.05, _("with your manager")) if alone else (0.0, _("your manager is there")))
     if outsiders := [e for e in crowd.people if outside(e, profile.domain)]:
         yield 0.0, _networking(outsiders, crowd)
     organiser = crowd.names.get(address(occ.organizer))
     if organiser and kind != "project":  # they asked for the time: they want to talk
-        yield 0.02, f"{organiser} set it up"
+        yield 0.02, _("%(name)s set it up", name=organiser)
 
 
 def _networking(outsiders: list[str], crowd: Crowd) -> str:
     names = people_phrase([crowd.names[email] for email in outsiders])
     domains = ", ".join(dict.fromkeys(email.rpartition("@")[2] for email in outsiders))
-    verb = "is" if len(outsiders) == 1 else "are"
-    return f"{names} {verb} from outside ({domains}): a networking moment"
+    return ngettext(
+        "%(names)s is from outside (%(domains)s): a networking moment",
+        "%(names)s are from outside (%(domains)s): a networking moment",
+        len(outsiders),
+        names=names,
+        domains=domains,
+    )
 
 
 def _who(names: list[str]) -> str:
     if len(names) == 1:
-        return f"just you and {names[0]}"
-    return f"you, {people_phrase(names)}" if len(names) <= 3 else f"you and {len(names)} others"
+        return _("just you and %(name)s", name=names[0])
+    if len(names) <= 3:
+        return _("you, %(names)s", names=people_phrase(names))
+    return _("you and %(count)s others", count=len(names))
 
 
 def _size_delta(kind: Kind, size: int) -> float:
@@ -249,29 +271,29 @@ def _size_delta(kind: Kind, size: int) -> float:
 def _timing(kind: Kind, occ: Occurrence, profile: Profile) -> Iterable[Adjustment]:
     if kind == "meal" and isinstance(occ.start, datetime):
         when = _mealtime(occ, profile)
-        yield (0.05, when) if when else (-0.1, "not at a mealtime")
+        yield (0.05, when) if when else (-0.1, _("not at a mealtime"))
 
 
 def _setting(kind: Kind, occ: Occurrence, crowd: Crowd) -> Iterable[Adjustment]:
     spots = _place_hits(occ.location)
     spot = spots.get("food") or spots.get("canteen") or spots.get("cafe")
     if kind in ("meal", "coffee") and spot:
-        yield 0.05, f"at {spot}"
+        yield 0.05, _("at %(place)s", place=spot)
     if kind == "project" and _in_a_room(occ, crowd):
-        yield 0.05, "in a meeting room"
+        yield 0.05, _("in a meeting room")
 
 
 def _answer(occ: Occurrence, profile: Profile) -> Iterable[Adjustment]:
     answer = _my_response(occ, address(profile.me))
     if answer == "tentative":
-        yield -0.1, "you are only tentative"
+        yield -0.1, _("you are only tentative")
     elif answer == "needs-action":
-        yield -0.1, "you have not answered yet"
+        yield -0.1, _("you have not answered yet")
 
 
 LABELS: Final[Mapping[Kind, str]] = {
-    "meal": "meal", "coffee": "coffee", "one_on_one": "1:1", "project": "working meeting",
-    "career": "career talk",
+    "meal": N_("meal"), "coffee": N_("coffee"), "one_on_one": N_("1:1"),
+    "project": N_("working meeting"), "career": N_("career talk"),
 }  # fmt: skip
 
 
@@ -279,10 +301,11 @@ def _length(kind: Kind, occ: Occurrence) -> Iterable[Adjustment]:
     minutes = occ.duration.total_seconds() / 60
     longest = 120 if kind == "meal" else 90  # 15-90 minutes suits a talk; meals run longer
     if 0 < minutes < 10:
-        yield -0.1, f"only {minutes:.0f} minutes"
+        yield -0.1, _("only %(minutes).0f minutes", minutes=minutes)
     elif minutes > longest:
         delta = -0.2 if minutes >= 180 else -0.1
-        yield delta, f"{round(minutes / 60, 1):g} hours is long for a {LABELS[kind]}"
+        hours = f"{round(minutes / 60, 1):g}"
+        yield delta, _("%(hours)s hours is long for a %(what)s", hours=hours, what=_(LABELS[kind]))
 
 
 def _clamp(kind: Kind, score: float) -> float:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from service.engine import vocabulary as vocab
+from service.engine.dates import listing
 from service.engine.model import Attendee, Occurrence
 from service.engine.people import address, display_name
 
@@ -96,6 +97,5 @@ def named_partner(title: str, me: str) -> str | None:
 
 
 def people_phrase(names: list[str]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    """Return "Alice, Bob and Carol" in the current language."""
+    return listing(names)

@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from service.engine import prompts
+from service.engine import dates, i18n, prompts
 from service.engine.model import Occurrence, PrepNote, Profile, Touchpoint, Verdict
 from service.engine.people import NAME_CHARS, address, clean, display_name
 from service.engine.relations import (
@@ -36,9 +36,6 @@ MAX_WORDS = 120
 GOAL_CHARS = 120
 LAST_CHARS = 160
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")  # fmt: skip
 _MEALS = ("breakfast", "brunch", "lunch", "dinner")
 # Whom to catch in a group: someone outside first when looking outside (and colleagues only
 # discreetly), another team when looking for a move, otherwise a peer, who sees the work up close.
@@ -59,36 +56,49 @@ def compose_note(
     people: People | None = None,
     recent: Mapping[str, Sequence[str]] | None = None,
     series_new: bool = False,
+    language: str | None = None,
 ) -> PrepNote:
     """Write the prep note for one touchpoint.
 
     people: the person model (service.engine.relations); built from this touchpoint alone when
     absent. recent: the prompt keys already used with each person in the month before, oldest
     first, so none comes twice. series_new: this is the first meeting of a new recurring series.
+    language: what the note is written in (service.engine.i18n.LANGUAGES); the current one when
+    absent.
     """
+    code = i18n.supported(language or i18n.current())
     last = {address(k): v for k, v in (last_with or {}).items()}
     if people is None:
         verdict = Verdict(tp.kind, tp.score, tp.reasons, tp.people)
         people = people_of([(tp.occurrence, verdict)], profile, last_with=last, history=False)
-    facts = _facts(tp, profile, people, last, recent or {}, series_new)
+    with i18n.language(code):  # the dates and names in the facts, in the note's language
+        facts = _facts(tp, profile, people, last, recent or {}, series_new)
+    facts["language"] = code
     keys = (facts["add"], facts["ask"])
     return PrepNote(_subject(facts), _fit(facts), person=facts["email"], prompts=keys)
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def _environment(code: str) -> jinja2.Environment:
+    """Return the notes' environment for one language, its catalog installed for {% trans %}."""
     # Plain-text notes go into text emails and JSON; the HTML side escapes them when it renders.
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=False,  # noqa: S701
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(code), newstyle=True
+    )
+    return environment
 
 
 def _render(name: str, facts: Mapping[str, Any]) -> str:
-    return _environment().get_template(name).render(facts)
+    return _environment(facts["language"]).get_template(name).render(facts)
 
 
 def _subject(facts: Mapping[str, Any]) -> str:
@@ -164,17 +174,13 @@ def _calendar_facts(person: Person | None, local: datetime) -> dict[str, Any]:
     known = isinstance(last_seen, datetime)
     return {
         **seen,
-        "last_seen": _MONTHS[last_seen.month - 1] if isinstance(last_seen, datetime) else "",
-        "last_day": _day(last_seen.astimezone(local.tzinfo))
+        "last_seen": dates.month(last_seen) if isinstance(last_seen, datetime) else "",
+        "last_day": dates.short_date(last_seen.astimezone(local.tzinfo))
         if isinstance(last_seen, datetime)
         else "",
         "last_title": seen["last_title"] if known else "",
         "their_topic": person.topics[0] if person.topics else "",
     }
-
-
-def _day(moment: datetime) -> str:
-    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1][:3]}"
 
 
 def _ledger_facts(ledger: Ledger) -> dict[str, Any]:
@@ -234,9 +240,8 @@ def _meal(title: str, local: datetime) -> str:
 
 
 def _when(occurrence: Occurrence, local: datetime) -> str:
-    # Weekday names are fixed here rather than taken from the locale, so notes stay deterministic.
-    day = _DAYS[local.weekday()]
-    return day if occurrence.all_day else f"{day} {local:%H:%M}"
+    # The note's language, never the process locale, so notes stay deterministic.
+    return dates.weekday(local) if occurrence.all_day else dates.weekday_time(local)
 
 
 def _drop_words(value: str, excess: int, floor: int) -> str:

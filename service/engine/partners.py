@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from service.engine.cadence import short_date
+from service.engine.i18n import N_, ngettext
+from service.engine.i18n import gettext as _
 from service.engine.model import Kind, Profile, Touchpoint
 from service.engine.people import display_name
 from service.engine.relations import People, is_person_address
 
 INFORMAL: frozenset[Kind] = frozenset({"meal", "coffee", "one_on_one"})
 RECENT_DAYS = 90
-NOBODY = (
+NOBODY = N_(
     "Pick someone who will listen without an agenda: a peer, a mentor, someone from another team."
 )
 
@@ -82,7 +84,7 @@ def choose_partner(
         moment,
     )
     if not found:
-        return Partner(email=None, reason=NOBODY, otherwise=NOBODY)
+        return Partner(email=None, reason=_(NOBODY), otherwise=_(NOBODY))
     if people is not None:
         for person in found.values():
             person.name = person.name or people.name(person.email)
@@ -189,8 +191,13 @@ def _informal_reason(person: _Person, context: _Context) -> tuple[int, str] | No
 
 
 def _right_after(person: _Person, touchpoint: Touchpoint, context: _Context) -> str:
-    what, when = _what(touchpoint, context.profile), _when(touchpoint, context)
-    return f"You have {what} with {person.shown} {when}; ask for fifteen minutes right after."
+    what, day = _what(touchpoint, context.profile), _when(touchpoint, context)
+    return _(
+        "You have %(what)s with %(name)s on %(day)s; ask for fifteen minutes right after.",
+        what=_(what),
+        name=person.shown,
+        day=day,
+    )
 
 
 def _no_reason(person: _Person, context: _Context) -> tuple[int, str] | None:
@@ -202,9 +209,10 @@ def _manager_reason(person: _Person, context: _Context) -> tuple[int, str] | Non
         return None
     if context.catch_up:
         name = person.shown
-        return CATCH_UP_POINTS, (
-            f"Your recent career conversations were with others; keep {name}, your manager, "
-            "up to date too."
+        return CATCH_UP_POINTS, _(
+            "Your recent career conversations were with others; keep %(name)s, your manager, "
+            "up to date too.",
+            name=name,
         )
     return MANAGER_POINTS, ""
 
@@ -215,7 +223,12 @@ def _met_reason(person: _Person, context: _Context) -> tuple[int, str] | None:
     points = MET_POINTS * min(person.met, MET_CAP)
     return (
         points,
-        f"You have met {person.shown} {_times(person.met)}{_lately()}.",
+        _(
+            "You have met %(name)s %(times)s in the last %(days)s days.",
+            name=person.shown,
+            times=_times(person.met),
+            days=RECENT_DAYS,
+        ),
     )
 
 
@@ -226,17 +239,28 @@ def _internal_move(person: _Person, context: _Context) -> tuple[int, str] | None
         return None
     name = person.shown
     if person.met:
-        met = f"you two have met {_times(person.met)}{_lately()}"
-        return STAGE_POINTS, f"{name} works on another team and {met}."
-    return STAGE_POINTS, f"{name} works on another team and can show you where you could move."
+        return STAGE_POINTS, _(
+            "%(name)s works on another team and you two have met %(times)s in the last "
+            "%(days)s days.",
+            name=name,
+            times=_times(person.met),
+            days=RECENT_DAYS,
+        )
+    return STAGE_POINTS, _(
+        "%(name)s works on another team and can show you where you could move.", name=name
+    )
 
 
 def _external_move(person: _Person, context: _Context) -> tuple[int, str] | None:
     name = person.shown
     if context.profile.domain and not _colleague(person, context.profile):
-        return STAGE_POINTS, f"{name} works outside your company and sees your field from there."
+        return STAGE_POINTS, _(
+            "%(name)s works outside your company and sees your field from there.", name=name
+        )
     if person.mentor:
-        return STAGE_POINTS, f"{name} has mentored you before and has no stake in where you go."
+        return STAGE_POINTS, _(
+            "%(name)s has mentored you before and has no stake in where you go.", name=name
+        )
     return None
 
 
@@ -245,19 +269,28 @@ def _new_project(person: _Person, context: _Context) -> tuple[int, str] | None:
         return None
     return (
         STAGE_POINTS,
-        f"{person.shown} is in your upcoming project meetings; ask what it needs.",
+        _("%(name)s is in your upcoming project meetings; ask what it needs.", name=person.shown),
     )
 
 
 def _growth(person: _Person, context: _Context) -> tuple[int, str] | None:
     name, last = person.shown, person.last_career
     if last is None:
-        met = f", and you two have met {_times(person.met)}{_lately()}" if person.met else ""
-        return STAGE_POINTS, f"You have never had a career conversation with {name}{met}."
+        if person.met:
+            return STAGE_POINTS, _(
+                "You have never had a career conversation with %(name)s, and you two have met "
+                "%(times)s in the last %(days)s days.",
+                name=name,
+                times=_times(person.met),
+                days=RECENT_DAYS,
+            )
+        return STAGE_POINTS, _("You have never had a career conversation with %(name)s.", name=name)
     # The longer ago, the more points, short of someone never asked.
     days, span = (context.now - last).days, 2 * max(context.profile.max_days, 1)
     points = min(STAGE_POINTS * min(days, span) // span, STAGE_POINTS - 1)
-    sentence = f"Your last career conversation with {name} was {days} days ago."
+    sentence = _(
+        "Your last career conversation with %(name)s was %(days)s days ago.", name=name, days=days
+    )
     return points, sentence if days > context.profile.max_days else ""
 
 
@@ -271,8 +304,13 @@ STAGE_RULES: dict[str, Callable[[_Person, _Context], tuple[int, str] | None]] = 
 
 def _fallback(person: _Person, profile: Profile) -> str:
     if person.email == profile.manager.lower():
-        return f"{person.shown} is your manager and should hear where you want to go."
-    return f"{person.shown} knows your work and has no stake in your next step: a good listener."
+        return _(
+            "%(name)s is your manager and should hear where you want to go.", name=person.shown
+        )
+    return _(
+        "%(name)s knows your work and has no stake in your next step: a good listener.",
+        name=person.shown,
+    )
 
 
 def _colleague(person: _Person, profile: Profile) -> bool:
@@ -280,12 +318,13 @@ def _colleague(person: _Person, profile: Profile) -> bool:
 
 
 def _what(touchpoint: Touchpoint, profile: Profile) -> str:
+    """Return what the touchpoint is, in English: the caller translates it."""
     if touchpoint.kind == "coffee":
-        return "coffee"
+        return N_("coffee")
     if touchpoint.kind == "one_on_one":
-        return "a 1:1"
+        return N_("a 1:1")
     title = touchpoint.occurrence.title.lower()
-    meals = ("breakfast", "brunch", "lunch", "dinner")
+    meals = (N_("breakfast"), N_("brunch"), N_("lunch"), N_("dinner"))
     hour = touchpoint.occurrence.starts_at(profile.tz).astimezone(profile.tz).hour
     by_hour = "breakfast" if hour < 11 else "lunch" if hour < 16 else "dinner"
     return next((meal for meal in meals if meal in title), by_hour)
@@ -294,15 +333,15 @@ def _what(touchpoint: Touchpoint, profile: Profile) -> str:
 def _when(touchpoint: Touchpoint, context: _Context) -> str:
     # A date, never "today" or "tomorrow": the reason is stored and read in emails days later.
     day = touchpoint.occurrence.starts_at(context.profile.tz).astimezone(context.profile.tz)
-    return f"on {short_date(day)}"
-
-
-def _lately() -> str:
-    return f" in the last {RECENT_DAYS} days"
+    return short_date(day)
 
 
 def _times(count: int) -> str:
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+    if count == 1:
+        return _("once")
+    if count == 2:
+        return _("twice")
+    return ngettext("%(num)d time", "%(num)d times", count)
 
 
 def _after(person: _Person, profile: Profile) -> tuple[datetime, ...]:

@@ -14,6 +14,7 @@ from typing import Final
 
 from service.engine.context import EMPTY, CalendarContext, ticket
 from service.engine.crowd import Crowd, people_phrase
+from service.engine.i18n import gettext as _
 from service.engine.model import Kind, Occurrence, Profile
 from service.engine.people import address
 
@@ -33,18 +34,20 @@ def shape_kind(
     """Return the kind the meeting's shape points to, the reason, and a score adjustment."""
     context = context or EMPTY
     if key := ticket(occ.title):
-        return "project", f"the title names the ticket {key}", UNSURE / 2
+        return "project", _("the title names the ticket %(key)s", key=key), UNSURE / 2
     if name := context.shared_name(occ, crowd.people):
-        return "project", f"the same people meet about {name} elsewhere", UNSURE / 2
+        return "project", _("the same people meet about %(name)s elsewhere", name=name), UNSURE / 2
     if crowd.size <= 1:
         return _two_people(occ, profile, crowd, context)
     if context.in_series(occ) and not crowd.lists and crowd.size <= MAX_OTHERS:
-        return "project", f"a recurring meeting of the same {crowd.size + 1} people", UNSURE / 2
+        why = _("a recurring meeting of the same %(count)s people", count=crowd.size + 1)
+        return "project", why, UNSURE / 2
     if crowd.size <= SMALL and room:
-        return "project", "a small meeting in a meeting room", 0.0
+        return "project", _("a small meeting in a meeting room"), 0.0
     if _colleagues_at_work(occ, profile, crowd):
-        return "project", f"{crowd.size + 1} colleagues in working hours", UNSURE
-    return None, f"the title does not say what it is, and {crowd.size} others are in it", 0.0
+        return "project", _("%(count)s colleagues in working hours", count=crowd.size + 1), UNSURE
+    why = _("the title does not say what it is, and %(count)s others are in it", count=crowd.size)
+    return None, why, 0.0
 
 
 def _two_people(occ: Occurrence, profile: Profile, crowd: Crowd, context: CalendarContext) -> Shape:
@@ -55,9 +58,10 @@ def _two_people(occ: Occurrence, profile: Profile, crowd: Crowd, context: Calend
     pros = [why for weight, why in signals if weight > 0]
     cons = [why for weight, why in signals if weight < 0]
     if score >= ENOUGH:
-        return "one_on_one", "the title says nothing we know, but " + _and(pros), UNSURE
-    doubts = _and(cons) if cons else "too little else says it is a meeting"
-    return None, f"the title says nothing we know, and {doubts}", 0.0
+        why = _("the title says nothing we know, but %(reasons)s", reasons=_and(pros))
+        return "one_on_one", why, UNSURE
+    doubts = _and(cons) if cons else _("too little else says it is a meeting")
+    return None, _("the title says nothing we know, and %(reasons)s", reasons=doubts), 0.0
 
 
 def _signals(
@@ -68,12 +72,12 @@ def _signals(
     manager = other == address(profile.manager)
     return [
         _domain(other, name, profile.domain),
-        (1, "it is in working hours") if _in_hours(occ, profile) else
-        (-1, "it is outside working hours"),
+        (1, _("it is in working hours")) if _in_hours(occ, profile) else
+        (-1, _("it is outside working hours")),
         _length(occ),
-        (1, f"it is a series with {name}") if context.in_series(occ) else None,
-        (1, "it is with your manager") if manager else None,
-        (1, f"the title names {name}") if _names(occ.title, other, name) else None,
+        (1, _("it is a series with %(name)s", name=name)) if context.in_series(occ) else None,
+        (1, _("it is with your manager")) if manager else None,
+        (1, _("the title names %(name)s", name=name)) if _names(occ.title, other, name) else None,
     ]  # fmt: skip
 
 
@@ -81,15 +85,18 @@ def _domain(email: str, name: str, domain: str) -> tuple[int, str] | None:
     if not domain:
         return None  # whose calendar it is is unknown, so is who is from outside
     if outside(email, domain):  # doctors, schools, lawyers, candidates: it weighs double
-        return -2, f"{name} is from outside"
-    return 1, f"{name} is a colleague"
+        return -2, _("%(name)s is from outside", name=name)
+    return 1, _("%(name)s is a colleague", name=name)
 
 
 def _length(occ: Occurrence) -> tuple[int, str] | None:
     minutes = occ.duration.total_seconds() / 60
     if 10 <= minutes <= 90:
-        return 1, f"{minutes:.0f} minutes suit a talk"
-    return (-1, f"{minutes / 60:.1g} hours is long for a talk") if minutes > 180 else None
+        return 1, _("%(minutes).0f minutes suit a talk", minutes=minutes)
+    if minutes > 180:
+        hours = f"{minutes / 60:.1g}"
+        return -1, _("%(hours)s hours is long for a talk", hours=hours)
+    return None
 
 
 def _names(title: str, email: str, name: str) -> bool:

@@ -46,6 +46,9 @@ class User(Base):
     feed_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The local date the last morning digest went out, so a digest goes once a day.
     digest_sent_on: Mapped[date | None] = mapped_column(default=None)
+    # What pages, emails and notes are written in (service.engine.i18n.LANGUAGES): chosen in
+    # Settings, first taken from the browser at sign-up, so workers can write in it too.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     connections: Mapped[list[Connection]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

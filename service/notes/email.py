@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from service.adapters import mail
 from service.adapters.links import Purpose, stamp, user_token
 from service.config import Settings
+from service.engine import dates
+from service.engine.i18n import language
 from service.models import OutboxEmail, PlannedNote, User
 
 SNOOZE = timedelta(days=7)
@@ -32,20 +34,20 @@ def queue_prep_note(
 ) -> OutboxEmail:
     """Queue one note's email, under a Message-ID that exists once per note."""
     zone = user.zone
-    context = {**_item(row, zone), "tz": zone.key, **links(settings, user)}
-    return _queue(session, settings, user, "prep_note", context, f"{row.id}-{_stamp(row)}")
+    with language(user.language):
+        context = {**_item(row, zone), "tz": zone.key, **links(settings, user)}
+        return _queue(session, settings, user, "prep_note", context, f"{row.id}-{_stamp(row)}")
 
 
 def queue_digest(
     session: Session, settings: Settings, user: User, rows: Sequence[PlannedNote], day: date
 ) -> OutboxEmail:
     """Queue the morning digest listing the day's touchpoints with their notes."""
-    zone = user.zone
-    context = {"day": f"{day:%a} {day.day} {day:%b}", "items": [_item(r, zone) for r in rows]}
-    context |= {"tz": zone.key, **links(settings, user)}
-    return _queue(
-        session, settings, user, "digest", context, f"{stamp(user.created_at)}.{day.isoformat()}"
-    )
+    zone, key = user.zone, f"{stamp(user.created_at)}.{day.isoformat()}"
+    with language(user.language):
+        context = {"day": dates.short_date(day), "items": [_item(r, zone) for r in rows]}
+        context |= {"tz": zone.key, **links(settings, user)}
+        return _queue(session, settings, user, "digest", context, key)
 
 
 def _queue(
@@ -67,7 +69,7 @@ def _item(row: PlannedNote, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "subject": row.subject,
         "title": row.title,
-        "when": f"{local:%a} {local.day} {local:%b} {local:%H:%M}",
+        "when": dates.moment(local),
         "time": f"{local:%H:%M}",
         "lines": [line for line in row.text.splitlines() if line.strip()],
     }

@@ -38,15 +38,16 @@ from service.adapters.google.client import Event, Service
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, stamp, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import N_, gettext, translations
 from service.models import Connection, PlannedNote, Proposal, User
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.notes.plan import CANCELLED
 from service.proposals.book import Chat, description, google_connection, invite_uid
 from service.sources.google import calendar_service
 
-APP_CALENDAR_NAME = "Touchpoint prep notes"
+APP_CALENDAR_NAME = N_("Touchpoint prep notes")
 FEED_LINK = Purpose("feed")  # no expiry: a calendar app polls it for as long as it is kept
-FEED_NAME = "Touchpoint: prep notes and career chats"
+FEED_NAME = N_("Touchpoint: prep notes and career chats")
 FEED_PAST = timedelta(days=30)  # how far back the feed still lists notes and chats
 PRODID = "-//Touchpoint//Prep notes//EN"
 Body = dict[str, Any]  # a Google event resource
@@ -149,7 +150,7 @@ def _new_app_calendar(
     """Make sure the app's calendar exists; True (committed) when it is a new one."""
     calendar_id = ensure_app_calendar(
         service,
-        APP_CALENDAR_NAME,
+        translations(user.language).gettext(APP_CALENDAR_NAME),
         known_id=connection.app_calendar_id or None,
         time_zone=user.zone.key,
     )
@@ -229,7 +230,7 @@ def feed_ics(session: Session, settings: Settings, user: User, now: datetime) ->
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", FEED_NAME)
+    calendar.add("x-wr-calname", gettext(FEED_NAME))
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("method", "PUBLISH")
     calendar.add("x-published-ttl", "PT1H")  # a plain value: an X- property has no known type

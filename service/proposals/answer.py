@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.adapters.db import claim
 from service.adapters.links import LinkExpired, LinkInvalid, Purpose
 from service.config import Settings
+from service.engine.dates import time_span
 from service.models import Proposal, User
 from service.models.proposals import (
     ACCEPTED,
@@ -126,6 +127,6 @@ def _chosen_start(proposal: Proposal, choice: Choice, now: datetime) -> datetime
 
 
 def slot_label(slot: Slot, tz: ZoneInfo) -> str:
-    """Return a slot as people read it, "Wed 4 Mar 13:05-13:20" (en dash), in their time zone."""
-    start, end = slot[0].astimezone(tz), slot[1].astimezone(tz)
-    return f"{start:%a} {start.day} {start:%b} {start:%H:%M}\u2013{end:%H:%M}"
+    """Return a slot as people read it, "Wed 4 Mar 13:05-13:20" (en dash), in their zone and the
+    current language."""
+    return time_span(slot[0].astimezone(tz), slot[1].astimezone(tz))

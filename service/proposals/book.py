@@ -29,6 +29,8 @@ from service.adapters.google import (
 )
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext as _
+from service.engine.i18n import language
 from service.engine.people import clean, display_name
 from service.models import Connection, OutboxEmail, Proposal, User
 from service.models.proposals import ACCEPTED, Slot, chosen_slot
@@ -85,8 +87,10 @@ class Chat:
     @property
     def summary(self) -> str:
         """Return the title: "Career chat: Alice and Carol" (just Alice for a hold)."""
-        names = [self.organizer.name, *([self.partner.name] if self.partner else [])]
-        return clean(f"Career chat: {' and '.join(names)}", 200)
+        if self.partner is None:
+            return clean(_("Career chat: %(name)s", name=self.organizer.name), 200)
+        names = {"name": self.organizer.name, "other": self.partner.name}
+        return clean(_("Career chat: %(name)s and %(other)s", **names), 200)
 
 
 def book(
@@ -99,9 +103,17 @@ def book(
     session.refresh(proposal)
     slot = chosen_slot(proposal)
     if slot is None:  # accepted without a time we offered: nothing to book, and say why
-        proposal.booking_error = "the chosen time is not one of the times offered"
+        proposal.booking_error = _("the chosen time is not one of the times offered")
         return BookingResult("no_time")
     chat = Chat(settings, proposal, session.get_one(User, proposal.user_id), slot, now)
+    # The event's title and notes, and both emails, in the user's language: the partner's too,
+    # as nothing better is known of them.
+    with language(chat.user.language):
+        return _book(session, box, chat)
+
+
+def _book(session: Session, box: SecretBox, chat: Chat) -> BookingResult:
+    proposal = chat.proposal
     connection = google_connection(session, chat.user)
     if connection is not None:
         try:
@@ -152,8 +164,9 @@ def event_body(chat: Chat) -> dict[str, Any]:
 def _why_not_google(error: GoogleError) -> str:
     """Say in a few words for the user why the event is not in their Google Calendar."""
     if isinstance(error, CredentialsRevoked):
-        return "Touchpoint's access to it was withdrawn or has expired"
-    return f"Google Calendar refused the event ({error.status or error.reason or 'error'})"
+        return _("Touchpoint's access to it was withdrawn or has expired")
+    code = error.status or error.reason or "error"
+    return _("Google Calendar refused the event (%(code)s)", code=code)
 
 
 def _invite_by_email(session: Session, chat: Chat) -> BookingResult:
@@ -250,10 +263,17 @@ def _address(person: Person, params: dict[str, str]) -> icalendar.vCalAddress:
 def partner_line(chat: Chat) -> str:
     """Return the one line the partner reads: what the chat is about, and that it is short."""
     topic = clean(chat.proposal.topic, TOPIC_CHARS)
-    since = f", from your work together on {topic}," if topic else ""
-    return (
-        f"A 15-minute career chat: {chat.organizer.name} would value your view{since} on what "
-        "they do well and what to grow next. Nothing to prepare."
+    if topic:
+        return _(
+            "A 15-minute career chat: %(name)s would value your view, from your work together "
+            "on %(topic)s, on what they do well and what to grow next. Nothing to prepare.",
+            name=chat.organizer.name,
+            topic=topic,
+        )
+    return _(
+        "A 15-minute career chat: %(name)s would value your view on what they do well and what "
+        "to grow next. Nothing to prepare.",
+        name=chat.organizer.name,
     )
 
 
@@ -267,14 +287,14 @@ def description(chat: Chat, *, shared: bool) -> str:
     partner, reason = chat.partner, clean(chat.proposal.reason, REASON_CHARS)
     if shared and partner is not None:
         return partner_line(chat)
-    them = partner.name if partner else "the other person"
-    lines = [f"Why now: {reason}", ""] if reason else []
+    them = partner.name if partner else _("the other person")
+    lines = [_("Why now: %(reason)s", reason=reason), ""] if reason else []
     if partner is None:
-        lines += ["No partner was suggested: this is a hold in your calendar.", ""]
-    lines += ["15 minutes is enough if you prepare. Before you meet, think about two things:"]
+        lines += [_("No partner was suggested: this is a hold in your calendar."), ""]
+    lines += [_("15 minutes is enough if you prepare. Before you meet, think about two things:")]
     lines += [
-        f"1. How can I add value for {them}?",
-        f"2. What is one insight I'd like from {them}?",
+        "1. " + _("How can I add value for %(other)s?", other=them),
+        "2. " + _("What is one insight I'd like from %(other)s?", other=them),
     ]
     return "\n".join(lines)
 

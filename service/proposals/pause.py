@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from service.adapters import mail
 from service.adapters.links import Purpose, read_user_token, user_token
 from service.config import Settings
+from service.engine import dates
+from service.engine.i18n import language
 from service.models import OutboxEmail, Proposal, User
 from service.models.proposals import EXPIRED, PROPOSED
 
@@ -78,7 +80,13 @@ def queue_paused_email(session: Session, settings: Settings, user: User) -> Outb
     until = user.paused_until
     if until is None:
         raise ValueError("the user is not paused")
-    local = until.astimezone(user.zone)
+    with language(user.language):
+        return _queue_paused(session, settings, user, dates.short_date(until.astimezone(user.zone)))
+
+
+def _queue_paused(session: Session, settings: Settings, user: User, day: str) -> OutboxEmail:
+    until = user.paused_until
+    assert until is not None
     return mail.queue_to(
         session,
         settings,
@@ -86,7 +94,7 @@ def queue_paused_email(session: Session, settings: Settings, user: User) -> Outb
         "paused",
         {
             "count": IGNORED_LIMIT,
-            "until": f"{local:%a} {local.day} {local:%b}",
+            "until": day,
             "resume_url": resume_url(settings, user),
             "settings_url": f"{settings.base_url}/settings",
         },

@@ -20,6 +20,9 @@ from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine import dates
+from service.engine.i18n import gettext as _
+from service.engine.i18n import language
 from service.engine.model import Proposal as Suggestion
 from service.engine.people import clean, display_name
 from service.engine.plan import Plan
@@ -66,15 +69,25 @@ def attempt(
     """Propose like propose(), and say why nothing was proposed; the caller commits."""
     hold(session, User, user.id)
     session.refresh(user)  # what the settings say now, not when the caller loaded them
+    with language(user.language):  # its reason and its why-not are read by the user
+        return _attempt(session, settings, user, now, box)
+
+
+def _attempt(
+    session: Session, settings: Settings, user: User, now: datetime, box: SecretBox | None
+) -> Attempt:
     blocked = _blocked(session, user, now)
     if blocked is not None:
         return blocked
     plan = plan_for_user(session, user, now)
     if not plan.cadence.due:
-        return Attempt(NOT_DUE, "your next career conversation is not due yet.")
+        return Attempt(NOT_DUE, _("your next career conversation is not due yet."))
     plan = _around_partner(session, settings, box, user, plan)
     if not plan.proposals:
-        why = f"no free 15 minutes in your working hours in the next {HORIZON_DAYS} days."
+        why = _(
+            "no free 15 minutes in your working hours in the next %(days)s days.",
+            days=HORIZON_DAYS,
+        )
         return Attempt(NO_FREE_SLOT, why)
     proposal = _store(session, user, plan.proposals, now, topic=_topic(plan))
     return Attempt(SENT, proposal=proposal, email=queue_email(session, settings, user, proposal))
@@ -95,23 +108,29 @@ def _around_partner(
 def _blocked(session: Session, user: User, now: datetime) -> Attempt | None:
     """Return why the user gets no proposal now (paused, one open, budget used), or None."""
     if user.paused_until is not None and user.paused_until > now:
-        return Attempt(PAUSED, f"proposals are paused {_until(user)}.")
+        return Attempt(PAUSED, _("proposals are paused %(until)s.", until=_until(user)))
     if open_proposal(session, user.id, now) is not None:
-        return Attempt(ALREADY_OPEN, "a proposal is already open: answer it first.")
+        return Attempt(ALREADY_OPEN, _("a proposal is already open: answer it first."))
     if user.weekly_nudges <= 0:
-        return Attempt(BUDGET_USED, "you asked for no proposals (0 a week, in Settings).")
+        return Attempt(BUDGET_USED, _("you asked for no proposals (0 a week, in Settings)."))
     if _made_this_week(session, user.id, now) >= user.weekly_nudges:
-        budget = f"{user.weekly_nudges} a week" if user.weekly_nudges > 1 else "one a week"
-        return Attempt(BUDGET_USED, f"this week's proposals are used ({budget}, in Settings).")
+        budget = (
+            _("%(count)s a week", count=user.weekly_nudges)
+            if user.weekly_nudges > 1
+            else _("one a week")
+        )
+        return Attempt(
+            BUDGET_USED,
+            _("this week's proposals are used (%(budget)s, in Settings).", budget=budget),
+        )
     return None
 
 
 def _until(user: User) -> str:
     until = user.paused_until
     if until is None or until.year >= FOREVER_YEAR:
-        return "until you resume"
-    local = until.astimezone(user.zone)
-    return f"until {local:%a} {local.day} {local:%b}"
+        return _("until you resume")
+    return _("until %(day)s", day=dates.short_date(until.astimezone(user.zone)))
 
 
 def open_proposal(session: Session, user_id: int, now: datetime) -> Proposal | None:
@@ -177,10 +196,10 @@ def queue_email(
     session: Session, settings: Settings, user: User, proposal: Proposal
 ) -> OutboxEmail:
     """Queue the proposal email: each time with its Accept link, Decline, Other times, prep."""
-    context = email_context(settings, user, proposal)
-    return mail.queue_to(
-        session, settings, user, "proposal", context, unsubscribe=unsubscribe_url(settings, user)
-    )
+    with language(user.language):
+        context = email_context(settings, user, proposal)
+        unsubscribe = unsubscribe_url(settings, user)
+        return mail.queue_to(session, settings, user, "proposal", context, unsubscribe=unsubscribe)
 
 
 def email_context(settings: Settings, user: User, proposal: Proposal) -> dict[str, Any]:

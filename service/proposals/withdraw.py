@@ -20,6 +20,8 @@ from service.adapters.db import claim
 from service.adapters.google import GoogleError, TransientGoogleError, delete_event
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext as _
+from service.engine.i18n import language
 from service.models import OutboxEmail, Proposal, User
 from service.models.proposals import ACCEPTED, chosen_slot
 from service.proposals.answer import slot_label
@@ -47,10 +49,11 @@ def withdraw(
         return "not_upcoming"
     session.refresh(proposal)
     chat = Chat(settings, proposal, session.get_one(User, proposal.user_id), slot, now)
-    if proposal.calendar_event_id:
-        _delete_on_google(session, box, chat)
-    else:
-        _cancel_by_email(session, chat)
+    with language(chat.user.language):  # the partner's cancel too: the user's language
+        if proposal.calendar_event_id:
+            _delete_on_google(session, box, chat)
+        else:
+            _cancel_by_email(session, chat)
     return "withdrawn"
 
 
@@ -63,7 +66,7 @@ def _delete_on_google(session: Session, box: SecretBox, chat: Chat) -> None:
     """Delete the event from the user's primary calendar; Google tells the partner."""
     connection = google_connection(session, chat.user)
     if connection is None:  # disconnected since: the event can only be removed by hand
-        chat.proposal.booking_error = "Google Calendar is no longer connected"
+        chat.proposal.booking_error = _("Google Calendar is no longer connected")
         return
     try:
         service = calendar_service(chat.settings, box, connection)
@@ -73,7 +76,7 @@ def _delete_on_google(session: Session, box: SecretBox, chat: Chat) -> None:
         raise
     except GoogleError as error:  # revoked or refused for good: withdrawn here all the same
         log.warning("proposal %s withdrawn but not deleted on Google: %s", chat.proposal.id, error)
-        chat.proposal.booking_error = "the event could not be removed from Google Calendar"
+        chat.proposal.booking_error = _("the event could not be removed from Google Calendar")
 
 
 def _cancel_by_email(session: Session, chat: Chat) -> None:

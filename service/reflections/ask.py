@@ -23,7 +23,10 @@ from service.adapters import mail
 from service.adapters.db import hold
 from service.adapters.links import LinkInvalid, Purpose, read_user_token, user_token
 from service.config import Settings
+from service.engine import dates
 from service.engine.classify import classify
+from service.engine.i18n import N_, language
+from service.engine.i18n import gettext as _
 from service.engine.people import address, clean, display_name
 from service.engine.relations import Ledger
 from service.models import Mark, OutboxEmail, Proposal, Reflection, StoredOccurrence, User
@@ -127,7 +130,9 @@ def queue_reflections(
     if paused or user.weekly_nudges <= 0:
         return []
     domain = mail.domain(settings)
-    return [_queue(session, settings, user, c, domain) for c in due_reflections(session, user, now)]
+    with language(user.language):
+        due = due_reflections(session, user, now)
+        return [_queue(session, settings, user, chat, domain) for chat in due]
 
 
 def _queue(
@@ -151,7 +156,7 @@ def email_context(settings: Settings, user: User, chat: Chat) -> dict[str, Any]:
         "name": display_name(chat.person),
         "title": clean(chat.title, TITLE_CHARS),
         "booked": chat.source.startswith("proposal:"),
-        "when": f"{start:%a} {start.day} {start:%b} {start:%H:%M}",
+        "when": dates.moment(start),
         "reply_url": reply_url(settings, user, chat),
         "days": LINK_DAYS,
     }
@@ -249,11 +254,11 @@ def ledgers(session: Session, user_id: int) -> dict[str, Ledger]:
 def _sentence(entry: Reflection) -> str:
     # The follow-up first: it is what the next meeting can act on.
     parts = (
-        ("you meant to follow up on", entry.follow_up),
-        ("you learned", entry.learned),
-        ("you offered", entry.offered),
+        (N_("you meant to follow up on: %(text)s"), entry.follow_up),
+        (N_("you learned: %(text)s"), entry.learned),
+        (N_("you offered: %(text)s"), entry.offered),
     )
-    said = [f"{lead}: {_plain(text)}" for lead, text in parts if _plain(text)]
+    said = [_(lead, text=_plain(text)) for lead, text in parts if _plain(text)]
     return clean("; ".join(said), LAST_CHARS)
 
 

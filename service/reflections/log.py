@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.engine.i18n import N_, gettext
 from service.models import Reflection
 
 REFLECTION_FIELDS = (
-    ("going_well", "What is going well"),
-    ("missing", "What is missing"),
-    ("opportunity", "What the opportunity is"),
-    ("learned", "What I learned"),
-    ("follow_up", "What I will follow up on"),
-    ("offered", "What I offered"),
+    ("going_well", N_("What is going well")),
+    ("missing", N_("What is missing")),
+    ("opportunity", N_("What the opportunity is")),
+    ("learned", N_("What I learned")),
+    ("follow_up", N_("What I will follow up on")),
+    ("offered", N_("What I offered")),
 )
 
 
@@ -34,14 +35,14 @@ def reflections_json(entries: Sequence[Reflection]) -> str:
 
 def reflections_markdown(entries: Sequence[Reflection], tz: ZoneInfo) -> str:
     """Return the reflection log as a Markdown document, newest first."""
-    parts = ["# My reflection log", ""]
+    parts = ["# " + gettext("My reflection log"), ""]
     for entry in entries:
         local = entry.created_at.astimezone(tz)
         with_whom = f" · {_line(entry.person)}" if entry.person else ""
         parts += [f"## {local:%Y-%m-%d %H:%M}{with_whom}", ""]
         for field, label in REFLECTION_FIELDS:
             if text := getattr(entry, field).strip():
-                parts += [f"**{label}:**", "", _paragraph(text), ""]
+                parts += [f"**{gettext(label)}:**", "", _paragraph(text), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 

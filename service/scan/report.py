@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.engine import dates
 from service.engine.cadence import describe
+from service.engine.i18n import gettext as _
 from service.engine.model import Occurrence, Touchpoint, Verdict
 from service.engine.relations import is_person_address
 from service.engine.series import week_of
@@ -123,8 +125,15 @@ def to_text(report: ScanReport) -> str:
     plan, tz = report.plan, report.profile.tz
     end = plan.window.end - timedelta(microseconds=1)
     lines = [
-        f"Touchpoint scan: {_day(plan.window.start)} to {_day(end)} ({tz.key})",
-        f"Calendar of {report.profile.me or 'an unknown owner (use --me)'}",
+        _(
+            "Touchpoint scan: %(start)s to %(end)s (%(zone)s)",
+            start=_day(plan.window.start),
+            end=_day(end),
+            zone=tz.key,
+        ),
+        _("Calendar of %(owner)s", owner=report.profile.me)
+        if report.profile.me
+        else _("Calendar of an unknown owner (use --me)"),
         "",
         describe(plan.cadence, max_days=report.profile.max_days),
     ]
@@ -136,10 +145,10 @@ def to_text(report: ScanReport) -> str:
         monday = start.date() - timedelta(days=start.weekday())
         if monday != week:
             week = monday
-            lines += ["", f"Week of {_day(monday)}"]
+            lines += ["", _("Week of %(day)s", day=_day(monday))]
         lines += _entry(occ, notes.get((occ.uid, occ.start)), report, weekly)
     if not plan.occurrences:
-        lines += ["", "Nothing on the calendar in this window."]
+        lines += ["", _("Nothing on the calendar in this window.")]
     lines += _proposals(report) + _warnings(report)
     return "\n".join(lines) + "\n"
 
@@ -160,15 +169,19 @@ def _entry(
 ) -> list[str]:
     when = _when(occ, report)
     if tp is None:
-        return [f"  {when}  {occ.title or '(no title)'}"]
-    lines = [f"* {when}  {occ.title or '(no title)'}  [{tp.kind}, {tp.score:.2f}]"]
-    lines.append(f"      why: {'; '.join(tp.reasons)}")
+        return [f"  {when}  {occ.title or _('(no title)')}"]
+    lines = [f"* {when}  {occ.title or _('(no title)')}  [{tp.kind}, {tp.score:.2f}]"]
+    lines.append("      " + _("why: %(reasons)s", reasons="; ".join(tp.reasons)))
     if tp.note is None:
         if occ.recurring:
             week = week_of(occ.starts_at(report.profile.tz), report.profile.tz)
             noted = weekly.get((occ.uid, week))
-            told = f"on {noted}" if noted else "sent earlier this week"
-            lines.append(f"      Prep: this series gets one note a week, {told}")
+            told = (
+                _("Prep: this series gets one note a week, on %(day)s", day=noted)
+                if noted
+                else _("Prep: this series gets one note a week, sent earlier this week")
+            )
+            lines.append(f"      {told}")
         return lines
     lines.append(f"      {tp.note.subject}")
     return lines + [f"        {line}" for line in tp.note.text.splitlines() if line.strip()]
@@ -176,7 +189,7 @@ def _entry(
 
 def _when(occ: Occurrence, report: ScanReport) -> str:
     if occ.all_day:
-        return f"{_day(occ.start)} (all day)"
+        return _("%(day)s (all day)", day=_day(occ.start))
     tz = report.profile.tz
     start, end = occ.starts_at(tz), occ.ends_at(tz)
     return f"{_day(start)} {start:%H:%M}-{end:%H:%M}"
@@ -187,10 +200,18 @@ def _proposals(report: ScanReport) -> list[str]:
     if not plan.cadence.due:
         return []
     if not plan.proposals:
-        return ["", "A career conversation is due, but no free 15 minutes fit your hours."]
+        return ["", _("A career conversation is due, but no free 15 minutes fit your hours.")]
     email = plan.proposals[0].partner
-    partner = f"with {plan.people.name(email)} ({email})" if email else "with someone you choose"
-    lines = ["", f"Proposed 15-minute career chat {partner}", f"  {plan.proposals[0].reason}"]
+    title = (
+        _(
+            "Proposed 15-minute career chat with %(name)s (%(email)s)",
+            name=plan.people.name(email),
+            email=email,
+        )
+        if email
+        else _("Proposed 15-minute career chat with someone you choose")
+    )
+    lines = ["", title, f"  {plan.proposals[0].reason}"]
     for n, p in enumerate(plan.proposals, start=1):
         lines.append(f"  {n}. {_day(p.start)} {p.start:%H:%M}-{p.end:%H:%M}")
     return lines
@@ -199,8 +220,9 @@ def _proposals(report: ScanReport) -> list[str]:
 def _warnings(report: ScanReport) -> list[str]:
     if not report.warnings:
         return []
-    return ["", "Warnings:", *(f"  - {w}" for w in report.warnings)]
+    return ["", _("Warnings:"), *(f"  - {w}" for w in report.warnings)]
 
 
 def _day(value: date | datetime) -> str:
-    return f"{value:%a} {value.day} {value:%b %Y}"
+    """Return "Mon 2 Mar 2026" in the current language."""
+    return f"{dates.short_date(value)} {value.year}"

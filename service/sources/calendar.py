@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from service.engine.i18n import language
 from service.engine.model import (
     STAGES,
     Attendee,
@@ -91,16 +92,16 @@ def plan_for_user(
     occurrences = [to_engine(r, profile.tz) for r in rows]
     chats = [*held_chats(session, user.id, span.start, now), *chats_ahead(session, user.id, now)]
     occurrences, profile = with_held_chats(occurrences, profile, chats)
-    return plan(
-        occurrences,
-        profile,
-        window,
-        last_with=last_with,
-        extra_busy=extra_busy,
-        ledgers=ledgers,
-        history=history,
-        notes=notes,
-    )
+    with language(user.language):  # notes and reasons in the user's language, in a job too
+        return plan(
+            occurrences,
+            profile,
+            window,
+            last_with=last_with,
+            extra_busy=extra_busy,
+            ledgers=ledgers,
+            history=history,
+        )
 
 
 def held_chats(

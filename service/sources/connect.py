@@ -33,6 +33,8 @@ from service.adapters.secrets import SecretBox
 from service.calendars.guard import Ceiling, Tripped, guarded
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
+from service.engine.i18n import gettext as _
+from service.engine.i18n import ngettext
 from service.engine.model import Occurrence
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import store_occurrences, stored_span
@@ -92,26 +94,38 @@ class SyncResult:
             every = _EVERY.search(often[0])
             how = f" ({every.group(1)})" if every else ""
             found.append(
-                f"{_many(len(often), 'event repeats', 'events repeat')} more often than anyone "
-                f"meets{how}: skipped."
+                ngettext(
+                    "%(num)d event repeats more often than anyone meets%(how)s: skipped.",
+                    "%(num)d events repeat more often than anyone meets%(how)s: skipped.",
+                    len(often),
+                    how=how,
+                )
             )
         if capped:
             found.append(
-                "The calendar holds more than Touchpoint reads at once: the rest was left out."
+                _("The calendar holds more than Touchpoint reads at once: the rest was left out.")
             )
         if skipped:
-            found.append(f"{_many(skipped, 'broken event was', 'broken events were')} skipped.")
+            found.append(
+                ngettext(
+                    "%(num)d broken event was skipped.",
+                    "%(num)d broken events were skipped.",
+                    skipped,
+                )
+            )
         if partial:
-            found.append(f"{_many(partial, 'part', 'parts')} of the calendar could not be read.")
+            found.append(
+                ngettext(
+                    "%(num)d part of the calendar could not be read.",
+                    "%(num)d parts of the calendar could not be read.",
+                    partial,
+                )
+            )
         return found
 
 
 def _capped(warning: str) -> bool:
     return any(part in warning for part in _CAPPED) or warning.startswith(_STOPPED)
-
-
-def _many(n: int, one: str, more: str) -> str:
-    return f"{n} {one if n == 1 else more}"
 
 
 def connect_ics_url(
@@ -166,7 +180,7 @@ def connect_ics_upload(
     quick: as for connect_ics_url.
     """
     if len(data) > MAX_BYTES:
-        raise SourceError("That file is too big (10 MiB at most).")
+        raise SourceError(_("That file is too big (10 MiB at most)."))
     if quick:
         read = _quick_read(data, None, settings, user, now)
     else:
@@ -203,7 +217,7 @@ def upload_label(filename: str) -> str:
     """Return the name an uploaded file is shown under: no folders, no control characters."""
     name = re.split(r"[\\/]", filename)[-1]
     name = " ".join(_UNPRINTABLE.sub(" ", name).split())
-    return name[:120] or "uploaded calendar"
+    return name[:120] or _("uploaded calendar")
 
 
 def _refuse_twice(session: Session, box: SecretBox, user: User, address: str) -> None:
@@ -211,7 +225,9 @@ def _refuse_twice(session: Session, box: SecretBox, user: User, address: str) ->
     query = select(Connection).where(Connection.user_id == user.id, Connection.kind == "ics_url")
     for existing in session.scalars(query):
         if _address_of(box, existing) == address:
-            raise SourceError(f"That calendar is already connected as {existing.label}.")
+            raise SourceError(
+                _("That calendar is already connected as %(label)s.", label=existing.label)
+            )
 
 
 def _download(
@@ -223,11 +239,15 @@ def _download(
             address, allow_networks=settings.allow_networks, max_bytes=MAX_BYTES, headers=headers
         )
     except TooLarge as error:
-        raise SourceError(f"That calendar is too big: {error}") from None
+        raise SourceError(_("That calendar is too big: %(error)s", error=error)) from None
     except RefusedURL as error:
-        raise SourceError(f"Touchpoint will not fetch that address: {error}") from None
+        raise SourceError(
+            _("Touchpoint will not fetch that address: %(error)s", error=error)
+        ) from None
     except FetchError as error:
-        raise SourceError(f"That address did not answer with a calendar: {error}") from None
+        raise SourceError(
+            _("That address did not answer with a calendar: %(error)s", error=error)
+        ) from None
 
 
 def _read(data: bytes, host: str | None) -> IcsCalendar:
@@ -235,13 +255,18 @@ def _read(data: bytes, host: str | None) -> IcsCalendar:
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
         if host:
             raise SourceError(
-                f"{host} sent a web page, not a calendar: use the secret iCal address."
+                _(
+                    "%(host)s sent a web page, not a calendar: use the secret iCal address.",
+                    host=host,
+                )
             )
-        raise SourceError("That file is a web page, not a calendar: export the calendar as .ics.")
+        raise SourceError(
+            _("That file is a web page, not a calendar: export the calendar as .ics.")
+        )
     try:
         return IcsCalendar.from_bytes(data)
     except CalendarError as error:
-        raise SourceError(f"That calendar cannot be read: {error}.") from None
+        raise SourceError(_("That calendar cannot be read: %(error)s.", error=error)) from None
 
 
 @dataclass
@@ -321,7 +346,9 @@ def _stored(
 
 def over_budget(tripped: Tripped) -> SourceError:
     """Say in one sentence that a calendar was stopped by the read's ceiling."""
-    return SourceError(f"That calendar asks for more than Touchpoint reads: {tripped}.")
+    return SourceError(
+        _("That calendar asks for more than Touchpoint reads: %(what)s.", what=tripped)
+    )
 
 
 def _read_later(connection: Connection, now: datetime) -> SyncResult:
@@ -349,7 +376,7 @@ def _conditional(connection: Connection) -> dict[str, str]:
 
 def _opened(box: SecretBox, connection: Connection) -> str:
     if (address := _address_of(box, connection)) is None:
-        raise SourceError("The saved address can no longer be read (its key was retired).")
+        raise SourceError(_("The saved address can no longer be read (its key was retired)."))
     return address
 
 

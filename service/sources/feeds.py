@@ -27,6 +27,7 @@ from service.calendars import raw
 from service.calendars.guard import Tripped
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
+from service.engine.i18n import gettext as _
 from service.models import Connection
 from service.sources.calendar import stale_span, store_occurrences, stored_span, sync_span
 from service.sources.connect import (
@@ -77,7 +78,7 @@ def sync_ics_upload(
     """Expand a kept upload again, so its weekly meetings reach the days that came since."""
     content = kept(connection)
     if content is None and stale_span(connection, now):  # uploaded before files were kept
-        raise SourceError("This upload is too old to refresh: upload the file again.")
+        raise SourceError(_("This upload is too old to refresh: upload the file again."))
     connection.synced_at = now
     return _extended(session, settings, connection, content or b"", now)
 

@@ -39,6 +39,8 @@ from service.calendars.google_events import to_icalendar
 from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
 from service.config import Settings
+from service.engine.i18n import N_
+from service.engine.i18n import gettext as _
 from service.models import Connection, User
 from service.sources.calendar import stale_span, store_occurrences, stored_span
 from service.sources.connect import (
@@ -53,11 +55,11 @@ from service.sources.schedule import connected
 
 log = logging.getLogger(__name__)
 
-REVOKED = "Google access was revoked: reconnect"
+REVOKED = N_("Google access was revoked: reconnect")
 PERMISSIONS_PAGE = "https://myaccount.google.com/permissions"
-REVOKE_FAILED = (
+REVOKE_FAILED = N_(
     "Google could not be reached to withdraw Touchpoint's access to your calendar. "
-    f"Remove it yourself at {PERMISSIONS_PAGE}"
+    "Remove it yourself at %(url)s"
 )
 
 
@@ -105,11 +107,13 @@ def sync_google(
             return SyncResult(connection, "unchanged", count_events(session, connection))
         return _full_sync(session, service, connection, now)
     except CredentialsRevoked:
-        raise SourceError(REVOKED) from None
+        raise SourceError(_(REVOKED)) from None
     except PermanentGoogleError as error:
-        raise SourceError(f"Google refused to share the calendar: {error}") from None
+        raise SourceError(
+            _("Google refused to share the calendar: %(error)s", error=error)
+        ) from None
     except TransientGoogleError as error:
-        message = f"Google is unavailable for now ({error})."
+        message = _("Google is unavailable for now (%(error)s).", error=error)
         raise GoogleUnavailable(message, status=error.status, reason=error.reason) from error
 
 
@@ -206,7 +210,9 @@ def _full_sync(
     try:
         calendar = IcsCalendar.from_bytes(text)
     except CalendarError as error:  # only on text we wrote ourselves: a bug, said plainly
-        raise SourceError(f"The Google calendar could not be read: {error}.") from None
+        raise SourceError(
+            _("The Google calendar could not be read: %(error)s.", error=error)
+        ) from None
     tz = connection.user.zone
     try:
         found = calendar.read(start, end, tz, connection.label.lower(), focus=now)

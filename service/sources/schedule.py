@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 from service.adapters.mail import queue_to
 from service.calendars.ics import IcsCalendar
 from service.config import Settings
+from service.engine.i18n import N_, language
+from service.engine.i18n import gettext as _
 from service.models import Connection
 
 FLOOR = timedelta(minutes=15)
@@ -52,14 +54,14 @@ _REFRESH_PROPERTIES = ("REFRESH-INTERVAL", "X-PUBLISHED-TTL")
 # Google's passing failures raise TransientGoogleError instead.
 _MAY_COME_BACK = frozenset({"ics_url"})
 _KIND_NAMES = {
-    "google": "Google Calendar",
-    "ics_url": "calendar",
-    "ics_upload": "uploaded calendar",
+    "google": N_("Google Calendar"),
+    "ics_url": N_("calendar"),
+    "ics_upload": N_("uploaded calendar"),
 }
 _FIXES = {
-    "google": "Connect your Google Calendar again",
-    "ics_url": "Check the calendar's address and connect it again",
-    "ics_upload": "Upload the calendar file again",
+    "google": N_("Connect your Google Calendar again"),
+    "ics_url": N_("Check the calendar's address and connect it again"),
+    "ics_upload": N_("Upload the calendar file again"),
 }
 
 
@@ -257,11 +259,16 @@ def notify_broken(
 
 def queue_reconnect_email(session: Session, settings: Settings, connection: Connection) -> int:
     """Queue the email saying a calendar stopped syncing and how to fix it; return its id."""
+    with language(connection.user.language):
+        return _queue_reconnect(session, settings, connection)
+
+
+def _queue_reconnect(session: Session, settings: Settings, connection: Connection) -> int:
     context = {
         "label": connection.label,
-        "kind": _KIND_NAMES.get(connection.kind, "calendar"),
-        "reason": connection.last_error or "It could not be read.",
-        "fix": _FIXES.get(connection.kind, "Connect it again"),
+        "kind": _(_KIND_NAMES.get(connection.kind, "calendar")),
+        "reason": connection.last_error or _("It could not be read."),
+        "fix": _(_FIXES.get(connection.kind, N_("Connect it again"))),
         "connect_url": f"{settings.base_url}/connect",
     }
     email = queue_to(session, settings, connection.user, "reconnect", context)

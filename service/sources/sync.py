@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.engine.i18n import gettext
 from service.models import Connection, StoredOccurrence, User
 from service.sources.calendar import touched
 from service.sources.connect import SourceError, SourceUnavailable, SyncResult
@@ -41,9 +42,10 @@ def _sync_google(
 
 
 def _revoke_google(settings: Settings, box: SecretBox, connection: Connection) -> str | None:
-    from service.sources.google import REVOKE_FAILED, revoke_grant
+    from service.sources.google import PERMISSIONS_PAGE, REVOKE_FAILED, revoke_grant
 
-    return None if revoke_grant(settings, box, connection) else REVOKE_FAILED
+    revoked = revoke_grant(settings, box, connection)
+    return None if revoked else gettext(REVOKE_FAILED, url=PERMISSIONS_PAGE)
 
 
 SYNCERS: dict[str, Syncer] = {

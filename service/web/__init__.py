@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import config as config_module
 from service.adapters.secrets import SecretBox
 from service.config import Settings
+from service.web import i18n as languages
 from service.web.extensions import csrf, db, limiter
 from service.web.security import add_security_headers, content_security_policy
 
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    languages.init_app(app)
     _register_blueprints(app)
     _register_errors(app)
     app.after_request(add_security_headers)
@@ -116,15 +119,15 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    def page(code: int, message: str) -> Any:
+    def page(code: int, message: Any) -> Any:
         return lambda _exc: (render_template("web/error.html", code=code, message=message), code)
 
-    app.register_error_handler(400, page(400, "That request did not make sense."))
-    app.register_error_handler(403, page(403, "That is not yours to see."))
-    app.register_error_handler(404, page(404, "There is nothing here."))
-    app.register_error_handler(413, page(413, "That file is too big: 10 MiB at most."))
-    app.register_error_handler(429, page(429, "Too many tries. Wait a minute and try again."))
-    broke = page(500, "Something broke on our side. Nothing was lost.")
+    app.register_error_handler(400, page(400, _l("That request did not make sense.")))
+    app.register_error_handler(403, page(403, _l("That is not yours to see.")))
+    app.register_error_handler(404, page(404, _l("There is nothing here.")))
+    app.register_error_handler(413, page(413, _l("That file is too big: 10 MiB at most.")))
+    app.register_error_handler(429, page(429, _l("Too many tries. Wait a minute and try again.")))
+    broke = page(500, _l("Something broke on our side. Nothing was lost."))
 
     def server_error(exc: Any) -> Any:
         # The failure may have left the session unusable (a locked or refused write): the error

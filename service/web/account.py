@@ -7,6 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -25,7 +28,7 @@ bp = Blueprint("account", __name__)
 
 
 class DeleteForm(FlaskForm):
-    confirm = StringField("Type your email address to confirm", [InputRequired()])
+    confirm = StringField(_l("Type your email address to confirm"), [InputRequired()])
 
     def matches(self, user: User) -> bool:
         return (self.confirm.data or "").strip().lower() == user.email.lower()
@@ -58,7 +61,7 @@ def delete() -> ResponseReturnValue:
     user = require_user()
     form = DeleteForm()
     if not form.validate_on_submit() or not form.matches(user):
-        form.confirm.errors = ["That is not your email address: nothing was deleted."]
+        form.confirm.errors = [_("That is not your email address: nothing was deleted.")]
         return _page(user, form, 422)
     settings = app_settings()
     unrevoked = revoke_grants(settings, secret_box(), user.connections)
@@ -68,12 +71,15 @@ def delete() -> ResponseReturnValue:
     db.session.commit()
     sign_out()
     _forget_everywhere(files, user_id)
-    flash("Your account and everything in it is gone.")
+    flash(_("Your account and everything in it is gone."))
     if unrevoked:
         flash(
-            "We could not reach Google to withdraw Touchpoint's access to "
-            + ", ".join(unrevoked)
-            + f". Remove it yourself at {PERMISSIONS_PAGE}.",
+            _(
+                "We could not reach Google to withdraw Touchpoint's access to %(calendars)s. "
+                "Remove it yourself at %(url)s.",
+                calendars=", ".join(unrevoked),
+                url=PERMISSIONS_PAGE,
+            ),
             "error",
         )
     return redirect("/")
@@ -84,8 +90,13 @@ def delete() -> ResponseReturnValue:
 def sign_out_all() -> ResponseReturnValue:
     """End every session of the account (CSRF-checked like every form)."""
     ended = sign_out_everywhere(require_user())
-    devices = "1 session" if ended == 1 else f"{ended} sessions"
-    flash(f"You are signed out everywhere ({devices} ended). Sign in again to continue.")
+    flash(
+        ngettext(
+            "You are signed out everywhere (%(num)d session ended). Sign in again to continue.",
+            "You are signed out everywhere (%(num)d sessions ended). Sign in again to continue.",
+            ended,
+        )
+    )
     return redirect(url_for("auth.signin"))
 
 

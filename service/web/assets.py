@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, send_from_directory, url_for
+from flask_babel import gettext as _
+
+from service.engine.i18n import current
 
 bp = Blueprint("assets", __name__)
 
@@ -31,7 +34,10 @@ def manifest() -> Response:
     body = {
         "name": "Touchpoint",
         "short_name": "Touchpoint",
-        "description": "Career conversations, prepared, in the moments your calendar already has.",
+        "description": _(
+            "Career conversations, prepared, in the moments your calendar already has."
+        ),
+        "lang": current(),
         "start_url": "/",
         "scope": "/",
         "display": "standalone",

@@ -21,6 +21,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, ValidationError
 from wtforms.validators import InputRequired, Length
@@ -39,6 +41,7 @@ from service.dashboard.insights import has_calendar
 from service.models import User
 from service.web.context import app_settings, clock
 from service.web.extensions import db, limiter
+from service.web.i18n import browser_language
 from service.web.outbox import outbox_open
 from service.web.session import current_user, sign_in, sign_out
 
@@ -54,14 +57,18 @@ def _lower(value: str | None) -> str | None:
 
 def _plain_address(_form: FlaskForm, field: EmailField) -> None:
     if not mail.is_plain_address(field.data or ""):
-        raise ValidationError("That does not look like an email address.")
+        raise ValidationError(_("That does not look like an email address."))
 
 
 class SignInForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         filters=[_lower],
-        validators=[InputRequired("Enter your email address."), Length(max=254), _plain_address],
+        validators=[
+            InputRequired(_l("Enter your email address.")),
+            Length(max=254),
+            _plain_address,
+        ],
     )
     next = HiddenField()
 
@@ -151,7 +158,7 @@ def confirm(link_token: str) -> ResponseReturnValue:
         token = use_login_token(store, link_token, now)
         if token is None:
             return _link_unusable()
-        user = account_for(store, token.email)
+        user = account_for(store, token.email, browser_language())
         store.commit()
         sign_in(user)
         return redirect(_landing(user, safe_next(token.next_url)))
@@ -174,5 +181,5 @@ def _link_unusable() -> ResponseReturnValue:
 @bp.post("/signout")
 def signout() -> ResponseReturnValue:
     sign_out()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("auth.signin"))

@@ -22,6 +22,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -44,7 +46,7 @@ from service.web.session import current_user, login_required, require_user
 
 bp = Blueprint("connect", __name__)
 
-READING = "it is large, so it is read in the background: its events appear within a minute."
+READING = _l("it is large, so it is read in the background: its events appear within a minute.")
 CALENDAR_SUFFIXES = (".ics", ".ical", ".ifb", ".icalendar")
 CALENDAR_TYPES = ("text/calendar", "application/ics")
 
@@ -75,15 +77,15 @@ def _calendar_file(_form: FlaskForm, field: Field) -> None:
         return
     suffix = PurePath(upload.filename or "").suffix.lower()
     if suffix not in CALENDAR_SUFFIXES and upload.mimetype not in CALENDAR_TYPES:
-        raise ValidationError("Choose an iCalendar file (.ics), as exported by a calendar app.")
+        raise ValidationError(_("Choose an iCalendar file (.ics), as exported by a calendar app."))
 
 
 class UrlForm(FlaskForm):
     url = StringField(
-        "Secret iCal address",
+        _l("Secret iCal address"),
         validators=[
-            DataRequired("Paste the calendar's address."),
-            Length(max=2000, message="That address is too long (2000 characters at most)."),
+            DataRequired(_l("Paste the calendar's address.")),
+            Length(max=2000, message=_l("That address is too long (2000 characters at most).")),
         ],
         render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
     )
@@ -91,8 +93,8 @@ class UrlForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(
-        "An .ics file",
-        validators=[FileRequired("Choose an .ics file to upload."), _calendar_file],
+        _l("An .ics file"),
+        validators=[FileRequired(_l("Choose an .ics file to upload.")), _calendar_file],
         render_kw={"accept": ",".join((*CALENDAR_SUFFIXES, *CALENDAR_TYPES))},
     )
 
@@ -186,10 +188,16 @@ def _connect(
     db.session.commit()
     if result.outcome == "reading":  # too big to read within a request: a sync job reads it
         read_later(result.connection.id)
-        flash(f"Connected: {result.connection.label} — {READING}")
+        flash(_("Connected: %(label)s — %(what)s", label=result.connection.label, what=READING))
         return redirect("/connect")
     replan(result.connection.user_id)  # prep notes for what it holds, now, not at the next change
-    flash(f"Connected: {result.connection.label} — {events(result.events)}")
+    flash(
+        _(
+            "Connected: %(label)s — %(what)s",
+            label=result.connection.label,
+            what=events(result.events),
+        )
+    )
     _flash_notices(result)
     return redirect(safe_next(request.form.get("next")) or "/")
 
@@ -216,7 +224,7 @@ def disconnect(connection_id: int) -> Response:
     label, notices = syncing.disconnect(_session(), app_settings(), secret_box(), connection)
     db.session.commit()
     replan(connection.user_id)  # its meetings' notes cancelled, the dashboard's days computed
-    flash(f"Disconnected: {label}. Its events were deleted from Touchpoint.")
+    flash(_("Disconnected: %(label)s. Its events were deleted from Touchpoint.", label=label))
     for notice in notices:
         flash(notice, "warning")
     return redirect("/connect")
@@ -233,12 +241,19 @@ def _owned(connection_id: int) -> Connection:
 def _flash_refresh(result: SyncResult) -> None:
     label = result.connection.label
     if result.outcome == "failed":
-        again = "" if result.broken else " Touchpoint will try again later by itself."
-        flash(f"{label} could not be refreshed. {result.error}{again}", "error")
+        again = "" if result.broken else " " + _("Touchpoint will try again later by itself.")
+        said = _("%(label)s could not be refreshed.", label=label)
+        flash(f"{said} {result.error}{again}", "error")
     elif result.outcome == "unchanged":
-        flash(f"{label} has not changed since the last sync — {events(result.events)}.")
+        flash(
+            _(
+                "%(label)s has not changed since the last sync — %(what)s.",
+                label=label,
+                what=events(result.events),
+            )
+        )
     else:
-        flash(f"Refreshed: {label} — {events(result.events)}")
+        flash(_("Refreshed: %(label)s — %(what)s", label=label, what=events(result.events)))
         _flash_notices(result)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from flask import abort, current_app
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from service import clock as system_clock
@@ -33,7 +34,7 @@ def secret_box() -> SecretBox:
 
 def events(count: int) -> str:
     """Say "1 event" or "N events"."""
-    return "1 event" if count == 1 else f"{count} events"
+    return ngettext("%(num)d event", "%(num)d events", count)
 
 
 def clock() -> datetime:

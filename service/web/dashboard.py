@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +23,8 @@ from wtforms.validators import InputRequired, Length
 
 from service.dashboard import checks, insights, past, week
 from service.dashboard import marks as user_marks
-from service.dashboard.insights import MONTHS, PersonCount, Tally
+from service.dashboard.insights import PersonCount, Tally
+from service.engine import dates
 from service.engine.model import KINDS, Profile, Touchpoint
 from service.engine.people import clean, display_name
 from service.engine.plan import Plan
@@ -39,7 +42,7 @@ from service.web.session import login_required, require_user
 bp = Blueprint("dashboard", __name__)
 
 RECENT_DAYS = 7  # past touchpoints offered for "this was a career conversation"
-MARKED = {"none": "not a touchpoint", "career": "a career conversation"}
+MARKED = {"none": _l("not a touchpoint"), "career": _l("a career conversation")}
 
 
 class MarkForm(FlaskForm):
@@ -49,12 +52,12 @@ class MarkForm(FlaskForm):
 
 class ReflectionForm(EntryForm):
     ANSWERS = ("going_well", "missing", "opportunity")
-    EMPTY = "Write at least one line: going well, missing or opportunity."
+    EMPTY = _l("Write at least one line: going well, missing or opportunity.")
 
-    going_well = TextAreaField("What is going well", filters=[no_nul])
-    missing = TextAreaField("What is missing", filters=[no_nul])
-    opportunity = TextAreaField("What the opportunity is", filters=[no_nul])
-    person = StringField("With whom (optional)", filters=[no_nul])
+    going_well = TextAreaField(_l("What is going well"), filters=[no_nul])
+    missing = TextAreaField(_l("What is missing"), filters=[no_nul])
+    opportunity = TextAreaField(_l("What the opportunity is"), filters=[no_nul])
+    person = StringField(_l("With whom (optional)"), filters=[no_nul])
     back = HiddenField(filters=[no_nul])
 
 
@@ -159,16 +162,16 @@ def _glance(
 def _helpers(profile: Profile) -> dict[str, Any]:
     """Return the formatting functions the templates call, bound to the user's zone."""
     return {
-        "kind_label": lambda kind: insights.KIND_LABELS.get(kind, kind),
-        "category_label": insights.CATEGORY_LABELS.__getitem__,
+        "kind_label": lambda kind: _(insights.KIND_LABELS.get(kind, kind)),
+        "category_label": lambda category: _(insights.CATEGORY_LABELS[category]),
         "hours": lambda tp: insights.local_time(tp, profile),
         "moment": lambda at: insights.short_moment(at, profile.tz),
         "long_date": lambda at: insights.long_date(at.astimezone(profile.tz).date()),
         "categories": insights.CATEGORIES,
         "kinds": KINDS,
         "anchor": week.anchor,
-        "short_day": lambda day: insights.WEEKDAYS[day.weekday()][:3],
-        "month_name": lambda day: MONTHS[day.month - 1][:3],
+        "short_day": dates.weekday,
+        "month_name": dates.month_short,
         "marked_as": MARKED,
     }
 
@@ -192,7 +195,7 @@ def _link(proposal: Proposal) -> str | None:
 def mark() -> BaseResponse:
     user, form = require_user(), MarkForm()
     if not form.validate_on_submit():
-        flash("That mark did not make sense; nothing was changed.", "error")
+        flash(_("That mark did not make sense; nothing was changed."), "error")
         return redirect(url_for("dashboard.index"))
     session = db.session()
     title = user_marks.title_of(session, user.id, form.uid.data)
@@ -201,7 +204,8 @@ def mark() -> BaseResponse:
     kind = None if form.kind.data == "none" else form.kind.data
     user_marks.save_mark(session, user.id, form.uid.data, kind, clock())
     replan(user.id)  # a meal marked "not a touchpoint" loses its note, a chat marked gains one
-    flash(f"Marked “{clean(title, 80)}” as {MARKED.get(form.kind.data, form.kind.data)}.")
+    what = MARKED.get(form.kind.data, form.kind.data)
+    flash(_("Marked “%(title)s” as %(what)s.", title=clean(title, 80), what=what))
     return redirect(url_for("dashboard.index"))
 
 
@@ -214,7 +218,7 @@ def undo(mark_id: int) -> BaseResponse:
         abort(404)
     session.delete(found)
     session.commit()
-    flash("Undone: the event is judged as before.")
+    flash(_("Undone: the event is judged as before."))
     return redirect(url_for("dashboard.index"))
 
 
@@ -262,7 +266,7 @@ def add_reflection() -> BaseResponse | tuple[str, int]:
         )
     )
     session.commit()
-    flash("Added to your reflection log.")
+    flash(_("Added to your reflection log."))
     back = "dashboard.index" if form.back.data == "dashboard" else "dashboard.reflections"
     return redirect(url_for(back))
 
@@ -284,7 +288,7 @@ def delete_reflection(reflection_id: int) -> BaseResponse:
     user, session = require_user(), db.session()
     session.delete(_own_reflection(session, user, reflection_id))
     session.commit()
-    flash("Deleted from your reflection log.")
+    flash(_("Deleted from your reflection log."))
     return redirect(url_for("dashboard.reflections"))
 
 

@@ -29,6 +29,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from google_auth_oauthlib.flow import Flow
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
@@ -56,6 +58,7 @@ from service.web.auth import safe_next
 from service.web.connect import connect_attempts
 from service.web.context import app_settings, clock, events, replan, secret_box
 from service.web.extensions import db, limiter
+from service.web.i18n import browser_language
 from service.web.session import current_user, login_required, require_user, sign_in
 
 bp = Blueprint("google", __name__)
@@ -65,18 +68,22 @@ IN_FLIGHT = "google_oauth"  # session key: the state of the round trip this brow
 # What each calendar scope is called on Google's screen, and why Touchpoint asks for it.
 WHY = {
     EVENTS_OWNED: (
-        "See, create, change, and delete events on Google calendars you own",
-        "Touchpoint reads your events to find the lunches, coffees and 1:1s where a career "
-        "conversation fits, and puts the 15-minute chats you accept on your calendar.",
+        _l("See, create, change, and delete events on Google calendars you own"),
+        _l(
+            "Touchpoint reads your events to find the lunches, coffees and 1:1s where a career "
+            "conversation fits, and puts the 15-minute chats you accept on your calendar."
+        ),
     ),
     FREEBUSY: (
-        "See the availability on Google calendars you have access to",
-        "Touchpoint proposes a chat only when you and the person you would talk to are both "
-        "free; it sees busy or free, never what the other person's events are.",
+        _l("See the availability on Google calendars you have access to"),
+        _l(
+            "Touchpoint proposes a chat only when you and the person you would talk to are both "
+            "free; it sees busy or free, never what the other person's events are."
+        ),
     ),
     APP_CALENDARS: (
-        "Make secondary Google calendars",
-        "Touchpoint keeps your prep notes in a calendar of their own, apart from your events.",
+        _l("Make secondary Google calendars"),
+        _l("Touchpoint keeps your prep notes in a calendar of their own, apart from your events."),
     ),
 }
 
@@ -229,7 +236,7 @@ def _new_address(email: str) -> bool:
 def _user_for(flight: OAuthState, identity: Identity) -> User:
     """Return whose account this is: the Google address's (sign-in) or the starter's (connect)."""
     if flight.purpose == "signin":
-        return account_for(db.session(), identity.email.strip().lower())
+        return account_for(db.session(), identity.email.strip().lower(), browser_language())
     user = current_user()
     if user is None or user.id != flight.user_id:
         raise Halt("web/google/expired.html", 400)
@@ -249,20 +256,32 @@ def _connect_calendar(user: User, email: str, grant: Grant, next_url: str) -> Re
         result = sync_connection(store, settings, box, connection, clock())
     except SourceUnavailable:  # Google did not answer: the connection stays, to refresh later
         store.rollback()
-        late = "but Google did not answer the first sync. Press Refresh in a minute."
-        flash(f"Connected Google Calendar {label}, {late}", "warning")
+        late = _(
+            "Connected Google Calendar %(label)s, but Google did not answer the first sync. "
+            "Press Refresh in a minute.",
+            label=label,
+        )
+        flash(late, "warning")
         return redirect(url_for("connect.index"))
     store.commit()
     if result.outcome == "failed":
         flash(
-            f"Connected Google Calendar {label}, but it could not be read: {result.error}", "error"
+            _(
+                "Connected Google Calendar %(label)s, but it could not be read: %(error)s",
+                label=label,
+                error=result.error,
+            ),
+            "error",
         )
         return redirect(url_for("connect.index"))
     replan(user.id)
-    flash(f"Connected Google Calendar {label}: {events(result.events)}")
+    flash(
+        _("Connected Google Calendar %(label)s: %(what)s", label=label, what=events(result.events))
+    )
     if user.calendar_notes and APP_CALENDARS not in grant.scopes:
         flash(
-            "Prep notes will come by email only: the calendar for them was not allowed.", "warning"
+            _("Prep notes will come by email only: the calendar for them was not allowed."),
+            "warning",
         )
     return redirect(next_url or "/")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
@@ -15,6 +16,7 @@ from service.notes import email as notes_mail
 from service.notes.feed import feed_ics, user_from_feed_token
 from service.web.context import app_settings, clock, opened_or_404
 from service.web.extensions import csrf, db
+from service.web.i18n import speak_to
 from service.web.settings import describe_pause
 
 bp = Blueprint("notes_feed", __name__)
@@ -23,7 +25,7 @@ FEED_MAX_AGE = 15 * 60  # seconds a calendar app may keep the feed before asking
 
 
 class SnoozeForm(FlaskForm):
-    snooze = SubmitField("Pause for a week")
+    snooze = SubmitField(_l("Pause for a week"))
 
 
 @bp.get("/feed/<token>.ics")
@@ -31,6 +33,7 @@ def feed(token: str) -> ResponseReturnValue:
     user = user_from_feed_token(db.session(), current_app.config["SECRET_KEY"], token)
     if user is None:
         abort(404)
+    speak_to(user)  # the calendars' names and the notes, in the user's language
     response = make_response(feed_ics(db.session(), app_settings(), user, clock()))
     response.content_type = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'inline; filename="touchpoint.ics"'
@@ -43,6 +46,7 @@ def feed(token: str) -> ResponseReturnValue:
 @bp.get("/notes/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     user = opened_or_404(notes_mail.UNSUBSCRIBE_LINK.user_of, token)
+    speak_to(user)
     return render_template("web/notes_feed/unsubscribe.html", done=not user.email_notes)
 
 
@@ -51,7 +55,9 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @bp.post("/notes/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
-    notes_mail.unsubscribe(opened_or_404(notes_mail.UNSUBSCRIBE_LINK.user_of, token))
+    user = opened_or_404(notes_mail.UNSUBSCRIBE_LINK.user_of, token)
+    speak_to(user)
+    notes_mail.unsubscribe(user)
     db.session.commit()
     return render_template("web/notes_feed/unsubscribe.html", done=True, just_now=True)
 
@@ -59,6 +65,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
 @bp.route("/notes/snooze/<token>", methods=["GET", "POST"])
 def snooze(token: str) -> ResponseReturnValue:
     user = opened_or_404(notes_mail.SNOOZE_LINK.user_of, token)
+    speak_to(user)
     form = SnoozeForm()
     if form.validate_on_submit():
         notes_mail.snooze(user, clock())

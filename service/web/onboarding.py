@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,16 +39,16 @@ bp = Blueprint("onboarding", __name__)
 
 PREVIEW_DAYS = 7
 STAGE_HINTS = {
-    "new_project": "New people, new work: learn who matters and what they need.",
-    "internal_move": "Find out what other teams need and where you could fit.",
-    "external_move": "Widen your view of the field, quietly and with care.",
-    "growth": "Grow where you are: feedback, scope, the next step up.",
+    "new_project": _l("New people, new work: learn who matters and what they need."),
+    "internal_move": _l("Find out what other teams need and where you could fit."),
+    "external_move": _l("Widen your view of the field, quietly and with care."),
+    "growth": _l("Grow where you are: feedback, scope, the next step up."),
 }
 
 
 class GoalForm(FlaskForm):
-    stage = RadioField("Where you are", choices=STAGES, validators=[InputRequired()])
-    goal = TextAreaField("Your goal, in your own words", [Optional(), Length(max=500)])
+    stage = RadioField(_l("Where you are"), choices=STAGES, validators=[InputRequired()])
+    goal = TextAreaField(_l("Your goal, in your own words"), [Optional(), Length(max=500)])
 
 
 def _steps(user_id: int) -> dict[str, bool]:
@@ -134,7 +136,7 @@ def _preview(user: User) -> dict[str, Any]:
         "sent_before": _sent_to(session, user.id),
         "moment": lambda at: short_moment(at, profile.tz),
         "hours": lambda t: local_time(t, profile),
-        "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
+        "kind_label": lambda kind: _(KIND_LABELS.get(kind, kind)),
         "name": display_name,
     }
 

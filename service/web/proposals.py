@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
@@ -33,6 +36,7 @@ from service.proposals.answer import (
 from service.proposals.withdraw import unsent_cancels, withdraw
 from service.web.context import app_settings, clock, opened, opened_or_404, secret_box
 from service.web.extensions import csrf, db
+from service.web.i18n import speak_to
 from service.web.session import login_required, require_user
 from service.web.settings import describe_pause
 from workers.enqueue import QueueUnavailable, enqueue_booking, enqueue_email
@@ -42,10 +46,10 @@ log = logging.getLogger(__name__)
 
 
 class AnswerForm(FlaskForm):
-    slot = RadioField("Pick a time", choices=[], validate_choice=False)
-    book = SubmitField("Book it")
-    decline = SubmitField("Decline")
-    other_times = SubmitField("Other times please")
+    slot = RadioField(_l("Pick a time"), choices=[], validate_choice=False)
+    book = SubmitField(_l("Book it"))
+    decline = SubmitField(_l("Decline"))
+    other_times = SubmitField(_l("Other times please"))
 
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
@@ -54,6 +58,7 @@ def show(token: str) -> ResponseReturnValue:
     proposal = opened(proposal_from_token, token)
     if proposal is None:
         return _expired()
+    speak_to(db.session.get(User, proposal.user_id))
     tz = _zone_of(proposal)
     if proposal.status in ("accepted", "declined", "other_times"):
         # Right after answering (POST, then redirect here) it is news; later it is a reminder.
@@ -96,7 +101,7 @@ def _record(
     try:
         answer(db.session(), proposal, _choice(form), now)
     except SlotNotOffered:
-        form.slot.errors = ["Pick one of the times first."]
+        form.slot.errors = [_("Pick one of the times first.")]
         return _page(form, proposal, tz)
     except AlreadyAnswered:
         return _answered(proposal, tz, again=True)
@@ -160,7 +165,7 @@ def _expired() -> ResponseReturnValue:
 
 # Asking for a proposal now (the periodic planner calls the same service later) ----------------
 
-TIMES = {1: "a time", 2: "two times", 3: "three times"}
+TIMES = {1: _l("a time"), 2: _l("two times"), 3: _l("three times")}
 
 
 @bp.post("/proposals/new")
@@ -170,7 +175,7 @@ def create() -> ResponseReturnValue:
     result = proposing.attempt(db.session(), settings, require_user(), clock())
     db.session.commit()
     if result.proposal is None or result.email is None:
-        flash(f"Nothing to propose: {result.why}")
+        flash(_("Nothing to propose: %(why)s", why=result.why))
         return redirect(url_for("dashboard.index"))
     sending = mail.send_now(db, settings, result.email.id)
     flash(*_sent_message(result.proposal, sending))
@@ -180,14 +185,23 @@ def create() -> ResponseReturnValue:
 def _sent_message(proposal: Proposal, sending: str) -> tuple[str, str]:
     """Say where the proposal went, as (message, flash category)."""
     if sending == "failed":
-        return "The email could not be sent; answer the proposal below instead.", "error"
+        return _("The email could not be sent; answer the proposal below instead."), "error"
     count = len(offered_slots(proposal))
-    times = TIMES.get(count, f"{count} times")
+    times = TIMES.get(count) or ngettext("%(num)d time", "%(num)d times", count)
     who = display_name(proposal.partner)
-    with_whom = f" with {who}" if who else " for a career chat"
-    if sending == "retrying":
-        return f"Queued: the email with {times}{with_whom} goes out shortly.", "message"
-    return f"Sent: check your email for {times}{with_whom}.", "message"
+    if sending == "retrying" and who:
+        said = _(
+            "Queued: the email with %(times)s with %(who)s goes out shortly.", times=times, who=who
+        )
+    elif sending == "retrying":
+        said = _(
+            "Queued: the email with %(times)s for a career chat goes out shortly.", times=times
+        )
+    elif who:
+        said = _("Sent: check your email for %(times)s with %(who)s.", times=times, who=who)
+    else:
+        said = _("Sent: check your email for %(times)s for a career chat.", times=times)
+    return said, "message"
 
 
 # Unsubscribing from proposal emails: the signed link is the authorisation -------------------
@@ -203,16 +217,18 @@ def withdraw_chat(proposal_id: int) -> ResponseReturnValue:
     try:
         outcome = withdraw(session, app_settings(), secret_box(), proposal, clock())
     except TransientGoogleError:
-        flash("Google Calendar did not answer: the chat is still booked. Try again soon.", "error")
+        flash(
+            _("Google Calendar did not answer: the chat is still booked. Try again soon."), "error"
+        )
         return redirect(url_for("dashboard.index"))
     cancels = unsent_cancels(session, app_settings(), proposal)
     session.commit()
     for outbox_id in cancels:
         _send_later(outbox_id)
     if outcome == "withdrawn":
-        flash("Cancelled: the other person is told, and the chat leaves both calendars.")
+        flash(_("Cancelled: the other person is told, and the chat leaves both calendars."))
     else:
-        flash("That chat is not booked ahead any more; nothing was changed.", "error")
+        flash(_("That chat is not booked ahead any more; nothing was changed."), "error")
     return redirect(url_for("dashboard.index"))
 
 
@@ -226,6 +242,7 @@ def _send_later(outbox_id: int) -> None:
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     user = opened_or_404(proposing.user_from_unsubscribe_token, token)
+    speak_to(user)
     return render_template("web/proposals/unsubscribe.html", done=user.weekly_nudges == 0)
 
 
@@ -234,7 +251,9 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
-    proposing.unsubscribe(opened_or_404(proposing.user_from_unsubscribe_token, token))
+    user = opened_or_404(proposing.user_from_unsubscribe_token, token)
+    speak_to(user)
+    proposing.unsubscribe(user)
     db.session.commit()
     return render_template("web/proposals/unsubscribe.html", done=True, just_now=True)
 
@@ -243,12 +262,13 @@ def unsubscribe(token: str) -> ResponseReturnValue:
 
 
 class ResumeForm(FlaskForm):
-    resume = SubmitField("Resume proposals")
+    resume = SubmitField(_l("Resume proposals"))
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
 def resume(token: str) -> ResponseReturnValue:
     user, form = opened_or_404(ignored.user_from_resume_token, token), ResumeForm()
+    speak_to(user)
     resumed = False
     if form.validate_on_submit():
         ignored.resume(user)

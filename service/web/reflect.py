@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 
 from service.engine.people import display_name
@@ -21,18 +22,19 @@ from service.reflections.ask import (
 from service.web.context import clock, opened
 from service.web.extensions import db
 from service.web.forms import EntryForm, no_nul
+from service.web.i18n import speak_to
 
 bp = Blueprint("reflect", __name__)
 
 
 class ReflectForm(EntryForm):
     ANSWERS = ("learned", "follow_up", "offered")
-    EMPTY = "Write at least one line: learned, follow up or offered."
+    EMPTY = _l("Write at least one line: learned, follow up or offered.")
 
-    learned = TextAreaField("What did you learn?", filters=[no_nul])
-    follow_up = TextAreaField("What will you follow up on?", filters=[no_nul])
-    offered = TextAreaField("What did you offer?", filters=[no_nul])
-    person = StringField("With whom", filters=[no_nul])
+    learned = TextAreaField(_l("What did you learn?"), filters=[no_nul])
+    follow_up = TextAreaField(_l("What will you follow up on?"), filters=[no_nul])
+    offered = TextAreaField(_l("What did you offer?"), filters=[no_nul])
+    person = StringField(_l("With whom"), filters=[no_nul])
 
 
 @bp.route("/reflect/<token>", methods=["GET", "POST"])
@@ -40,6 +42,7 @@ def answer(token: str) -> ResponseReturnValue:
     reply = opened(reply_from_token, token)
     if reply is None:
         return render_template("web/reflect/expired.html"), 410
+    speak_to(reply.user)
     session = db.session()
     entry = reflection_for(session, reply)
     form = ReflectForm()

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,6 +26,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from service.engine.dates import short_date
+from service.engine.i18n import LANGUAGES, supported
 from service.models import User
 from service.notes.feed import feed_on, feed_url, retire_feed, turn_off_feed
 from service.web.context import app_settings, clock, replan
@@ -32,21 +36,23 @@ from service.web.session import login_required, require_user
 from service.web.zones import zone_choices
 
 FEED_SAID = {
-    "new": "Your prep notes feed has a new address: the old one no longer works.",
-    "off": "Your prep notes feed is off: no address shows them any more.",
+    "new": _l("Your prep notes feed has a new address: the old one no longer works."),
+    "off": _l("Your prep notes feed is off: no address shows them any more."),
 }
 
 bp = Blueprint("settings", __name__)
 
 STAGES = [
-    SelectChoice("new_project", "Starting a new project"),
-    SelectChoice("internal_move", "Looking for a move inside the company"),
-    SelectChoice("external_move", "Looking for a move outside the company"),
-    SelectChoice("growth", "Growing where I am"),
+    SelectChoice("new_project", _l("Starting a new project")),
+    SelectChoice("internal_move", _l("Looking for a move inside the company")),
+    SelectChoice("external_move", _l("Looking for a move outside the company")),
+    SelectChoice("growth", _l("Growing where I am")),
 ]
 DAYS = [
     SelectChoice(str(number), name)
-    for number, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+    for number, name in enumerate(
+        (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+    )
 ]
 PAUSES = {"week": timedelta(days=7), "month": timedelta(days=30)}
 # "Until I resume": a date no planner will ever reach.
@@ -61,13 +67,13 @@ def split_emails(text: str) -> list[str]:
 
 def _valid_email(_form: Any, field: Field) -> None:
     if field.data and not _EMAIL.fullmatch(field.data.strip()):
-        raise ValidationError("That does not look like an email address.")
+        raise ValidationError(_("That does not look like an email address."))
 
 
 def _valid_emails(_form: Any, field: Field) -> None:
     wrong = [e for e in split_emails(field.data) if not _EMAIL.fullmatch(e)]
     if wrong:
-        raise ValidationError("Not email addresses: " + ", ".join(wrong))
+        raise ValidationError(_("Not email addresses: %(list)s", list=", ".join(wrong)))
 
 
 def _days() -> Any:
@@ -75,7 +81,9 @@ def _days() -> Any:
 
 
 def _bounded(low: int, high: int) -> Any:
-    return NumberRange(low, high, message=f"A whole number from {low} to {high}.")
+    return NumberRange(
+        low, high, message=_l("A whole number from %(low)s to %(high)s.", low=low, high=high)
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -86,46 +94,54 @@ class MultiCheckboxField(SelectMultipleField):
 class WhoForm(FlaskForm):
     """Who you are and when you work: the settings' middle, and onboarding's second step."""
 
-    manager_email = StringField("Your manager's email", [Optional(), Length(max=254), _valid_email])
-    hours_start = TimeField("Working hours from", [InputRequired()], format=["%H:%M", "%H:%M:%S"])
-    hours_end = TimeField("to", [InputRequired()], format=["%H:%M", "%H:%M:%S"])
-    work_days = MultiCheckboxField("Working days", choices=DAYS, coerce=int)
-    tz = SelectField("Time zone", choices=[])
+    manager_email = StringField(
+        _l("Your manager's email"), [Optional(), Length(max=254), _valid_email]
+    )
+    hours_start = TimeField(
+        _l("Working hours from"), [InputRequired()], format=["%H:%M", "%H:%M:%S"]
+    )
+    hours_end = TimeField(_l("to"), [InputRequired()], format=["%H:%M", "%H:%M:%S"])
+    work_days = MultiCheckboxField(_l("Working days"), choices=DAYS, coerce=int)
+    tz = SelectField(_l("Time zone"), choices=[])
+    # Each language named in itself; choosing from the list is the validation (SelectField).
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()]
+    )
 
     def validate_hours_end(self, field: Field) -> None:
         start = self.hours_start.data
         if start is not None and field.data is not None and field.data <= start:
-            raise ValidationError("The end of the day must come after its start.")
+            raise ValidationError(_("The end of the day must come after its start."))
 
     def validate_work_days(self, field: Field) -> None:
         if not field.data:
-            raise ValidationError("Pick at least one working day.")
+            raise ValidationError(_("Pick at least one working day."))
 
 
 class SettingsForm(WhoForm):
-    stage = SelectField("Where you are", choices=STAGES)
-    goal = TextAreaField("Your goal, in your own words", [Optional(), Length(max=500)])
-    ideal_days = IntegerField("Ideal days between career conversations", [_days()])
-    max_days = IntegerField("Never more than (days)", [_days()])
-    include_people = TextAreaField("People to include in suggestions", [_valid_emails])
-    never_suggest = TextAreaField("People never to suggest", [_valid_emails])
-    email_notes = BooleanField("Email me a prep note before each touchpoint")
-    calendar_notes = BooleanField("Put prep notes on my calendar")
-    lead_minutes = IntegerField("Minutes before the meeting", [_bounded(5, 1440)])
-    digest = BooleanField("One morning digest instead of a note before each meeting")
-    weekly_nudges = IntegerField("Career chat proposals per week, at most", [_bounded(0, 7)])
+    stage = SelectField(_l("Where you are"), choices=STAGES)
+    goal = TextAreaField(_l("Your goal, in your own words"), [Optional(), Length(max=500)])
+    ideal_days = IntegerField(_l("Ideal days between career conversations"), [_days()])
+    max_days = IntegerField(_l("Never more than (days)"), [_days()])
+    include_people = TextAreaField(_l("People to include in suggestions"), [_valid_emails])
+    never_suggest = TextAreaField(_l("People never to suggest"), [_valid_emails])
+    email_notes = BooleanField(_l("Email me a prep note before each touchpoint"))
+    calendar_notes = BooleanField(_l("Put prep notes on my calendar"))
+    lead_minutes = IntegerField(_l("Minutes before the meeting"), [_bounded(5, 1440)])
+    digest = BooleanField(_l("One morning digest instead of a note before each meeting"))
+    weekly_nudges = IntegerField(_l("Career chat proposals per week, at most"), [_bounded(0, 7)])
 
     def validate_max_days(self, field: Field) -> None:
         ideal = self.ideal_days.data
         if ideal is not None and field.data is not None and field.data < ideal:
-            raise ValidationError(f"Must be at least the ideal ({ideal} days).")
+            raise ValidationError(_("Must be at least the ideal (%(days)s days).", days=ideal))
 
 
 class PauseForm(FlaskForm):
-    week = SubmitField("Pause for 1 week")
-    month = SubmitField("Pause for 1 month")
-    until_resumed = SubmitField("Pause until I resume")
-    resume = SubmitField("Resume")
+    week = SubmitField(_l("Pause for 1 week"))
+    month = SubmitField(_l("Pause for 1 month"))
+    until_resumed = SubmitField(_l("Pause until I resume"))
+    resume = SubmitField(_l("Resume"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -138,7 +154,7 @@ def index() -> ResponseReturnValue:
         _apply(form, user)
         db.session.commit()
         replan(user.id)  # lead time, stage, goal, hours: the notes follow at once
-        flash("Saved.")
+        flash(_("Saved."))
         return redirect(url_for("settings.index"))
     status = 422 if form.is_submitted() else 200
     return _render(user, form, status)
@@ -169,17 +185,16 @@ def paused_until(form: PauseForm, now: datetime) -> datetime | None:
 
 def _pause_message(user: User) -> str:
     if user.paused_until is None:
-        return "Resumed: prep notes and proposals are back on."
-    return f"Paused {describe_pause(user)}."
+        return _("Resumed: prep notes and proposals are back on.")
+    return _("Paused %(until)s.", until=describe_pause(user))
 
 
 def describe_pause(user: User) -> str:
     """Return "until Mon 9 Mar" or "until you resume", for a paused user."""
     until = user.paused_until
     if until is None or until >= UNTIL_RESUMED:
-        return "until you resume"
-    local = until.astimezone(user.zone)
-    return f"until {local:%a} {local.day} {local:%b}"
+        return _("until you resume")
+    return _("until %(day)s", day=short_date(until.astimezone(user.zone)))
 
 
 def _initial(user: User) -> dict[str, Any]:
@@ -205,6 +220,7 @@ def apply_who(form: WhoForm, user: User) -> None:
     user.hours_end = form.hours_end.data.strftime("%H:%M")
     user.work_days = ",".join(str(d) for d in sorted(form.work_days.data))
     user.tz = form.tz.data
+    user.language = supported(form.language.data)
     user.manager_email = (form.manager_email.data or "").strip().lower()
 
 
@@ -215,6 +231,7 @@ def who_of(user: User) -> dict[str, Any]:
         "hours_end": time.fromisoformat(user.hours_end),
         "work_days": [int(d) for d in user.work_days.split(",") if d.strip()],
         "tz": user.tz,
+        "language": supported(user.language),
         "manager_email": user.manager_email,
     }
 

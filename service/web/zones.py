@@ -10,19 +10,23 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
+
+from service.engine.i18n import N_
+
 REGIONS = {
-    "Africa": "Africa",
-    "America": "Americas",
-    "Antarctica": "Antarctica",
-    "Arctic": "Arctic",
-    "Asia": "Asia",
-    "Atlantic": "Atlantic",
-    "Australia": "Australia",
-    "Europe": "Europe",
-    "Indian": "Indian Ocean",
-    "Pacific": "Pacific",
+    "Africa": N_("Africa"),
+    "America": N_("Americas"),
+    "Antarctica": N_("Antarctica"),
+    "Arctic": N_("Arctic"),
+    "Asia": N_("Asia"),
+    "Atlantic": N_("Atlantic"),
+    "Australia": N_("Australia"),
+    "Europe": N_("Europe"),
+    "Indian": N_("Indian Ocean"),
+    "Pacific": N_("Pacific"),
 }
-OTHER = "Other"
+OTHER = N_("Other")
 
 Choices = dict[str, list[tuple[str, str]]]
 
@@ -45,10 +49,10 @@ def _grouped() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
 
 def zone_choices(current: str = "") -> Choices:
     """Return the picker's groups (region: [(zone, city)]), the user's current zone kept."""
-    choices: Choices = {label: list(cities) for label, cities in _grouped()}
+    choices: Choices = {gettext(label): list(cities) for label, cities in _grouped()}
     other = [("UTC", "UTC")]
     listed = {zone for cities in choices.values() for zone, _ in cities}
     if current and current != "UTC" and current not in listed and current in available_timezones():
         other.append((current, current))
-    choices[OTHER] = other
+    choices[gettext(OTHER)] = other
     return choices

@@ -317,11 +317,11 @@ def test_every_prompt_of_the_bank_has_its_own_wording() -> None:
     asks = {k for stage in prompts.ASK_BY_STAGE.values() for ks in stage.values() for k in ks}
     asks |= {"topic_lead", "np_topic_needs", "goal_step", "career_ask"}
     add_lines = {
-        _environment().get_template("notes/_add.txt").render({**facts, "add": k}).strip()
+        _environment("en").get_template("notes/_add.txt").render({**facts, "add": k}).strip()
         for k in adds
     }
     ask_lines = {
-        _environment().get_template("notes/_ask.txt").render({**facts, "ask": k}).strip()
+        _environment("en").get_template("notes/_ask.txt").render({**facts, "ask": k}).strip()
         for k in asks
     }
     assert len(add_lines) == len(adds)

@@ -244,7 +244,7 @@ def test_an_upload_of_old_events_says_when_the_last_one_was(frozen: Any, client:
     upload(client, calendar(("Lunch with Carol", old, (CAROL,))), "old.ics")
 
     page = text(client.get("/welcome"))
-    assert "Every event in old.ics is old: the latest is on 2019-05-03." in page
+    assert "Every event in old.ics is old: the latest is on 3 May 2019." in page
     assert "Working" not in text(client.get("/connect"))
 
 
@@ -253,7 +253,7 @@ def test_an_export_with_nothing_ahead_looks_stale(frozen: Any, client: Any) -> N
 
     upload(client, calendar(("Lunch with Carol", at(12, 12, month=1), (CAROL,))), "jan.ics")
 
-    assert "jan.ics has nothing after 2026-01-12: it looks like an old export." in text(
+    assert "jan.ics has nothing after 12 Jan 2026: it looks like an old export." in text(
         client.get("/welcome")
     )
 
