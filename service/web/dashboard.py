@@ -102,7 +102,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     before = past.past(session, user.id, profile, moment, RECENT_DAYS)
     year = before.year
     names = dict(year.names)
-    for email, name in insights.directory(occ for occ, _ in plan.occurrences).items():
+    for email, name in insights.directory(occ for occ, _verdict in plan.occurrences).items():
         names.setdefault(email, name)
     proposals = _open_proposals(session, user, moment)
     mix = year.by_category(profile)
