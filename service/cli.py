@@ -56,6 +56,13 @@ def main() -> None:
     help="Working hours, Monday to Friday, for proposed chats.",
 )
 @click.option(
+    "--note-days",
+    type=click.IntRange(1, 3660),
+    default=None,
+    help="Write prep notes for this many days from --from; later touchpoints say when their "
+    "note will be written.  [default: 14, TOUCHPOINT_NOTE_DAYS]",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 def scan(calendar: str, fmt: str, **options: object) -> None:
@@ -73,6 +80,8 @@ def scan(calendar: str, fmt: str, **options: object) -> None:
     try:
         settings = from_env()
         data = read_source(calendar, sys.stdin.buffer, settings.allow_networks)
+        if options["note_days"] is None:
+            options["note_days"] = settings.note_days
         scan_options = ScanOptions(**options)  # type: ignore[arg-type]
         result = run_scan(data, scan_options, date.today(), settings.budget)
     except (ScanError, ConfigError) as exc:

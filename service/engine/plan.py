@@ -63,13 +63,17 @@ def plan(
     extra_busy: Sequence[tuple[datetime, datetime]] = (),
     ledgers: Mapping[str, Ledger] | None = None,
     history: History | None = None,
+    notes_until: datetime | None = None,
 ) -> Plan:
     """Classify, note and propose for the window; occurrences may reach back before it.
 
     "Now" is the window's start: cadence looks back from it and proposals never precede it.
     extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
     ledgers: what the user offered and asked of each person; history: the prompts earlier
-    notes used with each person, so the next ones differ.
+    notes used with each person, so the next ones differ. notes_until: write notes only for
+    touchpoints starting before it (None: the whole window); a later one that will get a note
+    says from when (Touchpoint.note_from). A note depends on what happens before it, so one
+    written months ahead would be rewritten anyway; those written are the same either way.
     """
     tz = profile.tz
     context = calendar_context(occurrences, profile)  # once: which series and names recur
@@ -91,7 +95,8 @@ def plan(
         partner = choose_partner(past, upcoming, profile, window.start, people=people)
         proposals = _propose(occurrences, profile, window, partner, extra_busy)
     anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
-    noted = _with_notes(past, upcoming, profile, people, anchors, history or {})
+    horizon = _Horizon(window.start, notes_until)
+    noted = _with_notes(past, upcoming, profile, people, anchors, history or {}, horizon)
     return Plan(window, inside, noted, cadence, partner, proposals, people)
 
 
@@ -160,8 +165,12 @@ def _with_notes(
     people: People,
     anchors: Sequence[datetime],
     history: History,
+    horizon: _Horizon | None = None,
 ) -> tuple[Touchpoint, ...]:
-    """Note the touchpoints that get one (a series once a week), in order, prompts not repeated."""
+    """Note the touchpoints that get one (a series once a week), in order, prompts not repeated.
+
+    Past the horizon a touchpoint that gets a note is told when it will be written instead.
+    """
     chosen = noted_occurrences(past, upcoming, profile.tz, anchors)
     firsts = series_starts([*past, *upcoming], profile.tz)
     told = {
@@ -169,17 +178,39 @@ def _with_notes(
     }
     order = sorted(range(len(upcoming)), key=lambda i: _utc(upcoming[i], profile))
     notes = {}
+    later: dict[int, datetime] = {}
     for i in order:
         if i not in chosen:
             continue
         tp, start = upcoming[i], _utc(upcoming[i], profile)
+        if horizon is not None and (due := horizon.due(start)) is not None:
+            later[i] = due
+            continue
         here = {e.lower() for e in tp.people} | {a.email.lower() for a in tp.occurrence.attendees}
         recent = {p: told[p].within(start - PROMPT_MEMORY, start) for p in here & told.keys()}
         new = tp.occurrence.recurring and firsts.get(tp.occurrence.uid) == start
         note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
         told.setdefault(note.person, _Told([])).extend(start, note.prompts)
         notes[i] = note
-    return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
+    if not later:
+        return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
+    return tuple(
+        replace(tp, note=notes.get(i), note_from=later.get(i)) for i, tp in enumerate(upcoming)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Horizon:
+    """How far ahead of now notes are written: until `until` (None: no limit)."""
+
+    now: datetime
+    until: datetime | None
+
+    def due(self, start: datetime) -> datetime | None:
+        """Return when a touchpoint starting at start comes within the horizon, None if it is."""
+        if self.until is None or start < self.until:
+            return None
+        return start - (self.until - self.now)
 
 
 class _Told:

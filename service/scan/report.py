@@ -33,7 +33,7 @@ def json_parts(report: ScanReport) -> Iterator[str]:
         "window": {"start": iso(plan.window.start), "end": iso(plan.window.end), "tz": tz.key},
         "me": report.profile.me or None,
         "occurrences": (_occurrence(o, v) for o, v in plan.occurrences),
-        "touchpoints": (_touchpoint(tp) for tp in plan.touchpoints),
+        "touchpoints": (_touchpoint(tp, tz) for tp in plan.touchpoints),
         "proposals": [
             {
                 "start": iso(p.start),
@@ -102,7 +102,7 @@ def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
+def _touchpoint(tp: Touchpoint, tz: ZoneInfo) -> dict[str, Any]:
     occ = tp.occurrence
     note = {"subject": tp.note.subject, "text": tp.note.text} if tp.note else None
     return {
@@ -115,6 +115,7 @@ def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
         "reasons": list(tp.reasons),
         "people": [e for e in tp.people if is_person_address(e)],
         "prep_note": note,
+        "note_from": iso(tp.note_from.astimezone(tz)) if tp.note_from else None,
     }
 
 
@@ -151,7 +152,7 @@ def _weekly_notes(touchpoints: Sequence[Touchpoint], tz: ZoneInfo) -> dict[tuple
             tp.occurrence.starts_at(tz).astimezone(tz)
         )
         for tp in touchpoints
-        if tp.occurrence.recurring and tp.note is not None
+        if tp.occurrence.recurring and (tp.note is not None or tp.note_from is not None)
     }
 
 
@@ -163,6 +164,10 @@ def _entry(
         return [f"  {when}  {occ.title or '(no title)'}"]
     lines = [f"* {when}  {occ.title or '(no title)'}  [{tp.kind}, {tp.score:.2f}]"]
     lines.append(f"      why: {'; '.join(tp.reasons)}")
+    if tp.note is None and tp.note_from is not None:
+        written = _day(tp.note_from.astimezone(report.profile.tz))
+        lines.append(f"      Prep: the note is written from {written}, when it is close enough")
+        return lines
     if tp.note is None:
         if occ.recurring:
             week = week_of(occ.starts_at(report.profile.tz), report.profile.tz)

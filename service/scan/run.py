@@ -41,6 +41,8 @@ class ScanOptions:
     stage: Stage = "growth"
     goal: str = ""
     hours: str = "09:00-17:30"
+    # Prep notes are written for this many days from the window's start (TOUCHPOINT_NOTE_DAYS).
+    note_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,16 @@ def scan(data: bytes, options: ScanOptions, today: date, budget: Budget = DEFAUL
         occurrences = calendar.read(span.start, span.end, tz, profile.me, budget, window.start)
     except Tripped as exc:
         raise ScanError(f"cannot read the calendar: {exc}") from None
-    result = plan(occurrences, profile, window)
+    result = plan(occurrences, profile, window, notes_until=notes_until(options, window, tz))
     return ScanReport(result, profile, calendar.name, calendar.warnings)
+
+
+def notes_until(options: ScanOptions, window: Window, tz: ZoneInfo) -> datetime:
+    """Return the end of the notes' horizon: note_days whole local days from the window's start."""
+    if options.note_days < 1:
+        raise ScanError("--note-days must be at least 1")
+    local = window.start.astimezone(tz)
+    return datetime.combine(local.date() + timedelta(days=options.note_days), local.time(), tz)
 
 
 def zone_option(name: str) -> ZoneInfo:
