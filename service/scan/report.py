@@ -29,11 +29,12 @@ def json_parts(report: ScanReport) -> Iterator[str]:
     """Yield the JSON object of to_json in pieces (a year of a full calendar is tens of MB)."""
     plan, tz = report.plan, report.profile.tz
     cadence = plan.cadence
+    items = _Items(tz)
     document: dict[str, Any] = {
         "window": {"start": iso(plan.window.start), "end": iso(plan.window.end), "tz": tz.key},
         "me": report.profile.me or None,
-        "occurrences": (_occurrence(o, v) for o, v in plan.occurrences),
-        "touchpoints": (_touchpoint(tp, tz) for tp in plan.touchpoints),
+        "occurrences": _Encoded(items.occurrence(o, v) for o, v in plan.occurrences),
+        "touchpoints": _Encoded(items.touchpoint(tp) for tp in plan.touchpoints),
         "proposals": [
             {
                 "start": iso(p.start),
@@ -55,6 +56,16 @@ def json_parts(report: ScanReport) -> Iterator[str]:
     yield from _lines(document)
 
 
+class _Encoded(Iterator[str]):
+    """Items already written as JSON text, one a line: _list writes them as they are."""
+
+    def __init__(self, parts: Iterable[str]) -> None:
+        self.parts = iter(parts)
+
+    def __next__(self) -> str:
+        return next(self.parts)
+
+
 def _lines(document: dict[str, Any]) -> Iterator[str]:
     """Yield the document one key a line, each list one item a line.
 
@@ -65,17 +76,19 @@ def _lines(document: dict[str, Any]) -> Iterator[str]:
     yield "{"
     for number, (key, value) in enumerate(document.items()):
         yield f"{',' if number else ''}\n  {json.dumps(key)}: "
-        if isinstance(value, list | Iterator):
+        if isinstance(value, _Encoded):
+            yield from _list(value, encoded=True)
+        elif isinstance(value, list | Iterator):
             yield from _list(value)
         else:
             yield _compact(value)
     yield "\n}"
 
 
-def _list(items: Iterable[Any]) -> Iterator[str]:
+def _list(items: Iterable[Any], encoded: bool = False) -> Iterator[str]:
     opened = False
     for item in items:
-        yield f"{',' if opened else '['}\n    {_compact(item)}"
+        yield f"{',' if opened else '['}\n    {item if encoded else _compact(item)}"
         opened = True
     yield "\n  ]" if opened else "[]"
 
@@ -87,11 +100,50 @@ def _compact(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+class _Items:
+    """Write occurrences and touchpoints as JSON, what they share with their component once.
+
+    The instances of a series differ only in their times (and a touchpoint in its note): the
+    rest of each item is encoded once per component and verdict, and each instance's times
+    are set into it. The text is the same as encoding each item's dict whole.
+    """
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.occurrences: dict[tuple[object, ...], tuple[Occurrence, str, str]] = {}
+        self.touchpoints: dict[tuple[object, ...], tuple[Touchpoint, str, str]] = {}
+
+    def occurrence(self, occ: Occurrence, verdict: Verdict) -> str:
+        key = (id(occ.attendees), occ.uid, occ.title, occ.all_day, verdict.kind, occ.component,
+               occ.status, occ.my_response)  # fmt: skip
+        found = self.occurrences.get(key)
+        if found is None or found[0].attendees is not occ.attendees:
+            head = _compact({"uid": occ.uid})[:-1]
+            tail = _compact(_occurrence(occ, verdict))[1:]
+            found = self.occurrences[key] = (occ, head, tail)
+        _, head, tail = found
+        return f'{head}, "start": "{iso(occ.start)}", "end": "{iso(occ.end)}", {tail}'
+
+    def touchpoint(self, tp: Touchpoint) -> str:
+        occ = tp.occurrence
+        key = (id(tp.reasons), id(tp.people), occ.uid, occ.title, tp.kind, tp.score)
+        found = self.touchpoints.get(key)
+        if found is None or found[0].reasons is not tp.reasons or found[0].people is not tp.people:
+            head = _compact({"uid": occ.uid})[:-1]
+            middle = _compact(_touchpoint(tp))[1:-1]
+            found = self.touchpoints[key] = (tp, head, middle)
+        _, head, middle = found
+        note = {"subject": tp.note.subject, "text": tp.note.text} if tp.note else None
+        written = f'"{iso(tp.note_from.astimezone(self.tz))}"' if tp.note_from else "null"
+        return (
+            f'{head}, "start": "{iso(occ.start)}", "end": "{iso(occ.end)}", {middle}, '
+            f'"prep_note": {_compact(note)}, "note_from": {written}}}'
+        )
+
+
 def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
+    """Return an occurrence's item after its uid and times, which it shares with its component."""
     return {
-        "uid": occ.uid,
-        "start": iso(occ.start),
-        "end": iso(occ.end),
         "title": occ.title,
         "all_day": occ.all_day,
         "attendees": [a.email for a in occ.attendees],
@@ -102,20 +154,14 @@ def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _touchpoint(tp: Touchpoint, tz: ZoneInfo) -> dict[str, Any]:
-    occ = tp.occurrence
-    note = {"subject": tp.note.subject, "text": tp.note.text} if tp.note else None
+def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
+    """Return a touchpoint's item between its times and its note: the same for its series."""
     return {
-        "uid": occ.uid,
-        "start": iso(occ.start),
-        "end": iso(occ.end),
-        "title": occ.title,
+        "title": tp.occurrence.title,
         "kind": tp.kind,
         "score": tp.score,
         "reasons": list(tp.reasons),
         "people": [e for e in tp.people if is_person_address(e)],
-        "prep_note": note,
-        "note_from": iso(tp.note_from.astimezone(tz)) if tp.note_from else None,
     }
 
 
