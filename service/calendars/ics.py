@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from service.calendars import guard, lenient, raw, simple
+from service.calendars import guard, lenient, raw, rules, simple
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
 from service.calendars.expand import BROKEN, Tally, expand, label
 from service.calendars.reader import Reader
@@ -98,10 +98,10 @@ class IcsCalendar:
         for calendar in self.calendars:
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
             reader = Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
-            parsed, plain = self._parse(calendar, first, last, deadline, reader)
+            parsed, plain, plainly = self._parse(calendar, first, last, deadline, reader)
             wanted = reader.wanted(keep_past) if keep_past else None
             taken = expand(
-                parsed, start, end, budget, deadline, self.warnings, tally, focus, wanted
+                parsed, start, end, budget, deadline, self.warnings, tally, focus, wanted, plainly
             )
             new = (reader.occurrence(instance) for instance in taken)
             found += [o for o in new if o is not None and _overlaps(o, start, end, tz)]
@@ -183,21 +183,22 @@ class IcsCalendar:
         last: date,
         deadline: Deadline,
         reader: Reader,
-    ) -> tuple[icalendar.Calendar, list[Occurrence]]:
-        """Read the blocks that can matter for the window: plain events at once, the rest into
-        one icalendar Calendar to expand."""
+    ) -> tuple[icalendar.Calendar, list[Occurrence], rules.Plainly]:
+        """Read the blocks that can matter for the window: plain events at once, plain series
+        from their lines (rules.py), the rest into one icalendar Calendar to expand."""
         result = icalendar.Calendar()
         plain: list[Occurrence] = []
         if zone := calendar.properties.get("X-WR-TIMEZONE"):
             result.add("X-WR-TIMEZONE", zone)
         repeated = raw.repeated_uids(calendar)
+        plainly = self._plain_series(calendar, first, last, repeated, deadline)
         # Time zones first: icalendar resolves TZIDs against the VTIMEZONEs it has already seen.
         blocks = sorted(calendar.blocks, key=lambda b: b.name != "VTIMEZONE")
         for block in blocks:
             if deadline.passed():
                 self.warnings.append("stopped reading after the time allowed: the rest is left out")
                 break
-            if raw.outside(block, first, last, repeated):
+            if id(block) in plainly.blocks or raw.outside(block, first, last, repeated):
                 continue
             quick = None if block.uid in repeated else reader.plain(block)
             if quick is not None:
@@ -210,7 +211,36 @@ class IcsCalendar:
                 lines = raw.dates_near(lines, first, last)
             if (component := self._parse_block(block, lines)) is not None:
                 result.add_component(component)
-        return result, plain
+        return result, plain, plainly
+
+    def _plain_series(
+        self,
+        calendar: raw.RawCalendar,
+        first: date,
+        last: date,
+        repeated: set[str],
+        deadline: Deadline,
+    ) -> rules.Plainly:
+        """Read the plain recurring series from their lines, to expand with dateutil."""
+        found = rules.Plainly()
+        zone = rules.calendar_zone(calendar.properties)
+        if zone is False:
+            return found
+        groups: dict[str, list[raw.Block]] = {}
+        for position, block in enumerate(calendar.blocks):
+            found.positions.setdefault(block.uid, position)
+            if block.uid and (block.recurs or block.uid in repeated):
+                groups.setdefault(block.uid, []).append(block)
+        for blocks in groups.values():
+            if deadline.passed():
+                break
+            if not any(b.recurs for b in blocks):
+                continue
+            series = rules.read(blocks, first, last, zone if isinstance(zone, ZoneInfo) else None)
+            if series is not None:
+                found.series.append(series)
+                found.blocks.update(id(b) for b in blocks)
+        return found
 
     def _parse_block(self, block: raw.Block, lines: list[str]) -> icalendar.cal.Component | None:
         component, dropped = lenient.parse(lines)

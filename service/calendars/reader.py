@@ -39,7 +39,10 @@ class Reader:
         return f"{REFERENCE}:{reference}"
 
     def _template(self, component: Any) -> Occurrence | None:
-        details = self.details.get(str(component.get(REFERENCE, "")))
+        if isinstance(component, simple.Details):  # a series read from its lines (rules.py)
+            details: simple.Details | None = component
+        else:
+            details = self.details.get(str(component.get(REFERENCE, "")))
         if details is None:
             return template_of(
                 component, self.tz, self.me, cancelled=self.cancelled, series=self.series
