@@ -79,12 +79,21 @@ def plan(
     context = calendar_context(occurrences, profile)  # once: which series and names recur
     judge = Judge(profile, context)
     judged = [(occ, judge.verdict(occ)) for occ in occurrences]
-    inside = tuple(
-        (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
-    )
-    past = [_touchpoint(o, v) for o, v in judged if v.kind and o.starts_at(tz) < window.start]
-    upcoming = [_touchpoint(o, v) for o, v in inside if v.kind and o.starts_at(tz) >= window.start]
-    careers = [o.starts_at(tz) for o, v in judged if v.kind == "career"]
+    inside_list: list[tuple[Occurrence, Verdict]] = []
+    past: list[Touchpoint] = []
+    upcoming: list[Touchpoint] = []
+    careers: list[datetime] = []
+    for occ, v in judged:  # one pass, each start worked out once
+        start = occ.starts_at(tz)
+        if window.overlaps(start, occ.ends_at(tz)):
+            inside_list.append((occ, v))
+            if v.kind and start >= window.start:
+                upcoming.append(_touchpoint(occ, v))
+        if v.kind and start < window.start:
+            past.append(_touchpoint(occ, v))
+        if v.kind == "career":
+            careers.append(start)
+    inside = tuple(inside_list)
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
@@ -192,11 +201,12 @@ def _with_notes(
         note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
         told.setdefault(note.person, _Told([])).extend(start, note.prompts)
         notes[i] = note
-    if not later:
-        return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
-    return tuple(
-        replace(tp, note=notes.get(i), note_from=later.get(i)) for i, tp in enumerate(upcoming)
-    )
+    changed: dict[int, Touchpoint] = {}
+    for i, note in notes.items():
+        changed[i] = replace(upcoming[i], note=note)
+    for i, due in later.items():
+        changed[i] = replace(upcoming[i], note_from=due)
+    return tuple(changed.get(i, tp) for i, tp in enumerate(upcoming))
 
 
 @dataclass(frozen=True, slots=True)
