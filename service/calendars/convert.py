@@ -78,6 +78,8 @@ def clean(text: str, limit: int, *, lines: bool = False) -> str:
     """Strip control characters (and line breaks unless lines) from hostile calendar text."""
     # icalendar unescapes \n but leaves the \r of an escaped CRLF ("\r\n") behind.
     text = _ESCAPED_CR.sub("", text)
+    if text.isprintable():  # the usual case, without looking at each character in Python
+        return " ".join(text.split())[:limit]  # (no line breaks: they are not printable)
     if lines:
         kept = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
         return "\n".join(" ".join(line.split()) for line in kept.splitlines()).strip()[:limit]

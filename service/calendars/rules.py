@@ -100,6 +100,11 @@ class PlainSeries:
         for one in moved:
             for key in one.ids:
                 self.by_id[key] = one
+        # The days an EXDATE or a moved instance can be recognised on (a day either side for
+        # UTC): only an instance on one of them is looked up by its UTC and wall times.
+        keys = [*self.exdate_ids, *self.by_id]
+        self.near = {(k + timedelta(days=d)).date() for k in keys for d in (-1, 0, 1)}
+        self.step = _step(rule)
 
     @property
     def components(self) -> list[simple.Details]:
@@ -114,12 +119,13 @@ class PlainSeries:
         shown: set[int] = set()
         excluded, days, by_id = self.exdate_ids, self.exdate_days, self.by_id
         extra = [s for s in self.extra if low <= s <= high]  # type: ignore[operator]
-        for start in _chain(extra, self.rule.between(low, high, inc=True)):
+        near = self.near
+        for start in _chain(extra, self._from(low).between(low, high, inc=True)):
             if start in starts:
                 continue
             if days and start.date() in days:
                 continue
-            ids = _ids(start) if excluded or by_id else ()
+            ids = _ids(start) if near and start.date() in near else ()
             if excluded and not excluded.isdisjoint(ids):
                 continue
             moved = _any(by_id, ids) if by_id else None
@@ -140,6 +146,36 @@ class PlainSeries:
             if _overlaps(moved.start, moved.end, span_start, span_end):
                 shown.add(id(moved))
                 yield Taken(moved.details, moved.start, moved.end)
+
+
+    def _from(self, low: datetime) -> rrule:
+        """Return the rule started again shortly before low, when that yields the same.
+
+        dateutil walks every instance from DTSTART to the span; a weekly series begun two years
+        ago walks a hundred weeks for a window of two. A rule without COUNT repeating whole days
+        or weeks yields, from any of its periods on, what it yields from DTSTART: start it a
+        period before the span (at the same wall time) instead.
+        """
+        if self.step is None:
+            return self.rule
+        begin = _like(self.start, self.start)
+        periods = (low - begin) // self.step  # type: ignore[operator]
+        if periods < 2:
+            return self.rule
+        return self.rule.replace(dtstart=begin + self.step * (periods - 1))
+
+
+def _step(rule: rrule) -> timedelta | None:
+    """Return the length of a rule's period when restarting it a whole period later changes
+    nothing: DAILY or WEEKLY, no COUNT, only plain weekdays besides (None otherwise)."""
+    text = getattr(rule, "_text", "")
+    parts = dict(p.partition("=")[::2] for p in text.split(";"))
+    if set(parts) - {"FREQ", "INTERVAL", "UNTIL", "BYDAY", "WKST"}:
+        return None
+    if any(ch.isdigit() for ch in parts.get("BYDAY", "")):
+        return None
+    days = {"DAILY": 1, "WEEKLY": 7}.get(parts.get("FREQ", ""))
+    return timedelta(days=days * int(parts.get("INTERVAL", "1"))) if days else None
 
 
 def _chain(first: list[Any], second: Iterator[Any]) -> Iterator[Any]:
@@ -330,6 +366,7 @@ def _rule(text: str, start: date) -> rrule:
     rule = rrulestr(text, dtstart=begin, cache=True)
     if not isinstance(rule, rrule):
         raise NotPlain
+    rule._text = text  # type: ignore[attr-defined]  # read by _step
     return rule
 
 
