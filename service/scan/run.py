@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from service.adapters.http import FetchError, fetch
 from service.calendars.budget import DEFAULT, Budget
 from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
@@ -58,6 +57,9 @@ def read_source(calendar: str, stdin: BinaryIO, allow_networks: Sequence[Network
     if calendar == "-":
         return _capped(stdin.read(MAX_BYTES + 1), "standard input")
     if _URL.match(calendar):
+        # Imported only for a URL: the guarded HTTP client costs a tenth of a second to load.
+        from service.adapters.http import FetchError, fetch
+
         try:
             return fetch(calendar, allow_networks=allow_networks, max_bytes=MAX_BYTES).content
         except FetchError as exc:
