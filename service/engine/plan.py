@@ -124,15 +124,23 @@ class Judge:
 
     def facets(self, occ: Occurrence) -> tuple[object, ...]:
         """Return what an occurrence's verdict depends on (its date left out)."""
-        start = occ.start
+        start, end = occ.start, occ.end
         tz = self.profile.tz
-        local = start.astimezone(tz) if isinstance(start, datetime) and start.tzinfo else start
+        local: date
+        if isinstance(start, datetime):
+            # The reader gives times in the profile's zone already: no conversion then.
+            local = start if start.tzinfo is tz or start.tzinfo is None else start.astimezone(tz)
+            clock: object = local.time()
+            timed = isinstance(end, datetime) and (end.tzinfo is None) == (start.tzinfo is None)
+            length = end - start if timed else occ.duration  # type: ignore[operator]
+        else:
+            local, clock, length = start, None, occ.duration
         # Instances of one component share its attendee tuple: its identity stands for it.
         people = id(occ.attendees)
         return (
             people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
             occ.component, occ.my_response, occ.all_day, occ.recurring,
-            local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
+            local.weekday(), clock, length,
         )  # fmt: skip
 
     def verdict(self, occ: Occurrence) -> Verdict:

@@ -174,24 +174,33 @@ def people_of(
         _take(seen, occ, verdict, profile, components, starts)
     last = {address(k): v for k, v in (last_with or {}).items()}
     books = {address(k): v for k, v in (ledgers or {}).items()}
-    people = {
-        email: Person(
-            email=email,
-            name=display_name(email, s.name),
-            # Without the calendar around it, a colleague counts as a peer.
-            relation=relation_of(
-                email, profile, project=s.project or not history, mentor=s.mentor, skip=s.skip
-            ),
-            topics=tuple(t for t, _ in sorted(s.topics.items(), key=lambda i: (-i[1], i[0]))),
-            meetings=tuple(m for m, _ in sorted(s.meetings)),
-            titles=tuple(t for _, t in sorted(s.meetings)),
-            series=tuple(sorted(s.series)),
-            ledger=books.get(email, Ledger()),
-            last=last.get(email, ""),
-        )
-        for email, s in seen.items()
-    }
+    people = {email: _person(email, s, profile, history, books, last) for email, s in seen.items()}
     return People(people, history)
+
+
+def _person(
+    email: str,
+    s: _Seen,
+    profile: Profile,
+    history: bool,
+    books: Mapping[str, Ledger],
+    last: Mapping[str, str],
+) -> Person:
+    ordered = sorted(s.meetings)
+    return Person(
+        email=email,
+        name=display_name(email, s.name),
+        # Without the calendar around it, a colleague counts as a peer.
+        relation=relation_of(
+            email, profile, project=s.project or not history, mentor=s.mentor, skip=s.skip
+        ),
+        topics=tuple(t for t, _ in sorted(s.topics.items(), key=lambda i: (-i[1], i[0]))),
+        meetings=tuple(m for m, _ in ordered),
+        titles=tuple(t for _, t in ordered),
+        series=tuple(sorted(s.series)),
+        ledger=books.get(email, Ledger()),
+        last=last.get(email, ""),
+    )
 
 
 @dataclass(frozen=True, slots=True)
