@@ -212,7 +212,8 @@ def _entry(
     lines.append(f"      why: {'; '.join(tp.reasons)}")
     if tp.note is None and tp.note_from is not None:
         written = _day(tp.note_from.astimezone(report.profile.tz))
-        lines.append(f"      Prep: the note is written from {written}, when it is close enough")
+        ahead = round((occ.starts_at(report.profile.tz) - tp.note_from).total_seconds() / 86400)
+        lines.append(f"      Prep: notes are written {ahead} days ahead, this one from {written}")
         return lines
     if tp.note is None:
         if occ.recurring:
