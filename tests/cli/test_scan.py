@@ -677,8 +677,10 @@ def test_notes_are_written_two_weeks_ahead_unless_told_otherwise() -> None:
     noted = [moment(t["start"]) for t in default["touchpoints"] if t["prep_note"]]
     waiting = [moment(t["start"]) for t in default["touchpoints"] if t["note_from"]]
     horizon = moment("2026-03-16T00:00:00+01:00")
-    assert noted and all(start < horizon for start in noted)
-    assert waiting and all(start >= horizon for start in waiting)
+    assert noted
+    assert waiting
+    assert all(start < horizon for start in noted)
+    assert all(start >= horizon for start in waiting)
 
     told = scan_json(SAMPLE, *FOUR_WEEKS, env={"TOUCHPOINT_NOTE_DAYS": "28"})
     assert all(t["note_from"] is None for t in told["touchpoints"])
