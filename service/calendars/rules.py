@@ -147,7 +147,6 @@ class PlainSeries:
                 shown.add(id(moved))
                 yield Taken(moved.details, moved.start, moved.end)
 
-
     def _from(self, low: datetime) -> rrule:
         """Return the rule started again shortly before low, when that yields the same.
 
