@@ -57,7 +57,7 @@ def expand(
     focus: datetime | None = None,
     keep_past: Callable[[list[Any]], bool] | None = None,
     plainly: rules.Plainly | None = None,
-) -> list[Instance]:
+) -> list[Instance | rules.Taken]:
     """Return every instance overlapping [start, end), within the budget.
 
     From focus on is what matters most (the days ahead): a series over its limit keeps its
@@ -66,7 +66,7 @@ def expand(
     can be a career conversation); the others are expanded from focus on. plainly: the plain
     series read from their lines, expanded with dateutil alongside, in the file's order.
     """
-    found: list[Instance] = []
+    found: list[Instance | rules.Taken] = []
     for label, series, components in _series(calendar, warnings, plainly or rules.Plainly()):
         if deadline.passed():
             warnings.append("stopped reading after the time allowed: the rest is left out")
@@ -94,7 +94,7 @@ def _instances(
     limit: int,
     warnings: list[str],
     per_series: int,
-) -> list[Instance]:
+) -> list[Instance | rules.Taken]:
     start, _, end = span
     limit = max(limit, 0)
     try:
@@ -107,6 +107,8 @@ def _instances(
                     warnings.append(
                         f"{label} repeats more than {per_series} times here: kept {per_series}"
                     )
+            if type(series) is rules.PlainSeries:  # its instances already are (component, times)
+                return taken
             return [Instance(_source(o), o.start, o.end) for o in taken]
     except BROKEN as exc:
         warnings.append(f"skipped {label}: {why_not(exc)}")

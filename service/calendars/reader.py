@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from service.calendars import raw, simple
+from service.calendars import raw, rules, simple
 from service.calendars.convert import at, template_of
 from service.calendars.expand import Instance
 from service.engine.model import Occurrence
@@ -67,7 +67,7 @@ class Reader:
     def plain(self, block: raw.Block) -> Occurrence | None:
         return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
 
-    def occurrence(self, instance: Instance) -> Occurrence | None:
+    def occurrence(self, instance: Instance | rules.Taken) -> Occurrence | None:
         key = id(instance.component)
         if key not in self.templates:
             self.templates[key] = self._template(instance.component)

@@ -133,11 +133,13 @@ class _Items:
             middle = _compact(_touchpoint(tp))[1:-1]
             found = self.touchpoints[key] = (tp, head, middle)
         _, head, middle = found
-        note = {"subject": tp.note.subject, "text": tp.note.text} if tp.note else None
+        note = "null"
+        if tp.note is not None:
+            note = _compact({"subject": tp.note.subject, "text": tp.note.text})
         written = f'"{iso(tp.note_from.astimezone(self.tz))}"' if tp.note_from else "null"
         return (
             f'{head}, "start": "{iso(occ.start)}", "end": "{iso(occ.end)}", {middle}, '
-            f'"prep_note": {_compact(note)}, "note_from": {written}}}'
+            f'"prep_note": {note}, "note_from": {written}}}'
         )
 
 
