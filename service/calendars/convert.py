@@ -24,12 +24,20 @@ def to_occurrence(
     return template_of(component, tz, me, cancelled=cancelled, series=series)
 
 
-def at(template: Occurrence, start: Any, end: Any, tz: ZoneInfo) -> Occurrence | None:
-    """Return the template's occurrence at one instance's times (None without a usable start)."""
+def times_at(start: Any, end: Any, tz: ZoneInfo) -> tuple[date, date] | None:
+    """Return one instance's start and end in tz (None without a usable start)."""
     if not isinstance(start, date):
         return None
     begins = localise(start, tz)
-    ends = end_of(start + end if isinstance(end, timedelta) else end, begins, tz)
+    return begins, end_of(start + end if isinstance(end, timedelta) else end, begins, tz)
+
+
+def at(template: Occurrence, start: Any, end: Any, tz: ZoneInfo) -> Occurrence | None:
+    """Return the template's occurrence at one instance's times (None without a usable start)."""
+    times = times_at(start, end, tz)
+    if times is None:
+        return None
+    begins, ends = times
     if begins == template.start and ends == template.end:
         return template
     t = template  # every field but the times shared with the template (replace() is 5x slower)

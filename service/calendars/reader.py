@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.calendars import raw, rules, simple
-from service.calendars.convert import at, template_of
+from service.calendars.convert import at, template_of, times_at
 from service.calendars.expand import Instance
 from service.engine.model import Occurrence
 
@@ -27,6 +29,7 @@ class Reader:
     def __init__(self, tz: ZoneInfo, me: str, cancelled: bool, series: set[str]) -> None:
         self.tz, self.me, self.cancelled, self.series = tz, me, cancelled, series
         self.templates: dict[int, Occurrence | None] = {}
+        self.variants: dict[tuple[int, bool], Occurrence] = {}
         # The rest of each component read in part, by a reference its lines carry (the expander
         # may copy components, e.g. for X-WR-TIMEZONE); a random prefix no file can forge.
         self.details: dict[str, simple.Details] = {}
@@ -68,8 +71,24 @@ class Reader:
         return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
 
     def occurrence(self, instance: Instance | rules.Taken) -> Occurrence | None:
+        timed = self.timed(instance)
+        return at(timed[0], timed[1], timed[2], self.tz) if timed else None
+
+    def timed(self, instance: Instance | rules.Taken) -> tuple[Occurrence, date, date] | None:
+        """Return an instance as (its component's occurrence, its start, its end) in the zone,
+        without building an occurrence for it (None without a usable start)."""
         key = id(instance.component)
         if key not in self.templates:
             self.templates[key] = self._template(instance.component)
         template = self.templates[key]
-        return at(template, instance.start, instance.end, self.tz) if template else None
+        times = times_at(instance.start, instance.end, self.tz) if template else None
+        if template is None or times is None:
+            return None
+        begins, ends = times
+        all_day = not isinstance(begins, datetime)
+        if template.all_day != all_day:  # a component read without its times says timed
+            variant = self.variants.get((key, all_day))
+            if variant is None:
+                variant = self.variants[(key, all_day)] = replace(template, all_day=all_day)
+            template = variant
+        return template, begins, ends
