@@ -112,6 +112,9 @@ class _Items:
         self.tz = tz
         self.occurrences: dict[tuple[object, ...], tuple[Occurrence, str, str]] = {}
         self.touchpoints: dict[tuple[object, ...], tuple[Touchpoint, str, str]] = {}
+        # Each occurrence's times as written, by identity (the plan holds every occurrence
+        # until the end): its touchpoint shows the same ones.
+        self.times: dict[int, str] = {}
 
     def occurrence(self, occ: Occurrence, verdict: Verdict) -> str:
         key = (id(occ.attendees), occ.uid, occ.title, occ.all_day, verdict.kind, occ.component,
@@ -122,7 +125,8 @@ class _Items:
             tail = _compact(_occurrence(occ, verdict))[1:]
             found = self.occurrences[key] = (occ, head, tail)
         _, head, tail = found
-        return f'{head}, "start": "{iso(occ.start)}", "end": "{iso(occ.end)}", {tail}'
+        times = self.times[id(occ)] = f'"start": "{iso(occ.start)}", "end": "{iso(occ.end)}"'
+        return f"{head}, {times}, {tail}"
 
     def touchpoint(self, tp: Touchpoint) -> str:
         occ = tp.occurrence
@@ -133,14 +137,14 @@ class _Items:
             middle = _compact(_touchpoint(tp))[1:-1]
             found = self.touchpoints[key] = (tp, head, middle)
         _, head, middle = found
+        times = self.times.get(id(occ))  # written with its occurrence already, most often
+        if times is None:
+            times = f'"start": "{iso(occ.start)}", "end": "{iso(occ.end)}"'
         note = "null"
         if tp.note is not None:
             note = _compact({"subject": tp.note.subject, "text": tp.note.text})
         written = f'"{iso(tp.note_from.astimezone(self.tz))}"' if tp.note_from else "null"
-        return (
-            f'{head}, "start": "{iso(occ.start)}", "end": "{iso(occ.end)}", {middle}, '
-            f'"prep_note": {note}, "note_from": {written}}}'
-        )
+        return f'{head}, {times}, {middle}, "prep_note": {note}, "note_from": {written}}}'
 
 
 def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
