@@ -362,7 +362,7 @@ def _rule(text: str, start: date) -> rrule:
     if until is not None and (len(until) == 8) == isinstance(start, datetime):
         raise NotPlain  # a date UNTIL for a timed start, or a time for dates: settled there
     begin = _naive(start) if not isinstance(start, datetime) else start
-    rule = rrulestr(text, dtstart=begin, cache=True)
+    rule = rrulestr(text, dtstart=begin)  # walked once or twice a read: nothing to cache
     if not isinstance(rule, rrule):
         raise NotPlain
     rule._text = text  # type: ignore[attr-defined]  # read by _step
