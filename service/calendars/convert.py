@@ -1,7 +1,7 @@
 """Turn icalendar components into engine Occurrences: once per component, then per instance times.
 
 Everything but the times depends on the component alone (the master or an override), so a
-series is converted once (template_of) and each instance only gets its start and end (at).
+series is converted once (template_of) and each instance only gets its start and end (times_at).
 """
 
 from __future__ import annotations
@@ -30,22 +30,6 @@ def times_at(start: Any, end: Any, tz: ZoneInfo) -> tuple[date, date] | None:
         return None
     begins = localise(start, tz)
     return begins, end_of(start + end if isinstance(end, timedelta) else end, begins, tz)
-
-
-def at(template: Occurrence, start: Any, end: Any, tz: ZoneInfo) -> Occurrence | None:
-    """Return the template's occurrence at one instance's times (None without a usable start)."""
-    times = times_at(start, end, tz)
-    if times is None:
-        return None
-    begins, ends = times
-    if begins == template.start and ends == template.end:
-        return template
-    t = template  # every field but the times shared with the template (replace() is 5x slower)
-    return Occurrence(
-        t.uid, begins, ends, t.title, not isinstance(begins, datetime), t.location,
-        t.description, t.organizer, t.attendees, t.status, t.transparent, t.component,
-        t.recurring, t.my_response,
-    )  # fmt: skip
 
 
 def template_of(

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.calendars import raw, rules, simple
-from service.calendars.convert import at, template_of, times_at
+from service.calendars.convert import template_of, times_at
 from service.calendars.expand import Instance
 from service.engine.model import Occurrence
 
@@ -69,10 +69,6 @@ class Reader:
 
     def plain(self, block: raw.Block) -> Occurrence | None:
         return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
-
-    def occurrence(self, instance: Instance | rules.Taken) -> Occurrence | None:
-        timed = self.timed(instance)
-        return at(timed[0], timed[1], timed[2], self.tz) if timed else None
 
     def timed(self, instance: Instance | rules.Taken) -> tuple[Occurrence, date, date] | None:
         """Return an instance as (its component's occurrence, its start, its end) in the zone,
