@@ -163,6 +163,16 @@ DTSTART;TZID=Europe/Berlin:20260310T150000
 DTEND;TZID=Europe/Berlin:20260310T160000
 """,
     ),
+    "every other week since 2023 (started again near the window), across the change of time": (
+        calendar("""
+UID:since2023@x
+SUMMARY:Architecture review
+DTSTART;TZID=Europe/Berlin:20230104T163000
+DTEND;TZID=Europe/Berlin:20230104T173000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE,FR;WKST=SU
+EXDATE;TZID=Europe/Berlin:20260311T163000
+""")
+    ),
     "a zero-length reminder series on a local time that does not exist once a year": calendar("""
 UID:gap@x
 SUMMARY:Backup check
