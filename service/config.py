@@ -96,6 +96,8 @@ class Settings:
     rate_limits: bool = True
     # What one calendar may cost to read (an upload, a feed, a sync, a scan).
     budget: Budget = field(default_factory=Budget)
+    # `touchpoint scan` writes prep notes this many days ahead (the planner's own horizon).
+    note_days: int = 14
     # Operations: log lines as text or JSON; who may read /metrics (empty: nobody, it answers
     # 404); the port of a worker's or the scheduler's own metrics (0: none); the error reporter.
     log_format: str = "text"
@@ -152,6 +154,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
             megabytes=env.count("TOUCHPOINT_READ_MEGABYTES", DEFAULT.megabytes),
             quick_seconds=env.count("TOUCHPOINT_CONNECT_READ_SECONDS", int(DEFAULT.quick_seconds)),
         ),
+        note_days=env.days("TOUCHPOINT_NOTE_DAYS", 14),
         smtp=Smtp(
             host=env.text("SMTP_HOST", ""),
             port=env.integer("SMTP_PORT", 587),
@@ -293,6 +296,12 @@ class _Env:
             number = -1
         if number < 0:
             raise ConfigError(f"{name} must be a whole number of at least 0, not {value!r}")
+        return number
+
+    def days(self, name: str, default: int) -> int:
+        number = self.count(name, default)
+        if number < 1:
+            raise ConfigError(f"{name} must be a whole number of days, at least 1, not 0")
         return number
 
     def networks(self, name: str) -> tuple[Network, ...]:

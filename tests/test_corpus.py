@@ -14,15 +14,21 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import pytest
+import recurring_ical_events
 from click.testing import CliRunner
 
+from service.calendars import raw, rules
+from service.calendars.expand import COMPONENTS
 from service.cli import main
 
 CORPUS = Path(
@@ -211,3 +217,80 @@ def test_the_console_script_reads_a_calendar_from_stdin_like_a_file() -> None:
     assert done.returncode == 0, done.stderr
     by_path = console(str(CORPUS / GOOD_FILE), *GOOD_WINDOW)
     assert json.loads(done.stdout) == json.loads(by_path.stdout)
+
+
+# Plain series expanded with dateutil (service/calendars/rules.py) --------------------------------
+
+RULES_WINDOW = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
+RULES_CAP = 1000  # a series with more instances is compared over its first year instead
+
+
+def test_every_plain_series_of_the_corpus_expands_as_recurring_ical_events_does() -> None:
+    """Each series the reader expands itself gives the instances recurring-ical-events gives
+    the same series (its VTIMEZONEs and X-WR-TIMEZONE kept), start and end alike."""
+    compared, different = 0, []
+    for row in MANIFEST:
+        for cal in _calendars(CORPUS / row["path"]):
+            zone = rules.calendar_zone(cal.properties)
+            for uid, blocks in _series_blocks(cal).items():
+                plain = rules.read(
+                    blocks, date(1900, 1, 1), date(2100, 1, 1), zone if zone else None
+                )
+                theirs = _their_series(cal, uid) if plain else None
+                if plain is None or theirs is None:
+                    continue
+                compared += 1
+                window = RULES_WINDOW
+                ours, expected = _times(plain, window), _times(theirs, window)
+                if len(ours) > RULES_CAP or len(expected) > RULES_CAP:
+                    first = min(ours or expected)[0]
+                    start = first if isinstance(first, datetime) else _midnight(first)
+                    window = (start, start.replace(year=start.year + 1))
+                    ours, expected = _times(plain, window), _times(theirs, window)
+                if ours != expected:
+                    different.append(f"{row['path']} {uid}")
+    assert compared > 500  # 820 today
+    assert different == []
+
+
+def _calendars(path: Path) -> list[raw.RawCalendar]:
+    try:
+        return raw.split_calendars(raw.decode(path.read_bytes()))
+    except raw.NotICalendar:
+        return []
+
+
+def _series_blocks(cal: raw.RawCalendar) -> dict[str, list[raw.Block]]:
+    repeated = raw.repeated_uids(cal)
+    groups: dict[str, list[raw.Block]] = {}
+    for block in cal.blocks:
+        if block.uid and (block.recurs or block.uid in repeated):
+            groups.setdefault(block.uid, []).append(block)
+    return {uid: blocks for uid, blocks in groups.items() if any(b.recurs for b in blocks)}
+
+
+def _their_series(cal: raw.RawCalendar, uid: str) -> Any:
+    """Return recurring-ical-events' series of one UID, None when it cannot read it."""
+    head = "".join(f"{k}:{v}\r\n" for k, v in cal.properties.items() if k == "X-WR-TIMEZONE")
+    blocks = "".join(b.text for b in cal.blocks if b.name == "VTIMEZONE" or b.uid == uid)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = icalendar.Calendar.from_ical(f"BEGIN:VCALENDAR\r\n{head}{blocks}END:VCALENDAR")
+            found = recurring_ical_events.of(parsed, components=COMPONENTS).series
+    except Exception:  # the bare libraries refuse it: nothing to compare with
+        return None
+    return next((s for s in found if str(s.uid) == uid), None)
+
+
+def _times(series: Any, window: tuple[datetime, datetime]) -> list[tuple[object, object]]:
+    found = islice(series.between(*window), RULES_CAP + 1)
+    return sorted((_utc(o.start), _utc(o.end)) for o in found)
+
+
+def _midnight(day: Any) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _utc(value: object) -> object:
+    return value.astimezone(UTC) if isinstance(value, datetime) else value

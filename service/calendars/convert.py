@@ -1,7 +1,7 @@
 """Turn icalendar components into engine Occurrences: once per component, then per instance times.
 
 Everything but the times depends on the component alone (the master or an override), so a
-series is converted once (template_of) and each instance only gets its start and end (at).
+series is converted once (template_of) and each instance only gets its start and end (times_at).
 """
 
 from __future__ import annotations
@@ -24,20 +24,12 @@ def to_occurrence(
     return template_of(component, tz, me, cancelled=cancelled, series=series)
 
 
-def at(template: Occurrence, start: Any, end: Any, tz: ZoneInfo) -> Occurrence | None:
-    """Return the template's occurrence at one instance's times (None without a usable start)."""
+def times_at(start: Any, end: Any, tz: ZoneInfo) -> tuple[date, date] | None:
+    """Return one instance's start and end in tz (None without a usable start)."""
     if not isinstance(start, date):
         return None
     begins = localise(start, tz)
-    ends = end_of(start + end if isinstance(end, timedelta) else end, begins, tz)
-    if begins == template.start and ends == template.end:
-        return template
-    t = template  # every field but the times shared with the template (replace() is 5x slower)
-    return Occurrence(
-        t.uid, begins, ends, t.title, not isinstance(begins, datetime), t.location,
-        t.description, t.organizer, t.attendees, t.status, t.transparent, t.component,
-        t.recurring, t.my_response,
-    )  # fmt: skip
+    return begins, end_of(start + end if isinstance(end, timedelta) else end, begins, tz)
 
 
 def template_of(
@@ -78,6 +70,8 @@ def clean(text: str, limit: int, *, lines: bool = False) -> str:
     """Strip control characters (and line breaks unless lines) from hostile calendar text."""
     # icalendar unescapes \n but leaves the \r of an escaped CRLF ("\r\n") behind.
     text = _ESCAPED_CR.sub("", text)
+    if text.isprintable():  # the usual case, without looking at each character in Python
+        return " ".join(text.split())[:limit]  # (no line breaks: they are not printable)
     if lines:
         kept = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
         return "\n".join(" ".join(line.split()) for line in kept.splitlines()).strip()[:limit]

@@ -21,6 +21,7 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 
+from service.calendars import rules
 from service.calendars.budget import Budget, Deadline
 
 COMPONENTS = ("VEVENT", "VTODO", "VJOURNAL")
@@ -55,16 +56,18 @@ def expand(
     tally: Tally,
     focus: datetime | None = None,
     keep_past: Callable[[list[Any]], bool] | None = None,
-) -> list[Instance]:
+    plainly: rules.Plainly | None = None,
+) -> list[Instance | rules.Taken]:
     """Return every instance overlapping [start, end), within the budget.
 
     From focus on is what matters most (the days ahead): a series over its limit keeps its
     instances there first, then the earliest before it. keep_past, given a series' components,
     says whether its instances before focus are wanted at all (cadence looks back only for what
-    can be a career conversation); the others are expanded from focus on.
+    can be a career conversation); the others are expanded from focus on. plainly: the plain
+    series read from their lines, expanded with dateutil alongside, in the file's order.
     """
-    found: list[Instance] = []
-    for label, series, components in _series(calendar, warnings):
+    found: list[Instance | rules.Taken] = []
+    for label, series, components in _series(calendar, warnings, plainly or rules.Plainly()):
         if deadline.passed():
             warnings.append("stopped reading after the time allowed: the rest is left out")
             break
@@ -91,7 +94,7 @@ def _instances(
     limit: int,
     warnings: list[str],
     per_series: int,
-) -> list[Instance]:
+) -> list[Instance | rules.Taken]:
     start, _, end = span
     limit = max(limit, 0)
     try:
@@ -104,6 +107,8 @@ def _instances(
                     warnings.append(
                         f"{label} repeats more than {per_series} times here: kept {per_series}"
                     )
+            if type(series) is rules.PlainSeries:  # its instances already are (component, times)
+                return taken
             return [Instance(_source(o), o.start, o.end) for o in taken]
     except BROKEN as exc:
         warnings.append(f"skipped {label}: {why_not(exc)}")
@@ -125,22 +130,27 @@ def _ahead_first(
 
 def _source(occurrence: Any) -> Any:
     """Return the component an instance of recurring-ical-events comes from, uncopied."""
+    if type(occurrence) is rules.Taken:
+        return occurrence.component
     adapter = getattr(occurrence, "_adapter", None)  # recurring-ical-events 3.x keeps it here
     component = getattr(adapter, "_component", None)
     return component if component is not None else occurrence.as_component(False)
 
 
 def _series(
-    calendar: icalendar.Calendar, warnings: list[str]
+    calendar: icalendar.Calendar, warnings: list[str], plainly: rules.Plainly
 ) -> Iterator[tuple[str, Any, list[Any]]]:
-    """Yield each series of the calendar with its label; a broken one alone is skipped."""
+    """Yield each series of the calendar with its label, in the order recurring-ical-events
+    gives them (events first, each kind in the file's order); a broken one alone is skipped."""
     grouped = by_uid(calendar)
+    plain = [(label("VEVENT", s.title, s.uid), s, s.components) for s in plainly.series]
     try:
         all_series = _query(calendar).series
     except BROKEN:
         all_series = None
     if all_series is not None:
-        yield from _labelled(all_series, grouped)
+        found = [*_labelled(all_series, grouped), *plain]
+        yield from sorted(found, key=lambda f: _place(f, plainly.positions, kinds=True))
         return
     for uid, components in grouped.items():
         try:
@@ -148,7 +158,18 @@ def _series(
         except BROKEN as exc:
             warnings.append(f"skipped {describe(components[0], uid)}: {why_not(exc)}")
             continue
-        yield from _labelled(series, grouped)
+        plain += _labelled(series, grouped)
+    yield from sorted(plain, key=lambda f: _place(f, plainly.positions, kinds=False))
+
+
+def _place(
+    found: tuple[str, Any, list[Any]], positions: dict[str, int], *, kinds: bool
+) -> tuple[int, int]:
+    """Return where a series comes: by kind (events first) when asked, then by its first line."""
+    _, series, components = found
+    kind = getattr(components[0], "name", "VEVENT") if components else "VEVENT"
+    rank = COMPONENTS.index(kind) if kinds and kind in COMPONENTS else 0
+    return rank, positions.get(str(series.uid), len(positions))
 
 
 def _query(calendar: icalendar.Calendar) -> Any:

@@ -6,17 +6,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from service.calendars import guard, lenient, raw, simple
+from service.calendars import guard, lenient, raw, rules, simple
 from service.calendars.budget import DEFAULT, Budget, Deadline, too_frequent
 from service.calendars.expand import BROKEN, Tally, expand, label
 from service.calendars.reader import Reader
 from service.calendars.zones import resolve_zone
-from service.engine.model import Occurrence
+from service.engine.model import Occurrence, to_datetime
 
 _TIME_PROPERTIES = ("DTEND", "DUE", "DURATION", "EXDATE", "RDATE")
 
@@ -91,29 +91,44 @@ class IcsCalendar:
         From focus on is what matters most (the days ahead): it is expanded first, so a series
         over its budget keeps its instances there rather than in the look-back.
         """
+        return unpack(pack(self._found(start, end, tz, me, budget, focus, keep_past)))
+
+    def _found(
+        self,
+        start: datetime,
+        end: datetime,
+        tz: ZoneInfo,
+        me: str,
+        budget: Budget,
+        focus: datetime | None,
+        keep_past: Callable[[Occurrence], bool] | None,
+    ) -> list[Timed]:
+        """Return occurrences() as (component's occurrence, start, end): nothing per instance
+        is built before it crosses to the caller (see pack)."""
         first, last = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
         deadline = budget.clock()
-        found: list[Occurrence] = []
+        found: list[Timed] = []
         tally = Tally()
         for calendar in self.calendars:
             cancelled = calendar.properties.get("METHOD", "").upper() == "CANCEL"
             reader = Reader(tz, me, cancelled, {b.uid for b in calendar.blocks if b.recurs})
-            parsed, plain = self._parse(calendar, first, last, deadline, reader)
+            parsed, plain, plainly = self._parse(calendar, first, last, deadline, reader)
             wanted = reader.wanted(keep_past) if keep_past else None
             taken = expand(
-                parsed, start, end, budget, deadline, self.warnings, tally, focus, wanted
+                parsed, start, end, budget, deadline, self.warnings, tally, focus, wanted, plainly
             )
-            new = (reader.occurrence(instance) for instance in taken)
-            found += [o for o in new if o is not None and _overlaps(o, start, end, tz)]
-            found += self._within(plain, start, end, tz, budget, tally, focus)
-        found.sort(key=lambda o: (o.starts_at(tz), o.uid))
+            new = (reader.timed(instance) for instance in taken)
+            found += [t for t in new if t is not None and _overlaps(t, start, end, tz)]
+            within = self._within(plain, start, end, tz, budget, tally, focus)
+            found += [(o, o.start, o.end) for o in within]
+        found.sort(key=lambda t: (to_datetime(t[1], tz), t[0].uid))
         found = self._per_day(found, tz, budget.per_day)
         self.warnings[:] = dict.fromkeys(self.warnings)
         return found
 
-    def _per_day(self, found: list[Occurrence], tz: ZoneInfo, limit: int) -> list[Occurrence]:
+    def _per_day(self, found: list[T], tz: ZoneInfo, limit: int) -> list[T]:
         """Keep the first `limit` occurrences of each day (in order); name the days over it."""
-        days = Counter(o.starts_at(tz).date() for o in found)
+        days = Counter(_start(o, tz).date() for o in found)
         crowded = {day: n for day, n in days.items() if n > limit}
         if not crowded:
             return found
@@ -125,7 +140,7 @@ class IcsCalendar:
         taken: Counter[date] = Counter()
         kept = []
         for occ in found:
-            day = occ.starts_at(tz).date()
+            day = _start(occ, tz).date()
             taken[day] += 1
             if taken[day] <= limit:
                 kept.append(occ)
@@ -145,7 +160,7 @@ class IcsCalendar:
         ceiling = guard.Ceiling(max(budget.hard_seconds, budget.seconds), budget.megabytes)
 
         def work() -> tuple[Packed, list[str]]:
-            found = self.occurrences(start, end, tz, me, budget, focus, keep_past)
+            found = self._found(start, end, tz, me, budget, focus, keep_past)
             return pack(found), self.warnings
 
         packed, self.warnings[:] = guard.guarded(work, ceiling)
@@ -183,21 +198,22 @@ class IcsCalendar:
         last: date,
         deadline: Deadline,
         reader: Reader,
-    ) -> tuple[icalendar.Calendar, list[Occurrence]]:
-        """Read the blocks that can matter for the window: plain events at once, the rest into
-        one icalendar Calendar to expand."""
+    ) -> tuple[icalendar.Calendar, list[Occurrence], rules.Plainly]:
+        """Read the blocks that can matter for the window: plain events at once, plain series
+        from their lines (rules.py), the rest into one icalendar Calendar to expand."""
         result = icalendar.Calendar()
         plain: list[Occurrence] = []
         if zone := calendar.properties.get("X-WR-TIMEZONE"):
             result.add("X-WR-TIMEZONE", zone)
         repeated = raw.repeated_uids(calendar)
+        plainly = self._plain_series(calendar, first, last, repeated, deadline)
         # Time zones first: icalendar resolves TZIDs against the VTIMEZONEs it has already seen.
         blocks = sorted(calendar.blocks, key=lambda b: b.name != "VTIMEZONE")
         for block in blocks:
             if deadline.passed():
                 self.warnings.append("stopped reading after the time allowed: the rest is left out")
                 break
-            if raw.outside(block, first, last, repeated):
+            if id(block) in plainly.blocks or raw.outside(block, first, last, repeated):
                 continue
             quick = None if block.uid in repeated else reader.plain(block)
             if quick is not None:
@@ -210,7 +226,36 @@ class IcsCalendar:
                 lines = raw.dates_near(lines, first, last)
             if (component := self._parse_block(block, lines)) is not None:
                 result.add_component(component)
-        return result, plain
+        return result, plain, plainly
+
+    def _plain_series(
+        self,
+        calendar: raw.RawCalendar,
+        first: date,
+        last: date,
+        repeated: set[str],
+        deadline: Deadline,
+    ) -> rules.Plainly:
+        """Read the plain recurring series from their lines, to expand with dateutil."""
+        found = rules.Plainly()
+        zone = rules.calendar_zone(calendar.properties)
+        if zone is False:
+            return found
+        groups: dict[str, list[raw.Block]] = {}
+        for position, block in enumerate(calendar.blocks):
+            found.positions.setdefault(block.uid, position)
+            if block.uid and (block.recurs or block.uid in repeated):
+                groups.setdefault(block.uid, []).append(block)
+        for blocks in groups.values():
+            if deadline.passed():
+                break
+            if not any(b.recurs for b in blocks):
+                continue
+            series = rules.read(blocks, first, last, zone if isinstance(zone, ZoneInfo) else None)
+            if series is not None:
+                found.series.append(series)
+                found.blocks.update(id(b) for b in blocks)
+        return found
 
     def _parse_block(self, block: raw.Block, lines: list[str]) -> icalendar.cal.Component | None:
         component, dropped = lenient.parse(lines)
@@ -242,22 +287,23 @@ class IcsCalendar:
 
 
 Packed = tuple[list[Occurrence], list[tuple[int, date, date]]]
+# One instance: the occurrence of its component (times aside) and its own start and end.
+Timed = tuple[Occurrence, date, date]
+T = TypeVar("T", Occurrence, Timed)
 
 
-def pack(found: list[Occurrence]) -> Packed:
+def pack(found: list[Timed]) -> Packed:
     """Return occurrences as what crosses the pipe cheaply: each component's occurrence once,
     and per instance its index with its times (pickling 85,000 dataclasses costs seconds)."""
     templates: list[Occurrence] = []
-    index: dict[tuple[object, ...], int] = {}
+    index: dict[int, int] = {}
     instances = []
-    for occ in found:
-        key = (id(occ.attendees), occ.uid, occ.title, occ.location, occ.description,
-               occ.organizer, occ.status, occ.transparent, occ.component, occ.recurring,
-               occ.my_response)  # fmt: skip
-        if key not in index:
-            index[key] = len(templates)
-            templates.append(occ)
-        instances.append((index[key], occ.start, occ.end))
+    for template, start, end in found:
+        number = index.get(id(template))
+        if number is None:
+            number = index[id(template)] = len(templates)
+            templates.append(template)
+        instances.append((number, start, end))
     return templates, instances
 
 
@@ -318,8 +364,15 @@ def _readable(component: Any, name: str) -> bool:
     return True
 
 
-def _overlaps(occ: Occurrence, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
-    begins, ends = occ.starts_at(tz), occ.ends_at(tz)
+def _start(found: Occurrence | Timed, tz: ZoneInfo) -> datetime:
+    return found.starts_at(tz) if isinstance(found, Occurrence) else to_datetime(found[1], tz)
+
+
+def _overlaps(occ: Occurrence | Timed, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    if isinstance(occ, Occurrence):
+        begins, ends = occ.starts_at(tz), occ.ends_at(tz)
+    else:
+        begins, ends = to_datetime(occ[1], tz), to_datetime(occ[2], tz)
     if ends <= begins:
         return start <= begins < end
     return begins < end and ends > start

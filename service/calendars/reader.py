@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from service.calendars import raw, simple
-from service.calendars.convert import at, template_of
+from service.calendars import raw, rules, simple
+from service.calendars.convert import template_of, times_at
 from service.calendars.expand import Instance
 from service.engine.model import Occurrence
 
@@ -27,6 +29,7 @@ class Reader:
     def __init__(self, tz: ZoneInfo, me: str, cancelled: bool, series: set[str]) -> None:
         self.tz, self.me, self.cancelled, self.series = tz, me, cancelled, series
         self.templates: dict[int, Occurrence | None] = {}
+        self.variants: dict[tuple[int, bool], Occurrence] = {}
         # The rest of each component read in part, by a reference its lines carry (the expander
         # may copy components, e.g. for X-WR-TIMEZONE); a random prefix no file can forge.
         self.details: dict[str, simple.Details] = {}
@@ -39,7 +42,10 @@ class Reader:
         return f"{REFERENCE}:{reference}"
 
     def _template(self, component: Any) -> Occurrence | None:
-        details = self.details.get(str(component.get(REFERENCE, "")))
+        if isinstance(component, simple.Details):  # a series read from its lines (rules.py)
+            details: simple.Details | None = component
+        else:
+            details = self.details.get(str(component.get(REFERENCE, "")))
         if details is None:
             return template_of(
                 component, self.tz, self.me, cancelled=self.cancelled, series=self.series
@@ -64,9 +70,21 @@ class Reader:
     def plain(self, block: raw.Block) -> Occurrence | None:
         return simple.read(block, self.tz, self.me, cancelled=self.cancelled)
 
-    def occurrence(self, instance: Instance) -> Occurrence | None:
+    def timed(self, instance: Instance | rules.Taken) -> tuple[Occurrence, date, date] | None:
+        """Return an instance as (its component's occurrence, its start, its end) in the zone,
+        without building an occurrence for it (None without a usable start)."""
         key = id(instance.component)
         if key not in self.templates:
             self.templates[key] = self._template(instance.component)
         template = self.templates[key]
-        return at(template, instance.start, instance.end, self.tz) if template else None
+        times = times_at(instance.start, instance.end, self.tz) if template else None
+        if template is None or times is None:
+            return None
+        begins, ends = times
+        all_day = not isinstance(begins, datetime)
+        if template.all_day != all_day:  # a component read without its times says timed
+            variant = self.variants.get((key, all_day))
+            if variant is None:
+                variant = self.variants[(key, all_day)] = replace(template, all_day=all_day)
+            template = variant
+        return template, begins, ends

@@ -140,7 +140,7 @@ class Details:
         self.templates: dict[tuple[str, bool, bool], Occurrence] = {}
 
     def template(self, me: str, cancelled: bool, recurring: bool) -> Occurrence:
-        """Return the occurrence without its times (at() gives each instance its own)."""
+        """Return the occurrence without its times (times_at() gives each instance its own)."""
         key = (me, cancelled, recurring)
         if key not in self.templates:
             self.templates[key] = _template(self.found, me, cancelled, recurring)

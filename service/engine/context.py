@@ -60,9 +60,15 @@ def calendar_context(occurrences: Iterable[Occurrence], profile: Profile) -> Cal
     me = address(profile.me)
     instances: dict[str, int] = {}
     names: dict[str, dict[str, frozenset[str]]] = {}
+    statuses: dict[str, object] = {}  # title_status once per title, not once per instance
     for occ in occurrences:
-        if occ.status.lower() == "cancelled" or occ.all_day or vocab.title_status(occ.title):
+        if occ.status.lower() == "cancelled" or occ.all_day:
             continue  # a cancelled copy of a meeting is not another meeting
+        status = statuses.get(occ.title, statuses)
+        if status is statuses:
+            status = statuses[occ.title] = vocab.title_status(occ.title)
+        if status:
+            continue
         instances[occ.uid] = instances.get(occ.uid, 0) + 1
         if instances[occ.uid] > 1:
             continue  # a series' title and people were read at its first instance

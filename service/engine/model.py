@@ -138,6 +138,8 @@ class Touchpoint:
     reasons: tuple[str, ...]
     people: tuple[str, ...]
     note: PrepNote | None = None
+    # A touchpoint beyond the notes' horizon that will get a note: when it comes within it.
+    note_from: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

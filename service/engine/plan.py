@@ -64,6 +64,7 @@ def plan(
     ledgers: Mapping[str, Ledger] | None = None,
     history: History | None = None,
     notes: bool = True,
+    notes_until: datetime | None = None,
 ) -> Plan:
     """Classify, note and propose for the window; occurrences may reach back before it.
 
@@ -71,18 +72,31 @@ def plan(
     extra_busy: times the slots must also avoid, beyond the user's calendar (the partner's).
     ledgers: what the user offered and asked of each person; history: the prompts earlier
     notes used with each person, so the next ones differ. notes=False leaves every touchpoint
-    without a note (the dashboard shows the notes the planning job stored).
+    without a note (the dashboard shows the notes the planning job stored). notes_until:
+    write notes only for touchpoints starting before it (None: the whole window); a later
+    one that will get a note says from when (Touchpoint.note_from). A note depends on what
+    happens before it, so one written months ahead would be rewritten anyway; those written
+    are the same either way.
     """
     tz = profile.tz
     context = calendar_context(occurrences, profile)  # once: which series and names recur
     judge = Judge(profile, context)
     judged = [(occ, judge.verdict(occ)) for occ in occurrences]
-    inside = tuple(
-        (occ, v) for occ, v in judged if window.overlaps(occ.starts_at(tz), occ.ends_at(tz))
-    )
-    past = [_touchpoint(o, v) for o, v in judged if v.kind and o.starts_at(tz) < window.start]
-    upcoming = [_touchpoint(o, v) for o, v in inside if v.kind and o.starts_at(tz) >= window.start]
-    careers = [o.starts_at(tz) for o, v in judged if v.kind == "career"]
+    inside_list: list[tuple[Occurrence, Verdict]] = []
+    past: list[Touchpoint] = []
+    upcoming: list[Touchpoint] = []
+    careers: list[datetime] = []
+    for occ, v in judged:  # one pass, each start worked out once
+        start = occ.starts_at(tz)
+        if window.overlaps(start, occ.ends_at(tz)):
+            inside_list.append((occ, v))
+            if v.kind and start >= window.start:
+                upcoming.append(_touchpoint(occ, v))
+        if v.kind and start < window.start:
+            past.append(_touchpoint(occ, v))
+        if v.kind == "career":
+            careers.append(start)
+    inside = tuple(inside_list)
     cadence = cadence_of(
         careers, window.start, ideal_days=profile.ideal_days, max_days=profile.max_days
     )
@@ -100,7 +114,8 @@ def plan(
     anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
     if not notes:
         return Plan(window, inside, tuple(upcoming), cadence, partner, proposals, people)
-    noted = _with_notes(past, upcoming, profile, people, anchors, history or {})
+    horizon = _Horizon(window.start, notes_until)
+    noted = _with_notes(past, upcoming, profile, people, anchors, history or {}, horizon)
     return Plan(window, inside, noted, cadence, partner, proposals, people)
 
 
@@ -119,15 +134,23 @@ class Judge:
 
     def facets(self, occ: Occurrence) -> tuple[object, ...]:
         """Return what an occurrence's verdict depends on (its date left out)."""
-        start = occ.start
+        start, end = occ.start, occ.end
         tz = self.profile.tz
-        local = start.astimezone(tz) if isinstance(start, datetime) and start.tzinfo else start
+        local: date
+        if isinstance(start, datetime):
+            # The reader gives times in the profile's zone already: no conversion then.
+            local = start if start.tzinfo is tz or start.tzinfo is None else start.astimezone(tz)
+            clock: object = local.time()
+            timed = isinstance(end, datetime) and (end.tzinfo is None) == (start.tzinfo is None)
+            length = end - start if timed else occ.duration  # type: ignore[operator]
+        else:
+            local, clock, length = start, None, occ.duration
         # Instances of one component share its attendee tuple: its identity stands for it.
         people = id(occ.attendees)
         return (
             people, occ.uid, occ.title, occ.location, occ.organizer, occ.status, occ.transparent,
             occ.component, occ.my_response, occ.all_day, occ.recurring,
-            local.weekday(), local.time() if isinstance(local, datetime) else None, occ.duration,
+            local.weekday(), clock, length,
         )  # fmt: skip
 
     def verdict(self, occ: Occurrence) -> Verdict:
@@ -169,8 +192,12 @@ def _with_notes(
     people: People,
     anchors: Sequence[datetime],
     history: History,
+    horizon: _Horizon | None = None,
 ) -> tuple[Touchpoint, ...]:
-    """Note the touchpoints that get one (a series once a week), in order, prompts not repeated."""
+    """Note the touchpoints that get one (a series once a week), in order, prompts not repeated.
+
+    Past the horizon a touchpoint that gets a note is told when it will be written instead.
+    """
     chosen = noted_occurrences(past, upcoming, profile.tz, anchors)
     firsts = series_starts([*past, *upcoming], profile.tz)
     told = {
@@ -178,17 +205,41 @@ def _with_notes(
     }
     order = sorted(range(len(upcoming)), key=lambda i: _utc(upcoming[i], profile))
     notes = {}
+    later: dict[int, datetime] = {}
     for i in order:
         if i not in chosen:
             continue
         tp, start = upcoming[i], _utc(upcoming[i], profile)
+        if horizon is not None and (due := horizon.due(start)) is not None:
+            later[i] = due
+            continue
         here = {e.lower() for e in tp.people} | {a.email.lower() for a in tp.occurrence.attendees}
         recent = {p: told[p].within(start - PROMPT_MEMORY, start) for p in here & told.keys()}
         new = tp.occurrence.recurring and firsts.get(tp.occurrence.uid) == start
         note = compose_note(tp, profile, people=people, recent=recent, series_new=new)
         told.setdefault(note.person, _Told([])).extend(start, note.prompts)
         notes[i] = note
-    return tuple(replace(tp, note=notes.get(i)) for i, tp in enumerate(upcoming))
+    changed: dict[int, Touchpoint] = {}
+    for i, note in notes.items():
+        changed[i] = replace(upcoming[i], note=note)
+    for i, due in later.items():
+        tp = upcoming[i]  # positional: replace() costs more than the rest of a year's notes
+        changed[i] = Touchpoint(tp.occurrence, tp.kind, tp.score, tp.reasons, tp.people, None, due)
+    return tuple(changed.get(i, tp) for i, tp in enumerate(upcoming))
+
+
+@dataclass(frozen=True, slots=True)
+class _Horizon:
+    """How far ahead of now notes are written: until `until` (None: no limit)."""
+
+    now: datetime
+    until: datetime | None
+
+    def due(self, start: datetime) -> datetime | None:
+        """Return when a touchpoint starting at start comes within the horizon, None if it is."""
+        if self.until is None or start < self.until:
+            return None
+        return start - (self.until - self.now)
 
 
 class _Told:

@@ -158,28 +158,49 @@ def people_of(
     """Build the person model from classified occurrences, the log's last lines and ledgers."""
     seen: dict[str, _Seen] = {}
     components: dict[tuple[int, str, str], _Component] = {}
+    # Instances of one component with one verdict tell the same about everyone at them but
+    # when: gathered first, then taken once per component (in the order first met).
+    groups: dict[tuple[object, ...], tuple[Occurrence, Verdict, list[datetime]]] = {}
+    tz = profile.tz
     for occ, verdict in judged:
-        _take(seen, occ, verdict, profile, components)
+        if occ.all_day or occ.cancelled or (occ.my_response or "").lower() == "declined":
+            continue
+        key = (id(occ.attendees), occ.organizer, occ.title, occ.uid, occ.recurring, verdict.kind)
+        group = groups.get(key)
+        if group is None or group[0].attendees is not occ.attendees:
+            group = groups[key] = (occ, verdict, [])
+        group[2].append(occ.starts_at(tz).astimezone(UTC))
+    for occ, verdict, starts in groups.values():
+        _take(seen, occ, verdict, profile, components, starts)
     last = {address(k): v for k, v in (last_with or {}).items()}
     books = {address(k): v for k, v in (ledgers or {}).items()}
-    people = {
-        email: Person(
-            email=email,
-            name=display_name(email, s.name),
-            # Without the calendar around it, a colleague counts as a peer.
-            relation=relation_of(
-                email, profile, project=s.project or not history, mentor=s.mentor, skip=s.skip
-            ),
-            topics=tuple(t for t, _ in sorted(s.topics.items(), key=lambda i: (-i[1], i[0]))),
-            meetings=tuple(m for m, _ in sorted(s.meetings)),
-            titles=tuple(t for _, t in sorted(s.meetings)),
-            series=tuple(sorted(s.series)),
-            ledger=books.get(email, Ledger()),
-            last=last.get(email, ""),
-        )
-        for email, s in seen.items()
-    }
+    people = {email: _person(email, s, profile, history, books, last) for email, s in seen.items()}
     return People(people, history)
+
+
+def _person(
+    email: str,
+    s: _Seen,
+    profile: Profile,
+    history: bool,
+    books: Mapping[str, Ledger],
+    last: Mapping[str, str],
+) -> Person:
+    ordered = sorted(s.meetings)
+    return Person(
+        email=email,
+        name=display_name(email, s.name),
+        # Without the calendar around it, a colleague counts as a peer.
+        relation=relation_of(
+            email, profile, project=s.project or not history, mentor=s.mentor, skip=s.skip
+        ),
+        topics=tuple(t for t, _ in sorted(s.topics.items(), key=lambda i: (-i[1], i[0]))),
+        meetings=tuple(m for m, _ in ordered),
+        titles=tuple(t for _, t in ordered),
+        series=tuple(sorted(s.series)),
+        ledger=books.get(email, Ledger()),
+        last=last.get(email, ""),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,24 +243,24 @@ def _take(
     verdict: Verdict,
     profile: Profile,
     components: dict[tuple[int, str, str], _Component],
+    starts: Sequence[datetime],
 ) -> None:
-    if occ.all_day or occ.cancelled or (occ.my_response or "").lower() == "declined":
-        return
+    """Take what the instances of one component (starting at starts, UTC) tell of its people."""
     component = _component(occ, profile, components)
     others = component.others
     if not others or len(others) > 12:  # a crowd tells nothing about anyone in it
         return
     title, topic, cleaned = component.lowered, component.topic, component.title
-    start = occ.starts_at(profile.tz).astimezone(UTC)
+    meetings = [(start, cleaned) for start in starts]
     for email, attendee in others:
         person = seen.setdefault(email, _Seen(email))
         if not person.name and attendee.name and "@" not in attendee.name:
             person.name = attendee.name
-        person.meetings.append((start, cleaned))
+        person.meetings.extend(meetings)
         if occ.recurring:
-            person.series[occ.uid] = person.series.get(occ.uid, 0) + 1
+            person.series[occ.uid] = person.series.get(occ.uid, 0) + len(starts)
         if topic:
-            person.topics[topic] = person.topics.get(topic, 0) + 1
+            person.topics[topic] = person.topics.get(topic, 0) + len(starts)
         person.project |= verdict.kind == "project" or (occ.recurring and len(others) > 1)
         person.mentor |= verdict.kind == "career" or "mentor" in title
         person.skip |= "skip" in title

@@ -32,19 +32,35 @@ def noted_occurrences(
     """Return the indices of the upcoming touchpoints that get a note."""
     weeks: dict[tuple[str, date], list[tuple[datetime, int]]] = defaultdict(list)
     chosen: set[int] = set()
+    mondays = _Mondays(tz)
     for i, tp in enumerate(upcoming):
         if tp.occurrence.recurring:
             start = _start(tp, tz)
-            weeks[(tp.occurrence.uid, week_of(start, tz))].append((start, i))
+            weeks[(tp.occurrence.uid, mondays.of(start))].append((start, i))
         else:
             chosen.add(i)
-    earlier = {(tp.occurrence.uid, week_of(_start(tp, tz), tz)) for tp in past}
+    earlier = {(tp.occurrence.uid, mondays.of(_start(tp, tz))) for tp in past}
     for key, found in weeks.items():
         if key in earlier:  # this week's note was the one before the window
             continue
         found.sort()
         chosen.add(_pick(found, [a for a in anchors if week_of(a, tz) == key[1]]))
     return chosen
+
+
+class _Mondays:
+    """week_of for many moments: the zone's conversion once, the Monday once per day."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.days: dict[date, date] = {}
+
+    def of(self, moment: datetime) -> date:
+        day = moment.astimezone(self.tz).date()
+        monday = self.days.get(day)
+        if monday is None:
+            monday = self.days[day] = day - timedelta(days=day.weekday())
+        return monday
 
 
 def _pick(found: list[tuple[datetime, int]], anchors: Sequence[datetime]) -> int:

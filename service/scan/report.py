@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from service.engine import dates
 from service.engine.cadence import describe
 from service.engine.i18n import gettext as _
+from service.engine.i18n import ngettext
 from service.engine.model import Occurrence, Touchpoint, Verdict
 from service.engine.relations import is_person_address
 from service.engine.series import week_of
@@ -31,11 +32,12 @@ def json_parts(report: ScanReport) -> Iterator[str]:
     """Yield the JSON object of to_json in pieces (a year of a full calendar is tens of MB)."""
     plan, tz = report.plan, report.profile.tz
     cadence = plan.cadence
+    items = _Items(tz)
     document: dict[str, Any] = {
         "window": {"start": iso(plan.window.start), "end": iso(plan.window.end), "tz": tz.key},
         "me": report.profile.me or None,
-        "occurrences": (_occurrence(o, v) for o, v in plan.occurrences),
-        "touchpoints": (_touchpoint(tp) for tp in plan.touchpoints),
+        "occurrences": _Encoded(items.occurrence(o, v) for o, v in plan.occurrences),
+        "touchpoints": _Encoded(items.touchpoint(tp) for tp in plan.touchpoints),
         "proposals": [
             {
                 "start": iso(p.start),
@@ -57,6 +59,16 @@ def json_parts(report: ScanReport) -> Iterator[str]:
     yield from _lines(document)
 
 
+class _Encoded(Iterator[str]):
+    """Items already written as JSON text, one a line: _list writes them as they are."""
+
+    def __init__(self, parts: Iterable[str]) -> None:
+        self.parts = iter(parts)
+
+    def __next__(self) -> str:
+        return next(self.parts)
+
+
 def _lines(document: dict[str, Any]) -> Iterator[str]:
     """Yield the document one key a line, each list one item a line.
 
@@ -67,17 +79,19 @@ def _lines(document: dict[str, Any]) -> Iterator[str]:
     yield "{"
     for number, (key, value) in enumerate(document.items()):
         yield f"{',' if number else ''}\n  {json.dumps(key)}: "
-        if isinstance(value, list | Iterator):
+        if isinstance(value, _Encoded):
+            yield from _list(value, encoded=True)
+        elif isinstance(value, list | Iterator):
             yield from _list(value)
         else:
             yield _compact(value)
     yield "\n}"
 
 
-def _list(items: Iterable[Any]) -> Iterator[str]:
+def _list(items: Iterable[Any], encoded: bool = False) -> Iterator[str]:
     opened = False
     for item in items:
-        yield f"{',' if opened else '['}\n    {_compact(item)}"
+        yield f"{',' if opened else '['}\n    {item if encoded else _compact(item)}"
         opened = True
     yield "\n  ]" if opened else "[]"
 
@@ -89,11 +103,56 @@ def _compact(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+class _Items:
+    """Write occurrences and touchpoints as JSON, what they share with their component once.
+
+    The instances of a series differ only in their times (and a touchpoint in its note): the
+    rest of each item is encoded once per component and verdict, and each instance's times
+    are set into it. The text is the same as encoding each item's dict whole.
+    """
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.occurrences: dict[tuple[object, ...], tuple[Occurrence, str, str]] = {}
+        self.touchpoints: dict[tuple[object, ...], tuple[Touchpoint, str, str]] = {}
+        # Each occurrence's times as written, by identity (the plan holds every occurrence
+        # until the end): its touchpoint shows the same ones.
+        self.times: dict[int, str] = {}
+
+    def occurrence(self, occ: Occurrence, verdict: Verdict) -> str:
+        key = (id(occ.attendees), occ.uid, occ.title, occ.all_day, verdict.kind, occ.component,
+               occ.status, occ.my_response)  # fmt: skip
+        found = self.occurrences.get(key)
+        if found is None or found[0].attendees is not occ.attendees:
+            head = _compact({"uid": occ.uid})[:-1]
+            tail = _compact(_occurrence(occ, verdict))[1:]
+            found = self.occurrences[key] = (occ, head, tail)
+        _, head, tail = found
+        times = self.times[id(occ)] = f'"start": "{iso(occ.start)}", "end": "{iso(occ.end)}"'
+        return f"{head}, {times}, {tail}"
+
+    def touchpoint(self, tp: Touchpoint) -> str:
+        occ = tp.occurrence
+        key = (id(tp.reasons), id(tp.people), occ.uid, occ.title, tp.kind, tp.score)
+        found = self.touchpoints.get(key)
+        if found is None or found[0].reasons is not tp.reasons or found[0].people is not tp.people:
+            head = _compact({"uid": occ.uid})[:-1]
+            middle = _compact(_touchpoint(tp))[1:-1]
+            found = self.touchpoints[key] = (tp, head, middle)
+        _, head, middle = found
+        times = self.times.get(id(occ))  # written with its occurrence already, most often
+        if times is None:
+            times = f'"start": "{iso(occ.start)}", "end": "{iso(occ.end)}"'
+        note = "null"
+        if tp.note is not None:
+            note = _compact({"subject": tp.note.subject, "text": tp.note.text})
+        written = f'"{iso(tp.note_from.astimezone(self.tz))}"' if tp.note_from else "null"
+        return f'{head}, {times}, {middle}, "prep_note": {note}, "note_from": {written}}}'
+
+
 def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
+    """Return an occurrence's item after its uid and times, which it shares with its component."""
     return {
-        "uid": occ.uid,
-        "start": iso(occ.start),
-        "end": iso(occ.end),
         "title": occ.title,
         "all_day": occ.all_day,
         "attendees": [a.email for a in occ.attendees],
@@ -105,18 +164,13 @@ def _occurrence(occ: Occurrence, verdict: Verdict) -> dict[str, Any]:
 
 
 def _touchpoint(tp: Touchpoint) -> dict[str, Any]:
-    occ = tp.occurrence
-    note = {"subject": tp.note.subject, "text": tp.note.text} if tp.note else None
+    """Return a touchpoint's item between its times and its note: the same for its series."""
     return {
-        "uid": occ.uid,
-        "start": iso(occ.start),
-        "end": iso(occ.end),
-        "title": occ.title,
+        "title": tp.occurrence.title,
         "kind": tp.kind,
         "score": tp.score,
         "reasons": list(tp.reasons),
         "people": [e for e in tp.people if is_person_address(e)],
-        "prep_note": note,
     }
 
 
@@ -160,7 +214,7 @@ def _weekly_notes(touchpoints: Sequence[Touchpoint], tz: ZoneInfo) -> dict[tuple
             tp.occurrence.starts_at(tz).astimezone(tz)
         )
         for tp in touchpoints
-        if tp.occurrence.recurring and tp.note is not None
+        if tp.occurrence.recurring and (tp.note is not None or tp.note_from is not None)
     }
 
 
@@ -172,6 +226,19 @@ def _entry(
         return [f"  {when}  {occ.title or _('(no title)')}"]
     lines = [f"* {when}  {occ.title or _('(no title)')}  [{tp.kind}, {tp.score:.2f}]"]
     lines.append("      " + _("why: %(reasons)s", reasons="; ".join(tp.reasons)))
+    if tp.note is None and tp.note_from is not None:
+        written = _day(tp.note_from.astimezone(report.profile.tz))
+        ahead = round((occ.starts_at(report.profile.tz) - tp.note_from).total_seconds() / 86400)
+        lines.append(
+            "      "
+            + ngettext(
+                "Prep: notes are written %(num)d day ahead, this one from %(day)s",
+                "Prep: notes are written %(num)d days ahead, this one from %(day)s",
+                ahead,
+                day=written,
+            )
+        )
+        return lines
     if tp.note is None:
         if occ.recurring:
             week = week_of(occ.starts_at(report.profile.tz), report.profile.tz)

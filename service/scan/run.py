@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from service.adapters.http import FetchError, fetch
 from service.calendars.budget import DEFAULT, Budget
 from service.calendars.guard import Tripped
 from service.calendars.ics import CalendarError, IcsCalendar
@@ -41,6 +40,8 @@ class ScanOptions:
     stage: Stage = "growth"
     goal: str = ""
     hours: str = "09:00-17:30"
+    # Prep notes are written for this many days from the window's start (TOUCHPOINT_NOTE_DAYS).
+    note_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,9 @@ def read_source(calendar: str, stdin: BinaryIO, allow_networks: Sequence[Network
     if calendar == "-":
         return _capped(stdin.read(MAX_BYTES + 1), "standard input")
     if _URL.match(calendar):
+        # Imported only for a URL: the guarded HTTP client costs a tenth of a second to load.
+        from service.adapters.http import FetchError, fetch
+
         try:
             return fetch(calendar, allow_networks=allow_networks, max_bytes=MAX_BYTES).content
         except FetchError as exc:
@@ -89,8 +93,16 @@ def scan(data: bytes, options: ScanOptions, today: date, budget: Budget = DEFAUL
         occurrences = calendar.read(span.start, span.end, tz, profile.me, budget, window.start)
     except Tripped as exc:
         raise ScanError(f"cannot read the calendar: {exc}") from None
-    result = plan(occurrences, profile, window)
+    result = plan(occurrences, profile, window, notes_until=notes_until(options, window, tz))
     return ScanReport(result, profile, calendar.name, calendar.warnings)
+
+
+def notes_until(options: ScanOptions, window: Window, tz: ZoneInfo) -> datetime:
+    """Return the end of the notes' horizon: note_days whole local days from the window's start."""
+    if options.note_days < 1:
+        raise ScanError("--note-days must be at least 1")
+    local = window.start.astimezone(tz)
+    return datetime.combine(local.date() + timedelta(days=options.note_days), local.time(), tz)
 
 
 def zone_option(name: str) -> ZoneInfo:

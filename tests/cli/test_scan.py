@@ -399,6 +399,7 @@ def test_the_json_has_every_public_key_with_its_type() -> None:
         "reasons": list,
         "people": list,
         "prep_note": dict,
+        "note_from": type(None),  # only a touchpoint past the notes' horizon has one
     }
     del touchpoint["all_day"], touchpoint["attendees"]
     for item in document["touchpoints"]:
@@ -639,3 +640,67 @@ def test_every_calendar_url_scheme_is_fetched_as_a_url_not_opened_as_a_file(sche
         "touchpoint: cannot fetch the calendar: 127.0.0.1 is a loopback address, "
         "which is not allowed."
     )
+
+
+# How far ahead notes are written ------------------------------------------------------------
+
+FOUR_WEEKS = ("--from", "2026-03-02", "--days", "28")
+SAMPLE = str(Path(__file__).resolve().parents[2] / "service" / "samples" / "alice.ics")
+
+
+def test_notes_are_written_for_the_first_note_days_and_later_ones_say_when() -> None:
+    everything = scan_json(SAMPLE, *FOUR_WEEKS, "--note-days", "28")
+    first_week = scan_json(SAMPLE, *FOUR_WEEKS, "--note-days", "7")
+    horizon = moment("2026-03-09T00:00:00+01:00")
+
+    # The same touchpoints; those in the first week with the very same notes.
+    assert len(first_week["touchpoints"]) == len(everything["touchpoints"])
+    assert first_week["occurrences"] == everything["occurrences"]
+    later = 0
+    for near, full in zip(first_week["touchpoints"], everything["touchpoints"], strict=True):
+        assert (near["uid"], near["start"]) == (full["uid"], full["start"])
+        if moment(near["start"]) < horizon:
+            assert near == full
+            continue
+        assert near["prep_note"] is None
+        if full["prep_note"] is None:
+            assert near["note_from"] is None
+        else:  # the note will be written once the meeting is within 7 days
+            later += 1
+            assert moment(near["note_from"]) == moment(near["start"]) - timedelta(days=7)
+    assert later >= 5
+    assert all(t["note_from"] is None for t in everything["touchpoints"])
+
+
+def test_notes_are_written_two_weeks_ahead_unless_told_otherwise() -> None:
+    default = scan_json(SAMPLE, *FOUR_WEEKS)
+    noted = [moment(t["start"]) for t in default["touchpoints"] if t["prep_note"]]
+    waiting = [moment(t["start"]) for t in default["touchpoints"] if t["note_from"]]
+    horizon = moment("2026-03-16T00:00:00+01:00")
+    assert noted
+    assert waiting
+    assert all(start < horizon for start in noted)
+    assert all(start >= horizon for start in waiting)
+
+    told = scan_json(SAMPLE, *FOUR_WEEKS, env={"TOUCHPOINT_NOTE_DAYS": "28"})
+    assert all(t["note_from"] is None for t in told["touchpoints"])
+    assert len([t for t in told["touchpoints"] if t["prep_note"]]) == len(noted) + len(waiting)
+
+
+def test_the_text_report_says_when_a_later_note_is_written() -> None:
+    text = scan(GOOGLE, *FOUR_WEEKS, "--note-days", "7").stdout
+    entry = text[text.index("Tue 10 Mar 2026 10:00-10:30  Alice / Bob 1:1") :]
+    assert entry.splitlines()[2].strip() == (
+        "Prep: notes are written 7 days ahead, this one from Tue 3 Mar 2026"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--note-days", "0"), {}), ((), {"TOUCHPOINT_NOTE_DAYS": "0"})],
+    ids=["flag", "setting"],
+)
+def test_notes_zero_days_ahead_is_refused(args: tuple[str, ...], env: dict[str, str]) -> None:
+    result = scan(GOOGLE, *TWO_WEEKS, *args, env=env)
+    assert result.exit_code == 2
+    assert "0" in result.output
