@@ -58,6 +58,7 @@ _KIND_NAMES = {
     "ics_url": N_("calendar"),
     "ics_upload": N_("uploaded calendar"),
 }
+_FIX_OTHER = N_("Connect it again")
 _FIXES = {
     "google": N_("Connect your Google Calendar again"),
     "ics_url": N_("Check the calendar's address and connect it again"),
@@ -268,7 +269,7 @@ def _queue_reconnect(session: Session, settings: Settings, connection: Connectio
         "label": connection.label,
         "kind": _(_KIND_NAMES.get(connection.kind, "calendar")),
         "reason": connection.last_error or _("It could not be read."),
-        "fix": _(_FIXES.get(connection.kind, N_("Connect it again"))),
+        "fix": _(_FIXES.get(connection.kind, _FIX_OTHER)),
         "connect_url": f"{settings.base_url}/connect",
     }
     email = queue_to(session, settings, connection.user, "reconnect", context)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import npgettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
@@ -187,7 +187,7 @@ def _sent_message(proposal: Proposal, sending: str) -> tuple[str, str]:
     if sending == "failed":
         return _("The email could not be sent; answer the proposal below instead."), "error"
     count = len(offered_slots(proposal))
-    times = TIMES.get(count) or ngettext("%(num)d time", "%(num)d times", count)
+    times = TIMES.get(count) or npgettext("time slots", "%(num)d time", "%(num)d times", count)
     who = display_name(proposal.partner)
     if sending == "retrying" and who:
         said = _(
