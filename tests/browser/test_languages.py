@@ -1,4 +1,4 @@
-"""The pages in the longest languages on a 390-pixel phone, as a reader of each sees them (issue 12).
+"""The pages in the longest languages on a 390-pixel phone, as their readers see them (issue 12).
 
 German compounds ("Vorbereitungsnotizen", "Karrieregespräche"), Italian's and Portuguese's longer
 navigation: nothing may push the page sideways, the four links of the navigation stay on one line
@@ -139,7 +139,8 @@ def test_the_german_dashboard_fits_a_phone_with_its_navigation_on_one_line(
     legend = page.locator("legend", has_text="Vorbereitungsnotizen und Vorschläge")
     fieldset = page.locator("fieldset", has=legend)
     inner, outer = legend.bounding_box(), fieldset.bounding_box()
-    assert inner is not None and outer is not None
+    assert inner is not None
+    assert outer is not None
     assert inner["y"] > outer["y"], "a long legend wraps inside its box, not across its border"
     page.screenshot(path=screenshots / "settings-de-phone.png", full_page=True)
     assert not tabs.problems
@@ -165,9 +166,10 @@ def test_the_longest_languages_keep_the_phone_navigation_on_one_line(
         expect(page.locator("nav.main a", has_text=name)).to_be_in_viewport(ratio=1)
     assert_fits(page, f"{code} dashboard")
     card = page.locator("article.tp", has_text="Lunch w/ Carol")
-    assert card.locator("summary").evaluate(
-        "(node) => getComputedStyle(node, '::after').content"
-    ) == f'"{corner}"'
+    assert (
+        card.locator("summary").evaluate("(node) => getComputedStyle(node, '::after').content")
+        == f'"{corner}"'
+    )
     expect(card).to_contain_text(day)
     page.screenshot(path=screenshots / f"dashboard-{code}-phone.png", full_page=True)
     assert not tabs.problems
