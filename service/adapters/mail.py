@@ -102,6 +102,7 @@ def queue(
         subject = clean_subject(_render(f"email/{kind}.subject.txt", values))
         text = _render(f"email/{kind}.txt", values).strip() + "\n"
         html = _render(f"email/{kind}.html", values)
+    extra.setdefault("Content-Language", code)  # RFC 3282: what a mail client reads it as
     row = OutboxEmail(
         kind=kind,
         to=to,

@@ -109,7 +109,8 @@ def compose(row: OutboxEmail, settings: Settings, now: datetime) -> EmailMessage
         message["Message-ID"] = row.message_id
         message["Auto-Submitted"] = "auto-generated"
         for name, value in row.headers.items():
-            message[name] = value
+            if not name.lower().startswith("content-"):
+                message[name] = value
     except (ValueError, TypeError) as exc:
         raise PermanentMailError(f"malformed email: {exc}") from exc
     message.set_content(row.text)
@@ -117,6 +118,14 @@ def compose(row: OutboxEmail, settings: Settings, now: datetime) -> EmailMessage
         message.add_alternative(row.html, subtype="html")
     if row.calendar:
         _add_invite(message, row.calendar)
+    # Content-Language last: set_content drops the Content-* headers and make_mixed moves them
+    # into the first part, where a mail client does not look for the message's language.
+    try:
+        for name, value in row.headers.items():
+            if name.lower().startswith("content-"):
+                message[name] = value
+    except (ValueError, TypeError) as exc:
+        raise PermanentMailError(f"malformed email: {exc}") from exc
     return message
 
 

@@ -37,9 +37,16 @@ def msgids() -> list[str | tuple[str, ...]]:
     return [message.id for message in template() if message.id]
 
 
-def translation(code: str, msgid: str | tuple[str, ...]) -> tuple[str, ...]:
+def entries() -> list[tuple[str | tuple[str, ...], str | None]]:
+    """Return every message of the template with its context ("Open" of a folded card)."""
+    return [(message.id, message.context) for message in template() if message.id]
+
+
+def translation(
+    code: str, msgid: str | tuple[str, ...], context: str | None = None
+) -> tuple[str, ...]:
     """Return the language's translation of a message (every form), empty if it has none."""
-    message: Message | None = catalog(code).get(msgid)
+    message: Message | None = catalog(code).get(msgid, context=context)
     if message is None or message.fuzzy:
         return ()
     forms = message.string if isinstance(message.string, tuple | list) else (message.string,)
@@ -56,9 +63,9 @@ def english_left(shown: str, code: str) -> list[str]:
     text = " ".join(unescape(shown).split())
     words = " ".join(_TAGS.sub(" ", text).split())
     found = []
-    for msgid in msgids():
+    for msgid, context in entries():
         forms = msgid if isinstance(msgid, tuple) else (msgid,)
-        kept = " ".join(translation(code, msgid))
+        kept = " ".join(translation(code, msgid, context))
         for form in forms:
             for piece in _SEAMS.split(form):
                 piece = " ".join(piece.split()).strip(" .,:;")

@@ -14,7 +14,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
 from service.engine import i18n
-from tests.i18n.catalogs import TRANSLATED, catalog, msgids, template, translation
+from tests.i18n.catalogs import TRANSLATED, catalog, entries, msgids, template, translation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_the_template_uses_named_placeholders_translators_can_reorder() -> None:
 
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_every_language_translates_every_message_with_the_same_placeholders(code: str) -> None:
-    missing = [msgid for msgid in msgids() if not translation(code, msgid)]
+    missing = [msgid for msgid, context in entries() if not translation(code, msgid, context)]
     wrong = [
         f"{message.id!r}: {'; '.join(map(str, errors))}"
         for message, errors in catalog(code).check()

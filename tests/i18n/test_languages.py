@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import select
 
+from service.adapters.mail_delivery import compose
 from service.adapters.secrets import SecretBox
 from service.cli import main
 from service.config import Settings
@@ -115,6 +116,8 @@ def test_the_proposal_email_is_in_the_users_language_and_date_format(
     assert f"  {DATES[code][1]}\n" in text
     assert DATES[code][1] in html
     assert f'<html lang="{code}">' in html
+    # The mail client is told the language too (RFC 3282), not left to guess it.
+    assert compose(email, settings, CHAT_START)["Content-Language"] == code
 
 
 @pytest.mark.parametrize("code", list(LANGUAGES))
