@@ -101,6 +101,7 @@ def plan_for_user(
             extra_busy=extra_busy,
             ledgers=ledgers,
             history=history,
+            notes=notes,
         )
 
 
