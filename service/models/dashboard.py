@@ -59,3 +59,23 @@ class DashboardDirty(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     day: Mapped[date]
+
+
+class DashboardPlan(Base):
+    """The engine's verdicts on a user's coming days, as the planning job last computed them.
+
+    For one local day (`day`): the touchpoints starting from that midnight for HORIZON_DAYS + 1
+    days and the career conversations the plan read (service.dashboard.ahead). `key` names the
+    settings, marks and booked chats it was computed for; a sync that changes an occurrence
+    deletes the row. A request that finds no current row computes the same plan itself.
+    """
+
+    __tablename__ = "dashboard_plans"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date]
+    key: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
