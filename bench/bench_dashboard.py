@@ -37,7 +37,7 @@ from service.account.sessions import open_session  # noqa: E402
 from service.adapters.db import upgrade  # noqa: E402
 from service.calendars.budget import Budget  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.dashboard import past  # noqa: E402
+from service.dashboard import ahead, past  # noqa: E402
 from service.models import StoredOccurrence, User  # noqa: E402
 from service.notes.plan import plan_notes  # noqa: E402
 from service.sources.connect import connect_ics_upload  # noqa: E402
@@ -217,6 +217,7 @@ def _seed(app, data: bytes) -> int:  # type: ignore[no-untyped-def]
         # dashboard's day rows; the dashboard then reads those instead of the stored year.
         plan_notes(db.session(), settings, user, NOW)
         past.refresh(db.session(), user, NOW, planned=True)
+        ahead.keep(db.session(), user, NOW)
         db.session.commit()
         if result.warnings:
             print("reading the calendar said:", "; ".join(result.warnings[:3]))
