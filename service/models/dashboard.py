@@ -36,6 +36,11 @@ class DashboardSummary(Base):
     # When a planning job last stored this user's prep notes: from then on the dashboard shows
     # the stored notes instead of writing them again in the request.
     planned_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The day rows from year_first to year_end (excluded) added up (insights.Tally.to_json), for
+    # a request of a day whose year is those days (service.dashboard.past._summed).
+    year: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    year_first: Mapped[date | None] = mapped_column(default=None)
+    year_end: Mapped[date | None] = mapped_column(default=None)
 
 
 class DashboardDay(Base):

@@ -1,4 +1,5 @@
-"""dashboard_plans: the engine's verdicts on a user's coming days, kept by the planning job
+"""dashboard_plans: the engine's verdicts on a user's coming days, kept by the planning job;
+dashboard_summaries: the year's day rows added up
 
 Revision ID: 0012
 Revises: 0011
@@ -34,7 +35,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_dashboard_plans")),
     )
+    with op.batch_alter_table("dashboard_summaries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("year", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("year_first", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("year_end", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("dashboard_summaries", schema=None) as batch_op:
+        batch_op.drop_column("year_end")
+        batch_op.drop_column("year_first")
+        batch_op.drop_column("year")
     op.drop_table("dashboard_plans")
