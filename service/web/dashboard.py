@@ -6,7 +6,7 @@ time instead of the system clock, so tests freeze it (`app.config["NOW"] = lambd
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -157,6 +157,7 @@ def _glance(
     today = moment.astimezone(profile.tz).date()
     unread = past.unread(session, user.id, occurrences, profile.tz)
     days = week.timeline(upcoming, profile, moment, limit=past.DAY_SHOWN, unread=unread)
+    day_label = _memo(lambda day: insights.day_label(day, today))  # asked once per card
     return {
         "weeks": week.weeks_of(days),
         "rows": insights.series_rows(week.listed(days, upcoming, profile), profile),
@@ -166,7 +167,7 @@ def _glance(
         "strip": strip,
         "months": week.month_marks(strip)[1:],
         "findings": checks.problems(checks.check_calendars(session, user.id, user.email, moment)),
-        "day_of": lambda tp: insights.day_label(week.start_of(tp, profile).date(), today),
+        "day_of": lambda tp: day_label(week.start_of(tp, profile).date()),
         "start_time": lambda tp: f"{week.start_of(tp, profile):%H:%M}",
     }
 
@@ -174,7 +175,7 @@ def _glance(
 def _helpers(profile: Profile) -> dict[str, Any]:
     """Return the formatting functions the templates call, bound to the user's zone."""
     return {
-        "kind_label": lambda kind: _(insights.KIND_LABELS.get(kind, kind)),
+        "kind_label": _memo(lambda kind: _(insights.KIND_LABELS.get(kind, kind))),
         "category_label": lambda category: _(insights.CATEGORY_LABELS[category]),
         "hours": lambda tp: insights.local_time(tp, profile),
         "moment": lambda at: insights.short_moment(at, profile.tz),
@@ -186,6 +187,18 @@ def _helpers(profile: Profile) -> dict[str, Any]:
         "month_name": dates.month_short,
         "marked_as": MARKED,
     }
+
+
+def _memo(function: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Return function remembering its answers (for one page: the same label for every card)."""
+    found: dict[Any, str] = {}
+
+    def once(key: Any) -> str:
+        if key not in found:
+            found[key] = function(key)
+        return found[key]
+
+    return once
 
 
 def _open_proposals(session: Session, user: User, moment: datetime) -> list[dict[str, Any]]:
