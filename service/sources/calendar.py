@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from service.adapters.db import hold
 from service.engine.i18n import language
 from service.engine.model import (
     STAGES,
@@ -299,6 +300,10 @@ def touched(session: Session, user_id: int, starts: Collection[datetime]) -> Non
     (service.dashboard.past computes them again)."""
     days = sorted({start.astimezone(UTC).date() for start in starts})
     if days:
+        # The user's row first, as the planning job takes it: a plan being kept from the
+        # occurrences before this change is committed before the delete below drops it (and
+        # the two never wait for each other's rows in opposite order).
+        hold(session, User, user_id)
         session.execute(insert(DashboardDirty), [{"user_id": user_id, "day": d} for d in days])
         # The plan the dashboard keeps read these occurrences: computed again by the next job.
         session.execute(delete(DashboardPlan).where(DashboardPlan.user_id == user_id))
