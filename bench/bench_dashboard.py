@@ -10,6 +10,9 @@ CPU time (this process) are reported.
                         (bench_workers.py's) sync and plan --busy-users other users' changed
                         feeds, served on loopback, against the same database and a Redis of its
                         own (issue 10: the dashboard's p95 while workers run)
+    --pin               with --busy-workers: pin this process (the web) to one core and the
+                        workers and their Redis to the others (os.sched_setaffinity), as the
+                        deployment gives the web and the workers machines or pods of their own
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from service.account.sessions import open_session  # noqa: E402
 from service.adapters.db import upgrade  # noqa: E402
 from service.calendars.budget import Budget  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.dashboard import past  # noqa: E402
+from service.dashboard import ahead, past  # noqa: E402
 from service.models import StoredOccurrence, User  # noqa: E402
 from service.notes.plan import plan_notes  # noqa: E402
 from service.sources.connect import connect_ics_upload  # noqa: E402
@@ -58,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--busy-nice", type=int, default=0, help="the workers' niceness (19: as if on other cores)"
     )
+    parser.add_argument(
+        "--pin", action="store_true", help="the web on one core, the workers on the others"
+    )
     args = parser.parse_args(argv)
+    cores = sorted(os.sched_getaffinity(0))
+    if args.pin and len(cores) < 2:
+        parser.error("--pin needs two cores or more")
     with tempfile.TemporaryDirectory() as tmp:
         redis = _redis(Path(tmp)) if args.busy_workers else None
         if redis is not None:  # the workers' settings: this database, that Redis, loopback feeds
@@ -74,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             times = [_timed(client) for _ in range(args.rounds)]
             glance, render = _presentation(app, args.rounds)
             busy = (
-                _busy(client, args.busy_workers, args.busy_users, args.busy_nice) if redis else None
+                _busy(client, args.busy_workers, args.busy_users, args.busy_nice, args.pin, redis)
+                if redis
+                else None
             )
             db.dispose()
         finally:
@@ -119,11 +130,14 @@ def _redis(tmp: Path) -> subprocess.Popen[bytes]:
     return child
 
 
-def _busy(client, workers: int, users: int, nice: int) -> str:  # type: ignore[no-untyped-def]
+def _busy(  # type: ignore[no-untyped-def]
+    client, workers: int, users: int, nice: int, pin: bool, redis
+) -> str:
     """Time the dashboard while `workers` processes sync and plan `users` other users' feeds.
 
     nice: the workers' niceness; 19 lets this process run first, as a web server on machines of
-    its own would (the workers then slow it only through the database).
+    its own would (the workers then slow it only through the database). pin: this process on
+    the first core, the workers, their feed server's thread aside, and Redis on the others.
     """
     from bench_workers import add_users, publish, start_worker
     from feeds import Feeds, FeedServer
@@ -135,8 +149,15 @@ def _busy(client, workers: int, users: int, nice: int) -> str:  # type: ignore[n
         publish(feeds, 1, users)
         ids = add_users(server, 1, users)
         children = [start_worker() for _ in range(workers)]
+        cores = sorted(os.sched_getaffinity(0))
+        web, rest = {cores[0]}, set(cores[1:])
         for child in children:
             os.setpriority(os.PRIO_PROCESS, child.pid, nice)
+            if pin:
+                os.sched_setaffinity(child.pid, rest)
+        if pin:
+            os.sched_setaffinity(redis.pid, rest)
+            os.sched_setaffinity(0, web)
         queue = sync_queue(runtime.current().settings)
         for connection_id in ids:
             enqueue_sync(queue, connection_id)
@@ -150,9 +171,12 @@ def _busy(client, workers: int, users: int, nice: int) -> str:  # type: ignore[n
         seconds = time.perf_counter() - started
         for child in children:
             child.wait()
+        if pin:
+            os.sched_setaffinity(0, set(cores))
     walls, cpus = [wall for wall, _ in times], [cpu for _, cpu in times]
+    where = ", pinned to other cores than the web" if pin else ""
     return (
-        f"while {workers} workers (nice {nice}) synced and planned {users} other users' "
+        f"while {workers} workers (nice {nice}{where}) synced and planned {users} other users' "
         f"changed feeds "
         f"({seconds:.0f} s, {len(times)} requests): median {statistics.median(walls):.0f} ms, "
         f"p95 {_p95(walls):.0f} ms, max {max(walls):.0f} ms; CPU median "
@@ -217,6 +241,7 @@ def _seed(app, data: bytes) -> int:  # type: ignore[no-untyped-def]
         # dashboard's day rows; the dashboard then reads those instead of the stored year.
         plan_notes(db.session(), settings, user, NOW)
         past.refresh(db.session(), user, NOW, planned=True)
+        ahead.keep(db.session(), user, NOW)
         db.session.commit()
         if result.warnings:
             print("reading the calendar said:", "; ".join(result.warnings[:3]))

@@ -19,7 +19,7 @@ from service import clock
 from service.adapters.google import CredentialsRevoked, PermanentGoogleError
 from service.adapters.redis import enqueue_once, never_retry, queue_for
 from service.config import Settings
-from service.dashboard import past
+from service.dashboard import ahead, past
 from service.models import User
 from service.notes.feed import CalendarChange, sync_calendar_notes
 from service.notes.plan import plan_notes, send_due_notes, unsent_notes, users_with_due_notes
@@ -43,6 +43,7 @@ def plan_user(user_id: int) -> dict[str, int] | str:
             return "gone"  # the account was deleted since this was enqueued
         change = plan_notes(session, runtime.settings, user, now)
         past.refresh(session, user, now, planned=True)  # the dashboard shows these notes now
+        ahead.keep(session, user, now)  # and reads this plan of the days ahead
         send_due_notes(session, runtime.settings, user, now)
         emails = unsent_notes(session, user_id)  # this run's, and any a crash left behind
     for outbox_id in emails:

@@ -114,6 +114,8 @@ def refresh(session: Session, user: User, now: datetime, *, planned: bool = Fals
     session.execute(
         delete(DashboardDay).where(DashboardDay.user_id == user.id, DashboardDay.day < first)
     )
+    session.flush()
+    _sum(session, summary, profile, now)
     summary.refreshed_at = now
     if planned:
         summary.planned_at = now
@@ -183,15 +185,19 @@ def past(session: Session, user_id: int, profile: Profile, now: datetime, recent
     tz = profile.tz
     cutoff, recent_from = now - timedelta(days=YEAR_DAYS), now - timedelta(days=recent)
     first, today = _local(cutoff, tz).date() + timedelta(days=1), _local(now, tz).date()
-    kept = _kept(session, user_id, profile, first, today)
-    missing = {first + timedelta(days=n) for n in range((today - first).days)} - kept.keys()
-    computed = _compute(session, user_id, profile, missing) if missing else {}
     edge = _read(session, user_id, tz, cutoff, _midnight(first, tz), per_day=DAY_READ)
     parts = [_tally(edge, profile).to_json()]
-    for day in sorted({*kept, *computed}):
-        part = kept[day] if day in kept else computed[day].to_json()
-        if part is not None:
-            parts.append(part)
+    summed = _summed(session, user_id, profile, first, today)
+    if summed is not None:  # the job added up these very days: one row, not 365
+        parts.append(summed)
+    else:
+        kept = _kept(session, user_id, profile, first, today)
+        missing = {first + timedelta(days=n) for n in range((today - first).days)} - kept.keys()
+        computed = _compute(session, user_id, profile, missing) if missing else {}
+        for day in sorted({*kept, *computed}):
+            part = kept[day] if day in kept else computed[day].to_json()
+            if part is not None:
+                parts.append(part)
     midnight = _midnight(today, tz)
     latest = _read(session, user_id, tz, min(recent_from, midnight), now, per_day=DAY_READ)
     touchpoints = touchpoints_of(latest, profile)
@@ -219,6 +225,41 @@ def _kept(
     rows: dict[date, dict[str, Any]] = {row.day: row.facts for row in session.execute(query)}
     span = (first + timedelta(days=n) for n in range((end - first).days))
     return {day: rows.get(day) for day in span if day not in dirty}
+
+
+def _summed(
+    session: Session, user_id: int, profile: Profile, first: date, end: date
+) -> dict[str, Any] | None:
+    """Return the day rows from first to end added up by the last refresh, as Tally.to_json
+    data, if it added up these very days and every one of them is still current; else None."""
+    summary = session.get(DashboardSummary, user_id)
+    if (
+        summary is None
+        or summary.year is None
+        or (summary.year_first, summary.year_end) != (first, end)
+        or summary.fingerprint != fingerprint(profile)
+        or summary.first_day > first
+    ):
+        return None
+    dirty = session.scalar(
+        select(DashboardDirty.id).where(DashboardDirty.user_id == user_id).limit(1)
+    )
+    if dirty is not None or _marked(session, user_id, summary.marks, profile):
+        return None
+    return summary.year
+
+
+def _sum(session: Session, summary: DashboardSummary, profile: Profile, now: datetime) -> None:
+    """Add up the day rows of the year a request at now reads (past()), for it to read once."""
+    tz = profile.tz
+    first = _local(now - timedelta(days=YEAR_DAYS), tz).date() + timedelta(days=1)
+    end = _local(now, tz).date()
+    query = select(DashboardDay.facts).where(
+        DashboardDay.user_id == summary.user_id, DashboardDay.day >= first, DashboardDay.day < end
+    )
+    parts = list(session.scalars(query.order_by(DashboardDay.day)))
+    summary.year = Tally.total(parts, tz).to_json()
+    summary.year_first, summary.year_end = first, end
 
 
 def _compute(

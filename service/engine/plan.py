@@ -47,6 +47,7 @@ class Plan:
     partner: Partner | None
     proposals: tuple[Proposal, ...]
     people: People = field(default_factory=People)
+    careers: tuple[datetime, ...] = ()  # when each career conversation read starts, in order
 
 
 def lookback(profile: Profile, window: Window) -> Window:
@@ -65,6 +66,7 @@ def plan(
     history: History | None = None,
     notes: bool = True,
     notes_until: datetime | None = None,
+    propose: bool = True,
 ) -> Plan:
     """Classify, note and propose for the window; occurrences may reach back before it.
 
@@ -76,7 +78,8 @@ def plan(
     write notes only for touchpoints starting before it (None: the whole window); a later
     one that will get a note says from when (Touchpoint.note_from). A note depends on what
     happens before it, so one written months ahead would be rewritten anyway; those written
-    are the same either way.
+    are the same either way. propose=False leaves out the partner and the proposals (and
+    the person model they need) even when a conversation is due.
     """
     tz = profile.tz
     context = calendar_context(occurrences, profile)  # once: which series and names recur
@@ -103,20 +106,21 @@ def plan(
     # The person model serves the notes and the partner: without either, it is not built.
     people = (
         people_of(judged, profile, last_with=last_with, ledgers=ledgers)
-        if notes or cadence.due
+        if notes or (cadence.due and propose)
         else People()
     )
     partner: Partner | None = None
     proposals: tuple[Proposal, ...] = ()
-    if cadence.due:
+    if cadence.due and propose:
         partner = choose_partner(past, upcoming, profile, window.start, people=people)
         proposals = _propose(occurrences, profile, window, partner, extra_busy)
     anchors = [a for a in (cadence.booked_ahead, *(p.start for p in proposals[:1])) if a]
+    read = tuple(careers)
     if not notes:
-        return Plan(window, inside, tuple(upcoming), cadence, partner, proposals, people)
+        return Plan(window, inside, tuple(upcoming), cadence, partner, proposals, people, read)
     horizon = _Horizon(window.start, notes_until)
     noted = _with_notes(past, upcoming, profile, people, anchors, history or {}, horizon)
-    return Plan(window, inside, noted, cadence, partner, proposals, people)
+    return Plan(window, inside, noted, cadence, partner, proposals, people, read)
 
 
 class Judge:

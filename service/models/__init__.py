@@ -2,7 +2,12 @@
 
 from service.models.base import Base, utcnow
 from service.models.calendars import Connection, Mark, StoredOccurrence
-from service.models.dashboard import DashboardDay, DashboardDirty, DashboardSummary
+from service.models.dashboard import (
+    DashboardDay,
+    DashboardDirty,
+    DashboardPlan,
+    DashboardSummary,
+)
 from service.models.notes import PlannedNote
 from service.models.outbox import OutboxEmail
 from service.models.proposals import Proposal
@@ -14,6 +19,7 @@ __all__ = [
     "Connection",
     "DashboardDay",
     "DashboardDirty",
+    "DashboardPlan",
     "DashboardSummary",
     "LoginToken",
     "Mark",

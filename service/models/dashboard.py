@@ -36,6 +36,11 @@ class DashboardSummary(Base):
     # When a planning job last stored this user's prep notes: from then on the dashboard shows
     # the stored notes instead of writing them again in the request.
     planned_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The day rows from year_first to year_end (excluded) added up (insights.Tally.to_json), for
+    # a request of a day whose year is those days (service.dashboard.past._summed).
+    year: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    year_first: Mapped[date | None] = mapped_column(default=None)
+    year_end: Mapped[date | None] = mapped_column(default=None)
 
 
 class DashboardDay(Base):
@@ -59,3 +64,23 @@ class DashboardDirty(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     day: Mapped[date]
+
+
+class DashboardPlan(Base):
+    """The engine's verdicts on a user's coming days, as the planning job last computed them.
+
+    For one local day (`day`): the touchpoints starting from that midnight for HORIZON_DAYS + 1
+    days and the career conversations the plan read (service.dashboard.ahead). `key` names the
+    settings, marks and booked chats it was computed for; a sync that changes an occurrence
+    deletes the row. A request that finds no current row computes the same plan itself.
+    """
+
+    __tablename__ = "dashboard_plans"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date]
+    key: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

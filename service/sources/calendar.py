@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from service.adapters.db import hold
 from service.engine.i18n import language
 from service.engine.model import (
     STAGES,
@@ -24,7 +25,15 @@ from service.engine.model import (
 from service.engine.people import display_name
 from service.engine.plan import History, Plan, lookback, plan
 from service.engine.relations import Ledger
-from service.models import Connection, DashboardDirty, Mark, Proposal, StoredOccurrence, User
+from service.models import (
+    Connection,
+    DashboardDirty,
+    DashboardPlan,
+    Mark,
+    Proposal,
+    StoredOccurrence,
+    User,
+)
 from service.models.proposals import ACCEPTED, chosen_slot
 
 HORIZON_DAYS = 14  # how far ahead the dashboard and the planner look
@@ -74,24 +83,25 @@ def plan_for_user(
     history: History | None = None,
     notes: bool = True,
     per_day: int | None = None,
+    days: int = HORIZON_DAYS,
+    propose: bool = True,
 ) -> Plan:
-    """Plan the next HORIZON_DAYS for a user from what was last synced ("now" is passed in).
+    """Plan the next `days` (HORIZON_DAYS) for a user from what was last synced ("now" is
+    passed in).
 
     extra_busy: times proposed slots must avoid beyond the user's calendar (the partner's);
     last_with: what happened last time with each person (service.reflections.ask.last_with);
     ledgers: what the user offered and asked of each person; history: the prompts of the
     notes already sent (service.notes.plan), so the next ones differ. notes=False plans no
     notes (the dashboard shows the stored ones); per_day reads at most that many occurrences
-    a day (the dashboard's bound on a calendar that holds hundreds a day).
+    a day (the dashboard's bound on a calendar that holds hundreds a day); propose=False
+    chooses no partner and proposes no times (the dashboard's kept plan, service.dashboard.ahead).
     """
     marks = session.scalars(select(Mark).where(Mark.user_id == user.id)).all()
     profile = profile_of(user, marks)
-    window = Window(now, now + timedelta(days=HORIZON_DAYS))
+    window = Window(now, now + timedelta(days=days))
     span = lookback(profile, window)
-    rows = load_occurrences(session, user.id, span.start, span.end, per_day=per_day)
-    occurrences = [to_engine(r, profile.tz) for r in rows]
-    chats = [*held_chats(session, user.id, span.start, now), *chats_ahead(session, user.id, now)]
-    occurrences, profile = with_held_chats(occurrences, profile, chats)
+    occurrences, profile = read_span(session, user.id, profile, span, now, per_day=per_day)
     with language(user.language):  # notes and reasons in the user's language, in a job too
         return plan(
             occurrences,
@@ -101,7 +111,26 @@ def plan_for_user(
             extra_busy=extra_busy,
             ledgers=ledgers,
             history=history,
+            notes=notes,
+            propose=propose,
         )
+
+
+def read_span(
+    session: Session,
+    user_id: int,
+    profile: Profile,
+    span: Window,
+    now: datetime,
+    *,
+    per_day: int | None = None,
+) -> tuple[list[Occurrence], Profile]:
+    """Return the occurrences the engine reads for span (the user's stored ones, and the chats
+    booked through Touchpoint), with the profile that counts those chats as career."""
+    rows = load_occurrences(session, user_id, span.start, span.end, per_day=per_day)
+    occurrences = [to_engine(r, profile.tz) for r in rows]
+    chats = [*held_chats(session, user_id, span.start, now), *chats_ahead(session, user_id, now)]
+    return with_held_chats(occurrences, profile, chats)
 
 
 def held_chats(
@@ -271,7 +300,13 @@ def touched(session: Session, user_id: int, starts: Collection[datetime]) -> Non
     (service.dashboard.past computes them again)."""
     days = sorted({start.astimezone(UTC).date() for start in starts})
     if days:
+        # The user's row first, as the planning job takes it: a plan being kept from the
+        # occurrences before this change is committed before the delete below drops it (and
+        # the two never wait for each other's rows in opposite order).
+        hold(session, User, user_id)
         session.execute(insert(DashboardDirty), [{"user_id": user_id, "day": d} for d in days])
+        # The plan the dashboard keeps read these occurrences: computed again by the next job.
+        session.execute(delete(DashboardPlan).where(DashboardPlan.user_id == user_id))
 
 
 _COMPARED = (

@@ -6,7 +6,7 @@ time instead of the system clock, so tests freeze it (`app.config["NOW"] = lambd
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +21,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from service.dashboard import checks, insights, past, week
+from service.dashboard import ahead, checks, insights, past, week
 from service.dashboard import marks as user_marks
 from service.dashboard.insights import PersonCount, Tally
 from service.engine import dates
-from service.engine.model import KINDS, Profile, Touchpoint
+from service.engine.model import KINDS, Occurrence, Profile, Touchpoint
 from service.engine.people import clean, display_name
 from service.engine.plan import Plan
 from service.models import Mark, Proposal, Reflection, User
@@ -92,9 +92,21 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     marks = user_marks.marks_of(session, user.id)
     profile = profile_of(user, marks)
     stored = past.notes_stored(session, user.id)
-    memory = notes_plan.memory(session, user.id, moment)
-    plan = plan_for_user(session, user, moment, notes=not stored, per_day=past.DAY_READ, **memory)
-    upcoming: Sequence[Touchpoint] = plan.touchpoints
+    # The days ahead from the plan the planning job kept (or the same plan computed here);
+    # in full, as of now, when a conversation is due (a partner and times to propose).
+    found = ahead.ahead(session, user, marks, profile, moment) if stored else None
+    plan: Plan | ahead.Ahead
+    if found is None:
+        memory = notes_plan.memory(session, user.id, moment)
+        plan = plan_for_user(
+            session, user, moment, notes=not stored, per_day=past.DAY_READ, **memory
+        )
+        upcoming: Sequence[Touchpoint] = plan.touchpoints
+        occurrences = [occ for occ, _verdict in plan.occurrences]
+        partner, suggestions = plan.partner, plan.proposals if plan.cadence.due else ()
+    else:
+        plan, upcoming, occurrences = found, found.touchpoints, found.occurrences
+        partner, suggestions = None, ()
     if stored:
         upcoming = past.with_stored_notes(
             session, user.id, upcoming, plan.window.start, plan.window.end
@@ -102,7 +114,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
     before = past.past(session, user.id, profile, moment, RECENT_DAYS)
     year = before.year
     names = dict(year.names)
-    for email, name in insights.directory(occ for occ, _verdict in plan.occurrences).items():
+    for email, name in insights.directory(occurrences).items():
         names.setdefault(email, name)
     proposals = _open_proposals(session, user, moment)
     mix = year.by_category(profile)
@@ -118,10 +130,10 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
         "marked": user_marks.marked(session, user.id, marks, profile.tz, start, plan.window.end),
         "proposals": proposals,
         "booked": booked_upcoming(session, user.id, moment),
-        "suggestions": plan.proposals if plan.cadence.due and not proposals else (),
-        "partner": plan.partner,
+        "suggestions": () if proposals else suggestions,
+        "partner": partner,
         "mix": mix,
-        **_glance(session, user, plan, upcoming, year, mix, names, profile, moment),
+        **_glance(session, user, occurrences, upcoming, year, mix, names, profile, moment),
         "reflections": reflection_log.reflections_of(session, user.id)[:5],
         "form": ReflectionForm(back="dashboard"),
         "name": lambda email: names.get(email.lower()) or display_name(email),
@@ -132,7 +144,7 @@ def _overview(session: Session, user: User, moment: datetime) -> dict[str, Any]:
 def _glance(
     session: Session,
     user: User,
-    plan: Plan,
+    occurrences: Sequence[Occurrence],
     upcoming: Sequence[Touchpoint],
     year: Tally,
     mix: dict[str, list[PersonCount]],
@@ -143,8 +155,9 @@ def _glance(
     """Return the week at a glance: timeline, series, people, the mix chart, the year strip."""
     strip = week.strip(year.careers, profile, moment)
     today = moment.astimezone(profile.tz).date()
-    unread = past.unread(session, user.id, [occ for occ, _ in plan.occurrences], profile.tz)
+    unread = past.unread(session, user.id, occurrences, profile.tz)
     days = week.timeline(upcoming, profile, moment, limit=past.DAY_SHOWN, unread=unread)
+    day_label = _memo(lambda day: insights.day_label(day, today))  # asked once per card
     return {
         "weeks": week.weeks_of(days),
         "rows": insights.series_rows(week.listed(days, upcoming, profile), profile),
@@ -154,7 +167,7 @@ def _glance(
         "strip": strip,
         "months": week.month_marks(strip)[1:],
         "findings": checks.problems(checks.check_calendars(session, user.id, user.email, moment)),
-        "day_of": lambda tp: insights.day_label(week.start_of(tp, profile).date(), today),
+        "day_of": lambda tp: day_label(week.start_of(tp, profile).date()),
         "start_time": lambda tp: f"{week.start_of(tp, profile):%H:%M}",
     }
 
@@ -162,7 +175,7 @@ def _glance(
 def _helpers(profile: Profile) -> dict[str, Any]:
     """Return the formatting functions the templates call, bound to the user's zone."""
     return {
-        "kind_label": lambda kind: _(insights.KIND_LABELS.get(kind, kind)),
+        "kind_label": _memo(lambda kind: _(insights.KIND_LABELS.get(kind, kind))),
         "category_label": lambda category: _(insights.CATEGORY_LABELS[category]),
         "hours": lambda tp: insights.local_time(tp, profile),
         "moment": lambda at: insights.short_moment(at, profile.tz),
@@ -174,6 +187,18 @@ def _helpers(profile: Profile) -> dict[str, Any]:
         "month_name": dates.month_short,
         "marked_as": MARKED,
     }
+
+
+def _memo(function: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Return function remembering its answers (for one page: the same label for every card)."""
+    found: dict[Any, str] = {}
+
+    def once(key: Any) -> str:
+        if key not in found:
+            found[key] = function(key)
+        return found[key]
+
+    return once
 
 
 def _open_proposals(session: Session, user: User, moment: datetime) -> list[dict[str, Any]]:
