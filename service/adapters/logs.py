@@ -103,7 +103,7 @@ class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
 
     @stream.setter
     def stream(self, _value: object) -> None:
-        pass
+        """Ignore a stream set from outside: the current sys.stderr is always the one."""
 
 
 def configure(part: str, fmt: str) -> logging.Handler:

@@ -8,8 +8,11 @@ QUEUES; `queues` (and `queue`, the first) are those queues on the test's Redis. 
 
 from __future__ import annotations
 
+import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from html import unescape
+from typing import Any
 
 import pytest
 from rq import Queue
@@ -19,6 +22,7 @@ from service.adapters.secrets import SecretBox
 from service.config import Settings, parse_networks
 from tests.google_server import FakeGoogle
 from tests.smtp_server import SmtpServer
+from tests.web.forms import sign_in_by_id
 from workers import runtime
 
 
@@ -65,3 +69,20 @@ def queues(request: pytest.FixtureRequest, settings: Settings) -> list[Queue]:
 def queue(queues: list[Queue]) -> Queue:
     """The first of the module's queues: where its jobs are enqueued."""
     return queues[0]
+
+
+FORM_TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+@pytest.fixture
+def alice_page(app: Any, client: Any, alice_id: int) -> Callable[[], str]:
+    """Read alice's dashboard as its words, without the forms' tokens (signed anew each time)."""
+    sign_in_by_id(client, alice_id)
+
+    def read() -> str:
+        response = client.get("/")
+        assert response.status_code == 200
+        page = FORM_TOKEN.sub("", response.get_data(as_text=True))
+        return " ".join(unescape(page).split())
+
+    return read

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from typing import Any
 
-import pytest
 from rq import Queue
 from sqlalchemy import delete, func, select
 
@@ -23,7 +21,6 @@ from service.adapters.secrets import SecretBox
 from service.models import DashboardDay, DashboardDirty, DashboardSummary, PlannedNote
 from tests.factories import ALICE, CAROL, DAN, ERIN, add_feed, time_passes
 from tests.feed_server import SECRET_PATH, Feed, FeedServer
-from tests.web.forms import sign_in_by_id
 from tests.workers.jobs import synced, work
 
 QUEUES = ("sync", "notes")  # a sync enqueues the planning of its user's notes
@@ -55,18 +52,6 @@ MENTORING = event("mentoring@test", "Mentoring with Dan", 40, DAN)
 COFFEE_CAROL = event("coffee-carol@test", "Coffee with Carol", 30, CAROL)
 COFFEE_ERIN = event("coffee-erin@test", "Coffee with Erin", 20, ERIN)
 CAREER_FRANK = event("career-frank@test", "Career chat with Frank", 10, FRANK)
-
-
-@pytest.fixture
-def alice_page(app: Any, client: Any, alice_id: int) -> Callable[[], str]:
-    sign_in_by_id(client, alice_id)
-
-    def read() -> str:
-        response = client.get("/")
-        assert response.status_code == 200
-        return " ".join(unescape(response.get_data(as_text=True)).split())
-
-    return read
 
 
 def seen(page: str) -> dict[str, str]:

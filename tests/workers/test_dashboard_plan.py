@@ -8,12 +8,9 @@ after a mark and after a change of settings, whether or not a job has run since.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from html import unescape
 from typing import Any
 
-import pytest
 from rq import Queue
 from sqlalchemy import delete, func, select
 
@@ -23,31 +20,17 @@ from service.config import Settings
 from service.models import DashboardPlan, User
 from tests.factories import CAROL, DAN, ERIN, add_feed, time_passes
 from tests.feed_server import SECRET_PATH, Feed, FeedServer
-from tests.web.forms import csrf_token, sign_in_by_id
+from tests.web.forms import csrf_token
 from tests.workers.jobs import synced, work
 from tests.workers.test_dashboard_days import CAREER_FRANK, MENTORING, calendar, event
 from workers.notes import enqueue_plan
 
 QUEUES = ("sync", "notes")  # a sync enqueues the planning of its user's notes
-TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
 
 LUNCH_CAROL = event("lunch-carol@test", "Lunch with Carol", -2, CAROL, hour=11)
 COFFEE_ERIN = event("coffee-erin-ahead@test", "Coffee with Erin", -3, ERIN)
 SYNC_DAN = event("sync-dan@test", "Sync with Dan", -4, DAN, hour=14)
 CAREER_DAN = event("career-dan-ahead@test", "Career conversation with Dan", -5, DAN)
-
-
-@pytest.fixture
-def alice_page(app: Any, client: Any, alice_id: int) -> Callable[[], str]:
-    sign_in_by_id(client, alice_id)
-
-    def read() -> str:
-        response = client.get("/")
-        assert response.status_code == 200
-        page = TOKEN.sub("", response.get_data(as_text=True))  # signed anew on each request
-        return " ".join(unescape(page).split())
-
-    return read
 
 
 def upcoming(page: str) -> str:
